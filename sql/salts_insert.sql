@@ -1,0 +1,1 @@
+INSERT INTO salts (day, salt) VALUES (CAST(? AS DATE), ?);

@@ -1,0 +1,1 @@
+SELECT CAST(day AS VARCHAR), salt FROM salts;

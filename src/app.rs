@@ -1,0 +1,111 @@
+//! Wiring, in start-up order: load the GeoIP and spam lists (a bad file stops start-up
+//! here), open the store, restore salts and sessions, start the writer, serve; and on
+//! shutdown, the reverse: stop accepting, finish requests, drain and flush the writer.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::enrich::geo::{Geo, GeoError};
+use crate::filter::spam::{SpamList, SpamListError};
+use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::pseudonymise::Pseudonymiser;
+use crate::pseudonymise::salt::SaltError;
+use crate::receive::{self, State};
+use crate::store::duckdb::DuckDbStore;
+use crate::store::writer::{Writer, WriterConfig};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Geo(#[from] GeoError),
+    #[error(transparent)]
+    Spam(#[from] SpamListError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Salt(#[from] SaltError),
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Runs the collector on `listener` until `shutdown` resolves; returns once every
+/// accepted event is written.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    clock: Clock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AppError> {
+    let geo = Geo::open(
+        config.geoip.country.as_deref(),
+        config.geoip.connection_type.as_deref(),
+        config.geoip.city,
+    )?;
+    let spam = match &config.filters.referrer_spam_list {
+        Some(path) => SpamList::load(path)?,
+        None => SpamList::default(),
+    };
+    let mut store = DuckDbStore::open(&config.database)?;
+    let now = clock.now();
+    let timeout = chrono::Duration::minutes(i64::from(config.privacy.session_timeout_minutes));
+    let salts = store.load_salts()?;
+    let sessions = store.active_sessions((now - timeout).timestamp_micros())?;
+
+    let metrics = Arc::new(Metrics::new());
+    let writer_config = WriterConfig {
+        queue_capacity: config.store.queue_capacity,
+        batch_size: config.store.batch_size,
+        flush_interval: config.flush_interval(),
+    };
+    let (queue, writer) =
+        Writer::spawn(Box::new(store), writer_config, metrics.clone()).map_err(AppError::Thread)?;
+    let salt_queue = queue.clone();
+    let pseudonymiser = Pseudonymiser::new(
+        salts,
+        now,
+        timeout,
+        (config.privacy.ipv4_prefix, config.privacy.ipv6_prefix),
+        Box::new(move |salts| salt_queue.persist_salts(salts)),
+    )?;
+    for (visitor, session, last_seen) in sessions {
+        pseudonymiser.sessions().restore(visitor, session, last_seen);
+    }
+    let state = Arc::new(State {
+        pipeline: Pipeline::new(&config, geo, spam, pseudonymiser),
+        queue,
+        metrics,
+        trusted_proxies: config.trusted_networks(),
+        limits: config.limits.clone(),
+        clock,
+    });
+
+    // Midnight rotation, destruction of yesterday's salt, and session expiry happen
+    // on time even when no hits arrive.
+    let maintenance = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.pipeline.pseudonymiser().maintain(state.clock.now()) {
+                    tracing::error!("salt maintenance failed: {e}");
+                }
+            }
+        })
+    };
+
+    receive::serve(listener, state, shutdown).await;
+    maintenance.abort();
+    tracing::info!("stopped accepting; writing what was accepted");
+    tokio::task::spawn_blocking(move || writer.shutdown())
+        .await
+        .map_err(|e| AppError::Thread(std::io::Error::other(e.to_string())))?;
+    Ok(())
+}

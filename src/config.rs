@@ -1,0 +1,355 @@
+//! Configuration: one plain struct, layered defaults → TOML file → `SPOORLOOS_*`
+//! environment → command-line flags (the last two are handled by clap in `main.rs`,
+//! which calls [`Overrides::apply`]). Everything is validated before start-up so a
+//! bad value stops the collector with a message naming the key and the problem.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// A configuration problem, always naming the key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key `{key}`: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+/// What to do with hits that carry `Sec-GPC: 1`, `DNT: 1` or the script's `g` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacySignalPolicy {
+    /// Count the hit, but compute no visitor pseudonym and no session for it.
+    #[default]
+    Anonymous,
+    /// Drop the hit (counted in `/metrics` as `privacy_signal`).
+    Drop,
+    /// Treat it like any other hit.
+    Ignore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// The DuckDB file.
+    pub database: PathBuf,
+    /// Domains whose hits are accepted (`www.` is stripped before comparing).
+    pub sites: Vec<String>,
+    /// Peers whose forwarding headers are believed (addresses or CIDR networks).
+    pub trusted_proxies: Vec<String>,
+    pub geoip: GeoIpConfig,
+    pub privacy: PrivacyConfig,
+    pub filters: FilterConfig,
+    pub limits: LimitsConfig,
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoIpConfig {
+    /// A country (or city) database: GeoIP2/GeoLite2 or the flat `country_code` layout.
+    pub country: Option<PathBuf>,
+    /// A GeoIP2 Connection-Type database.
+    pub connection_type: Option<PathBuf>,
+    /// Keep region and city as well as the country (needs a city database).
+    pub city: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    pub signals: PrivacySignalPolicy,
+    /// Hash only the network of the IP: prefix length for IPv4 (e.g. 24) …
+    pub ipv4_prefix: u8,
+    /// … and for IPv6 (e.g. 48). 32 / 128 keep the whole address.
+    pub ipv6_prefix: u8,
+    /// Inactivity that ends a session, in minutes.
+    pub session_timeout_minutes: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            signals: PrivacySignalPolicy::Anonymous,
+            ipv4_prefix: 32,
+            ipv6_prefix: 128,
+            session_timeout_minutes: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilterConfig {
+    /// A referrer-spam host list, one host a line (e.g. Matomo's `spammers.txt`).
+    pub referrer_spam_list: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub max_headers: usize,
+    pub header_read_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 16 * 1024,
+            max_connections: 4096,
+            max_headers: 64,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Events waiting for the writer; beyond this, hits are dropped as `overload`.
+    pub queue_capacity: usize,
+    /// Events appended per batch at most.
+    pub batch_size: usize,
+    /// The longest an accepted event waits before it is written, in milliseconds.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 65_536,
+            batch_size: 4096,
+            flush_interval_ms: 500,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("spoorloos.duckdb"),
+            sites: vec!["localhost".into(), "127.0.0.1".into()],
+            trusted_proxies: Vec::new(),
+            geoip: GeoIpConfig::default(),
+            privacy: PrivacyConfig::default(),
+            filters: FilterConfig::default(),
+            limits: LimitsConfig::default(),
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+/// Values from flags or the environment, which win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub database: Option<PathBuf>,
+    pub sites: Vec<String>,
+    pub trusted_proxies: Vec<String>,
+    pub geoip_country: Option<PathBuf>,
+    pub geoip_connection_type: Option<PathBuf>,
+    pub referrer_spam_list: Option<PathBuf>,
+    pub privacy_signals: Option<PrivacySignalPolicy>,
+}
+
+impl Overrides {
+    pub fn apply(self, config: &mut Config) {
+        if let Some(v) = self.listen {
+            config.listen = v;
+        }
+        if let Some(v) = self.database {
+            config.database = v;
+        }
+        if !self.sites.is_empty() {
+            config.sites = self.sites;
+        }
+        if !self.trusted_proxies.is_empty() {
+            config.trusted_proxies = self.trusted_proxies;
+        }
+        if let Some(v) = self.geoip_country {
+            config.geoip.country = Some(v);
+        }
+        if let Some(v) = self.geoip_connection_type {
+            config.geoip.connection_type = Some(v);
+        }
+        if let Some(v) = self.referrer_spam_list {
+            config.filters.referrer_spam_list = Some(v);
+        }
+        if let Some(v) = self.privacy_signals {
+            config.privacy.signals = v;
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file over the defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses TOML text over the defaults; the error names the key and line.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// Checks every value and normalises the site list.
+    pub fn validate(mut self) -> Result<Self, ConfigError> {
+        if self.sites.is_empty() {
+            return Err(invalid("sites", "at least one site domain is required"));
+        }
+        for (i, site) in self.sites.iter_mut().enumerate() {
+            let normal = normalise_site(site)
+                .ok_or_else(|| invalid(format!("sites[{i}]"), format!("{site:?} is not a domain name")))?;
+            *site = normal;
+        }
+        for (i, proxy) in self.trusted_proxies.iter().enumerate() {
+            parse_network(proxy).ok_or_else(|| {
+                invalid(
+                    format!("trusted_proxies[{i}]"),
+                    format!("{proxy:?} is not an IP address or CIDR network"),
+                )
+            })?;
+        }
+        if self.privacy.ipv4_prefix == 0 || self.privacy.ipv4_prefix > 32 {
+            return Err(invalid("privacy.ipv4_prefix", "must be between 1 and 32"));
+        }
+        if self.privacy.ipv6_prefix == 0 || self.privacy.ipv6_prefix > 128 {
+            return Err(invalid("privacy.ipv6_prefix", "must be between 1 and 128"));
+        }
+        if !(1..=24 * 60).contains(&self.privacy.session_timeout_minutes) {
+            return Err(invalid(
+                "privacy.session_timeout_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        let positive = [
+            ("limits.max_body_bytes", self.limits.max_body_bytes),
+            ("limits.max_connections", self.limits.max_connections),
+            ("limits.max_headers", self.limits.max_headers),
+            ("store.queue_capacity", self.store.queue_capacity),
+            ("store.batch_size", self.store.batch_size),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if !(10..=60_000).contains(&self.store.flush_interval_ms) {
+            return Err(invalid("store.flush_interval_ms", "must be between 10 and 60000"));
+        }
+        let files = [
+            ("geoip.country", &self.geoip.country),
+            ("geoip.connection_type", &self.geoip.connection_type),
+            ("filters.referrer_spam_list", &self.filters.referrer_spam_list),
+        ];
+        for (key, path) in files {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                return Err(invalid(key, format!("no such file: {}", path.display())));
+            }
+        }
+        if self.database.as_os_str().is_empty() {
+            return Err(invalid("database", "must be a file path"));
+        }
+        Ok(self)
+    }
+
+    pub fn trusted_networks(&self) -> Vec<IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| parse_network(p))
+            .collect()
+    }
+
+    pub fn flush_interval(&self) -> Duration {
+        Duration::from_millis(self.store.flush_interval_ms)
+    }
+}
+
+fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+/// Lower-cases a site domain and strips `www.`; `None` when it is not a host name.
+pub fn normalise_site(site: &str) -> Option<String> {
+    let site = site.trim().trim_end_matches('.').to_ascii_lowercase();
+    let site = site.strip_prefix("www.").unwrap_or(&site).to_owned();
+    let valid = !site.is_empty()
+        && site.len() <= 253
+        && site.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    valid.then_some(site)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(toml: &str, expected_error: &str) {
+        let result = Config::from_toml(toml)
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.validate().map_err(|e| e.to_string()));
+        match result {
+            Ok(_) => panic!("expected an error containing {expected_error:?}"),
+            Err(e) => assert!(e.contains(expected_error), "{e:?} lacks {expected_error:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        check("sites = [\"exa mple\"]", "sites[0]");
+        check("sites = []", "sites");
+        check("trusted_proxies = [\"10.0.0.0/99\"]", "trusted_proxies[0]");
+        check("listen = \"nope\"", "listen");
+        check("[privacy]\nipv4_prefix = 0", "privacy.ipv4_prefix");
+        check("[privacy]\nsignals = \"maybe\"", "signals");
+        check("nonsense = 1", "nonsense");
+        check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
+        check("[store]\nbatch_size = 0", "store.batch_size");
+    }
+
+    #[test]
+    fn defaults_validate_and_sites_normalise() {
+        let config = Config::from_toml("sites = [\"WWW.Example.org\"]")
+            .and_then(|c| c.validate().map_err(|e| e.to_string()));
+        assert_eq!(config.map(|c| c.sites), Ok(vec!["example.org".to_owned()]));
+        assert!(Config::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+//! The two shapes a hit takes on its way through the pipeline.
+//!
+//! [`RawHit`] is what the receive stage hands over: it still holds the visitor's IP
+//! address and User-Agent, borrows them from the request, and so cannot outlive it.
+//! [`Event`] is what the store receives: it has no field that could hold an IP, a
+//! User-Agent or a full URL, so the compiler guards the privacy invariant.
+
+use std::net::IpAddr;
+
+use crate::enrich::page::Page;
+use crate::enrich::ua::ClientHints;
+
+/// What a tracker sent, already parsed and length-checked by the receive stage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Payload {
+    pub name: String,
+    /// The page URL, already minimised: the raw URL with its query is not kept.
+    pub page: Page,
+    /// The `domain` field: one or more site domains, comma separated; empty when absent.
+    pub domains: Vec<String>,
+    pub referrer: Option<String>,
+    pub screen_width: Option<u32>,
+    pub props: Vec<(String, String)>,
+    pub hash_mode: bool,
+    pub interactive: bool,
+    /// Engagement events: maximum scroll depth in percent.
+    pub scroll_depth: Option<u8>,
+    /// Engagement events: engaged time in milliseconds.
+    pub engaged_ms: Option<u32>,
+    /// `navigator.connection.effectiveType`, as the script reports it.
+    pub connection: Option<String>,
+    pub save_data: bool,
+    /// Global Privacy Control as reported by the script.
+    pub gpc: bool,
+}
+
+/// A hit as it arrives: identifying data lives here, and only here.
+#[derive(Debug, Clone)]
+pub struct RawHit<'a> {
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub ip: IpAddr,
+    pub user_agent: &'a str,
+    pub hints: ClientHints<'a>,
+    /// The `ECT` client hint (effective connection type).
+    pub ect: Option<&'a str>,
+    /// `Sec-GPC: 1` or `DNT: 1`.
+    pub privacy_signal: bool,
+    /// `Sec-Purpose`/`Purpose`/`X-Moz: prefetch` or prerender.
+    pub prefetch: bool,
+    pub payload: Payload,
+}
+
+/// One stored event: coarse, minimised attributes and a daily pseudonym at most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Microseconds since the Unix epoch, UTC.
+    pub ts_micros: i64,
+    pub site: String,
+    pub name: String,
+    pub hostname: String,
+    pub pathname: String,
+    /// 64-bit keyed hash under the daily salt; `None` under a privacy signal.
+    pub visitor_id: Option<u64>,
+    pub session_id: Option<u64>,
+    pub referrer: Option<String>,
+    pub source: Option<String>,
+    pub channel: &'static str,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_content: Option<String>,
+    pub utm_term: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    pub os_version: String,
+    pub device: &'static str,
+    pub screen: Option<&'static str>,
+    pub connection_type: Option<String>,
+    pub save_data: bool,
+    /// Custom properties as a JSON object of strings; `None` when there are none.
+    pub props: Option<String>,
+    pub scroll_depth: Option<u8>,
+    pub engaged_ms: Option<u32>,
+    pub interactive: bool,
+}
+
+/// Screen-width classes, as analytics peers report them; the width itself is not kept.
+pub fn screen_class(width: u32) -> &'static str {
+    match width {
+        0..576 => "mobile",
+        576..992 => "tablet",
+        992..1440 => "laptop",
+        _ => "desktop",
+    }
+}

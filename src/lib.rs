@@ -1,0 +1,17 @@
+//! Spoorloos: a cookie-less, metadata-minimising web analytics collector.
+//!
+//! A hit flows through the modules in this order (see `ARCHITECTURE.md`):
+//! [`receive`] (HTTP) → [`filter`] → [`enrich`] → [`pseudonymise`] → [`store`],
+//! joined by [`pipeline`] and started by [`app`].
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod enrich;
+pub mod event;
+pub mod filter;
+pub mod metrics;
+pub mod pipeline;
+pub mod pseudonymise;
+pub mod receive;
+pub mod store;

@@ -1,0 +1,192 @@
+//! The `spoorloos` binary: command line → configuration → `app::run`. Errors are
+//! reported here, once, with the key or value that caused them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use spoorloos::clock::Clock;
+use spoorloos::config::{Config, Overrides, PrivacySignalPolicy, normalise_site};
+use spoorloos::receive::{local_url, snippet};
+
+#[derive(Parser)]
+#[command(name = "spoorloos", version, about = "Cookie-less, metadata-minimising web analytics collector")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector (the default).
+    Serve(ServeArgs),
+    /// Print the HTML to paste into a site's pages.
+    Snippet {
+        /// The site's domain, e.g. smtware.com.
+        #[arg(long)]
+        site: String,
+        /// Where the collector is reachable from visitors' browsers.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        endpoint: String,
+    },
+    /// Validate the configuration and print it.
+    CheckConfig(ServeArgs),
+}
+
+#[derive(Args, Clone, Default)]
+struct ServeArgs {
+    /// TOML configuration file [default: ./spoorloos.toml if present].
+    #[arg(long, env = "SPOORLOOS_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SPOORLOOS_LISTEN", global = true)]
+    listen: Option<SocketAddr>,
+    /// DuckDB database file [default: spoorloos.duckdb].
+    #[arg(long, env = "SPOORLOOS_DATABASE", global = true)]
+    database: Option<PathBuf>,
+    /// A site domain to accept (repeatable; env: comma separated).
+    #[arg(long = "site", env = "SPOORLOOS_SITES", value_delimiter = ',', global = true)]
+    sites: Vec<String>,
+    /// A trusted reverse proxy, address or CIDR (repeatable; env: comma separated).
+    #[arg(long = "trusted-proxy", env = "SPOORLOOS_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    trusted_proxies: Vec<String>,
+    /// GeoIP2/GeoLite2 or DB-IP country (or city) database.
+    #[arg(long, env = "SPOORLOOS_GEOIP_COUNTRY", global = true)]
+    geoip_country: Option<PathBuf>,
+    /// GeoIP2 Connection-Type database.
+    #[arg(long, env = "SPOORLOOS_GEOIP_CONNECTION_TYPE", global = true)]
+    geoip_connection_type: Option<PathBuf>,
+    /// Referrer-spam host list (e.g. Matomo's spammers.txt).
+    #[arg(long, env = "SPOORLOOS_REFERRER_SPAM_LIST", global = true)]
+    referrer_spam_list: Option<PathBuf>,
+    /// What to do with hits carrying Sec-GPC / DNT.
+    #[arg(long, env = "SPOORLOOS_PRIVACY_SIGNALS", value_enum, global = true)]
+    privacy_signals: Option<PrivacySignalPolicy>,
+    /// Testing aid: start the clock at this RFC 3339 instant (e.g. just before midnight).
+    #[arg(long, env = "SPOORLOOS_CLOCK_START", hide = true, global = true)]
+    clock_start: Option<String>,
+}
+
+impl ServeArgs {
+    fn load(&self) -> anyhow::Result<Config> {
+        let default_file = Path::new("spoorloos.toml");
+        let file = self
+            .config
+            .clone()
+            .or_else(|| default_file.is_file().then(|| default_file.to_owned()));
+        let mut config = match &file {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        Overrides {
+            listen: self.listen,
+            database: self.database.clone(),
+            sites: self.sites.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            geoip_country: self.geoip_country.clone(),
+            geoip_connection_type: self.geoip_connection_type.clone(),
+            referrer_spam_list: self.referrer_spam_list.clone(),
+            privacy_signals: self.privacy_signals,
+        }
+        .apply(&mut config);
+        Ok(config.validate()?)
+    }
+
+    fn clock(&self) -> anyhow::Result<Clock> {
+        match &self.clock_start {
+            None => Ok(Clock::system()),
+            Some(text) => {
+                let at = chrono::DateTime::parse_from_rfc3339(text)
+                    .with_context(|| format!("--clock-start {text:?} is not an RFC 3339 time"))?;
+                Ok(Clock::starting_at(at.to_utc()))
+            }
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Snippet { site, endpoint }) => {
+            let Some(site) = normalise_site(&site) else {
+                bail!("--site {site:?} is not a domain name");
+            };
+            let url = url::Url::parse(&endpoint)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if url.is_none() {
+                bail!("--endpoint {endpoint:?} is not an http(s) URL");
+            }
+            print!("{}", snippet::both(&site, &endpoint));
+            Ok(())
+        }
+        Some(Command::CheckConfig(args)) => {
+            let config = args.load()?;
+            println!("configuration is valid:\n{config:#?}");
+            Ok(())
+        }
+        Some(Command::Serve(args)) => serve(&args),
+        None => serve(&cli.serve),
+    }
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = args.load()?;
+    let clock = args.clock()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?;
+        let addr = listener.local_addr()?;
+        let url = local_url(addr);
+        println!("Spoorloos listening on {url}");
+        println!(
+            "database: {} · sites: {}",
+            config.database.display(),
+            config.sites.join(", ")
+        );
+        println!("open {url}/ for a tracked test page; paste this into your pages:\n");
+        let site = config.sites.first().map_or("localhost", String::as_str);
+        println!("{}", snippet::both(site, &url));
+        spoorloos::app::run(listener, config, clock, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,174 @@
+//! Telemetry: every hit is counted once, as accepted or as dropped with its reason,
+//! and the writer reports its queue and flushes. `/metrics` renders these in the
+//! Prometheus/OpenMetrics text format. Nothing here ever carries visitor data.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Why a hit was not stored. Each reason is a label value of `hits_dropped_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// Crawler, monitor, headless/automation browser, HTTP library or empty UA.
+    Bot,
+    /// The domain is not a configured site.
+    UnknownSite,
+    /// The referrer is on the referrer-spam list.
+    SpamReferrer,
+    /// A prefetch or prerender, not a view.
+    Prefetch,
+    /// GPC/DNT under the `drop` policy.
+    PrivacySignal,
+    /// The writer's queue was full.
+    Overload,
+    /// The store failed and the retry buffer was full.
+    StoreError,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 7] = [
+        Self::Bot,
+        Self::UnknownSite,
+        Self::SpamReferrer,
+        Self::Prefetch,
+        Self::PrivacySignal,
+        Self::Overload,
+        Self::StoreError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bot => "bot",
+            Self::UnknownSite => "unknown_site",
+            Self::SpamReferrer => "spam_referrer",
+            Self::Prefetch => "prefetch",
+            Self::PrivacySignal => "privacy_signal",
+            Self::Overload => "overload",
+            Self::StoreError => "store_error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    accepted: Counter,
+    dropped: Family<ReasonLabel, Counter>,
+    stored: Counter,
+    invalid: Counter,
+    queue_depth: Gauge,
+    flush_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("spoorloos");
+        let accepted = Counter::default();
+        let dropped = Family::<ReasonLabel, Counter>::default();
+        let stored = Counter::default();
+        let invalid = Counter::default();
+        let queue_depth = Gauge::default();
+        // 100 µs … ~3 s.
+        let flush_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        registry.register(
+            "hits_accepted",
+            "Hits accepted for storage",
+            accepted.clone(),
+        );
+        registry.register(
+            "hits_dropped",
+            "Hits answered but not stored, by reason",
+            dropped.clone(),
+        );
+        registry.register("events_stored", "Events written to the store", stored.clone());
+        registry.register(
+            "requests_invalid",
+            "Requests rejected as malformed (4xx)",
+            invalid.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Events waiting for the writer",
+            queue_depth.clone(),
+        );
+        registry.register(
+            "batch_flush_seconds",
+            "Time to append and commit one batch",
+            flush_seconds.clone(),
+        );
+        // Every reason is present from the start, so a dashboard sees zeros, not gaps.
+        for reason in DropReason::ALL {
+            dropped.get_or_create(&ReasonLabel {
+                reason: reason.as_str(),
+            });
+        }
+        Self {
+            registry,
+            accepted,
+            dropped,
+            stored,
+            invalid,
+            queue_depth,
+            flush_seconds,
+        }
+    }
+
+    pub fn accepted(&self) {
+        self.accepted.inc();
+    }
+
+    pub fn dropped(&self, reason: DropReason) {
+        self.dropped_n(reason, 1);
+    }
+
+    pub fn dropped_n(&self, reason: DropReason, n: u64) {
+        self.dropped
+            .get_or_create(&ReasonLabel {
+                reason: reason.as_str(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn invalid(&self) {
+        self.invalid.inc();
+    }
+
+    pub fn stored(&self, n: u64) {
+        self.stored.inc_by(n);
+    }
+
+    pub fn flushed(&self, seconds: f64) {
+        self.flush_seconds.observe(seconds);
+    }
+
+    pub fn accepted_total(&self) -> u64 {
+        self.accepted.get()
+    }
+
+    pub fn stored_total(&self) -> u64 {
+        self.stored.get()
+    }
+
+    /// Renders the text exposition with the current queue depth.
+    pub fn render(&self, queue_depth: usize) -> String {
+        self.queue_depth
+            .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

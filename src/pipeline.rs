@@ -1,0 +1,165 @@
+//! The pipeline between receive and store: filter → enrich → pseudonymise.
+//!
+//! [`Pipeline::process`] is a plain synchronous function from a [`RawHit`] (which
+//! still holds IP and User-Agent) to stored [`Event`]s (which cannot), one per site
+//! the hit names. It is what the HTTP handlers call and what the benches measure.
+
+use std::collections::HashSet;
+
+use crate::config::{Config, PrivacySignalPolicy};
+use crate::enrich::geo::Geo;
+use crate::enrich::page::{normalise_hostname, redact};
+use crate::enrich::referrer;
+use crate::enrich::ua::UaParser;
+use crate::event::{Event, RawHit, screen_class};
+use crate::filter::spam::SpamList;
+use crate::metrics::DropReason;
+use crate::pseudonymise::Pseudonymiser;
+
+/// Effective connection types a browser can report; anything else is ignored.
+const EFFECTIVE_TYPES: [&str; 4] = ["slow-2g", "2g", "3g", "4g"];
+
+pub struct Pipeline {
+    sites: HashSet<String>,
+    ua: UaParser,
+    geo: Geo,
+    spam: SpamList,
+    signals: PrivacySignalPolicy,
+    pseudonymiser: Pseudonymiser,
+}
+
+impl Pipeline {
+    pub fn new(config: &Config, geo: Geo, spam: SpamList, pseudonymiser: Pseudonymiser) -> Self {
+        Self {
+            sites: config.sites.iter().cloned().collect(),
+            ua: UaParser::new(16_384),
+            geo,
+            spam,
+            signals: config.privacy.signals,
+            pseudonymiser,
+        }
+    }
+
+    pub fn pseudonymiser(&self) -> &Pseudonymiser {
+        &self.pseudonymiser
+    }
+
+    /// One result per target site: the event to store, or why it is dropped.
+    pub fn process(&self, hit: &RawHit<'_>) -> Vec<Result<Event, DropReason>> {
+        let payload = &hit.payload;
+        let page = &payload.page;
+        let targets: Vec<&str> = if payload.domains.is_empty() {
+            vec![page.hostname.as_str()]
+        } else {
+            payload.domains.iter().map(String::as_str).collect()
+        };
+        let ua = match self.filter(hit) {
+            Ok(ua) => ua,
+            Err(reason) => return targets.iter().map(|_| Err(reason)).collect(),
+        };
+        let acquisition = referrer::acquisition(payload.referrer.as_deref(), &page.hostname, page);
+        let referrer_host = acquisition.referrer.as_deref().and_then(|r| {
+            r.strip_prefix("android-app://").unwrap_or(r).split('/').next()
+        });
+        if referrer_host.is_some_and(|host| self.spam.is_spam(host))
+        {
+            return targets.iter().map(|_| Err(DropReason::SpamReferrer)).collect();
+        }
+        let signalled = hit.privacy_signal || payload.gpc;
+        if signalled && self.signals == PrivacySignalPolicy::Drop {
+            return targets.iter().map(|_| Err(DropReason::PrivacySignal)).collect();
+        }
+        let anonymous = signalled && self.signals == PrivacySignalPolicy::Anonymous;
+        let geo = self.geo.lookup(hit.ip);
+        let connection_type = geo.connection_type.or_else(|| {
+            payload
+                .connection
+                .as_deref()
+                .or(hit.ect)
+                .map(str::trim)
+                .and_then(|c| EFFECTIVE_TYPES.iter().find(|t| t.eq_ignore_ascii_case(c)))
+                .map(|c| (*c).to_owned())
+        });
+        let props = (!payload.props.is_empty()).then(|| {
+            let map: serde_json::Map<String, serde_json::Value> = payload
+                .props
+                .iter()
+                .map(|(k, v)| (redact(k).into_owned(), redact(v).into_owned().into()))
+                .collect();
+            serde_json::Value::Object(map).to_string()
+        });
+        let utm = &page.utm;
+        let template = Event {
+            ts_micros: hit.received_at.timestamp_micros(),
+            site: String::new(),
+            name: payload.name.clone(),
+            hostname: page.hostname.clone(),
+            pathname: page.pathname.clone(),
+            visitor_id: None,
+            session_id: None,
+            referrer: acquisition.referrer,
+            source: acquisition.source,
+            channel: acquisition.channel,
+            utm_source: utm.source.clone(),
+            utm_medium: acquisition.utm_medium,
+            utm_campaign: utm.campaign.clone(),
+            utm_content: utm.content.clone(),
+            utm_term: utm.term.clone(),
+            country: geo.country,
+            region: geo.region,
+            city: geo.city,
+            browser: ua.browser,
+            browser_version: ua.browser_version,
+            os: ua.os,
+            os_version: ua.os_version,
+            device: ua.device.as_str(),
+            screen: payload.screen_width.map(screen_class),
+            connection_type,
+            save_data: payload.save_data,
+            props,
+            scroll_depth: payload.scroll_depth,
+            engaged_ms: payload.engaged_ms,
+            interactive: payload.interactive,
+        };
+        targets
+            .into_iter()
+            .map(|target| {
+                let site = self.site(target).ok_or(DropReason::UnknownSite)?;
+                let mut event = template.clone();
+                event.site = site.to_owned();
+                if !anonymous {
+                    // Should the OS random source fail, the hit still counts, unlinked.
+                    if let Ok(p) = self.pseudonymiser.pseudonymise(
+                        site,
+                        hit.ip,
+                        hit.user_agent,
+                        hit.received_at,
+                    ) {
+                        event.visitor_id = Some(p.visitor_id);
+                        event.session_id = Some(p.session_id);
+                    }
+                }
+                Ok(event)
+            })
+            .collect()
+    }
+
+    /// Prefetch and bot checks; on success, the parsed User-Agent.
+    fn filter(&self, hit: &RawHit<'_>) -> Result<crate::enrich::ua::UaInfo, DropReason> {
+        if hit.prefetch {
+            return Err(DropReason::Prefetch);
+        }
+        let ua = self.ua.parse(hit.user_agent, &hit.hints);
+        if ua.bot {
+            return Err(DropReason::Bot);
+        }
+        Ok(ua)
+    }
+
+    /// The configured site a domain names (`www.` and case ignored).
+    fn site(&self, domain: &str) -> Option<&str> {
+        self.sites
+            .get(&normalise_hostname(domain))
+            .map(String::as_str)
+    }
+}

@@ -1,0 +1,105 @@
+//! Sessions: a visit ends after the configured inactivity (30 minutes by default).
+//!
+//! State is keyed by the daily pseudonym only and lives in memory; the store gives it
+//! back after a restart (the sessions active in the last timeout window), so a
+//! restart does not split a visit.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    /// The pseudonym stored with the session's events (yesterday's across midnight).
+    visitor_id: u64,
+    session_id: u64,
+    last_seen: i64,
+}
+
+pub struct Sessions {
+    active: Mutex<HashMap<u64, Session>>,
+    timeout: chrono::Duration,
+}
+
+impl Sessions {
+    pub fn new(timeout: chrono::Duration) -> Self {
+        Self {
+            active: Mutex::new(HashMap::new()),
+            timeout,
+        }
+    }
+
+    pub fn timeout(&self) -> chrono::Duration {
+        self.timeout
+    }
+
+    fn timeout_micros(&self) -> i64 {
+        self.timeout.num_microseconds().unwrap_or(i64::MAX)
+    }
+
+    /// Returns the (visitor id, session id) for a hit at `now` (µs): the visitor's
+    /// active session, the one it began under `previous` before midnight, or a new one.
+    pub fn touch(&self, current: u64, previous: Option<u64>, now: i64) -> (u64, u64) {
+        let timeout = self.timeout_micros();
+        let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+        let alive = |s: &Session| now.saturating_sub(s.last_seen) < timeout;
+        let found = active
+            .get(&current)
+            .copied()
+            .filter(alive)
+            .or_else(|| previous.and_then(|p| active.get(&p).copied()).filter(alive));
+        let session = match found {
+            Some(s) => Session {
+                last_seen: now.max(s.last_seen),
+                ..s
+            },
+            None => Session {
+                visitor_id: current,
+                session_id: new_session_id(current, now),
+                last_seen: now,
+            },
+        };
+        active.insert(current, session);
+        (session.visitor_id, session.session_id)
+    }
+
+    /// Puts back a session read from the store after a restart.
+    pub fn restore(&self, visitor_id: u64, session_id: u64, last_seen: i64) {
+        let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+        active.insert(
+            visitor_id,
+            Session {
+                visitor_id,
+                session_id,
+                last_seen,
+            },
+        );
+    }
+
+    /// Forgets sessions idle for longer than the timeout.
+    pub fn sweep(&self, now: i64) {
+        let timeout = self.timeout_micros();
+        let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+        active.retain(|_, s| now.saturating_sub(s.last_seen) < timeout);
+    }
+
+    pub fn len(&self) -> usize {
+        self.active.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Random session ids: they carry no information, not even the start time.
+fn new_session_id(visitor: u64, now: i64) -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        // Should the OS random source fail, a hash still keeps ids apart.
+        let mut h = blake3::Hasher::new();
+        h.update(&visitor.to_le_bytes());
+        h.update(&now.to_le_bytes());
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&h.finalize().as_bytes()[..8]);
+        u64::from_le_bytes(out)
+    })
+}

@@ -1,0 +1,108 @@
+//! Which address is the visitor's: the socket peer, unless the peer is a configured
+//! trusted proxy, in which case the proxy's forwarding headers are believed. By
+//! default no proxy is trusted, so nobody can claim another visitor's address.
+
+use std::net::IpAddr;
+
+use hyper::HeaderMap;
+use ipnet::IpNet;
+
+fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
+    let ip = canonical(ip);
+    proxies.iter().any(|net| net.contains(&ip))
+}
+
+/// IPv4-mapped IPv6 peers (`::ffff:a.b.c.d`, from dual-stack sockets) are IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let text = text.trim().trim_matches('"');
+    if let Ok(ip) = text.parse() {
+        return Some(ip);
+    }
+    // `[v6]:port`, `v4:port` (Forwarded allows ports).
+    if let Some(rest) = text.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    text.rsplit_once(':')?.0.parse().ok()
+}
+
+/// The client address for a request from `peer`.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr {
+    let peer = canonical(peer);
+    if !trusted(peer, proxies) {
+        return peer;
+    }
+    let single = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_ip)
+    };
+    if let Some(ip) = single("cf-connecting-ip").or_else(|| single("x-real-ip")) {
+        return canonical(ip);
+    }
+    // A chain: the right-most address that is not one of our proxies is the client.
+    let chain: Vec<IpAddr> = if let Some(xff) = headers.get("x-forwarded-for") {
+        xff.to_str()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(parse_ip)
+            .collect()
+    } else {
+        headers
+            .get_all("forwarded")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split([',', ';']))
+            .filter_map(|part| {
+                let (key, value) = part.split_once('=')?;
+                key.trim().eq_ignore_ascii_case("for").then(|| parse_ip(value))?
+            })
+            .collect()
+    };
+    chain
+        .iter()
+        .rev()
+        .map(|ip| canonical(*ip))
+        .find(|ip| !trusted(*ip, proxies))
+        .or_else(|| chain.first().copied().map(canonical))
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(peer: &str, headers: &[(&'static str, &str)], proxies: &[&str], expected: &str) {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(*k, v.parse().unwrap());
+        }
+        let proxies: Vec<IpNet> = proxies.iter().map(|p| p.parse().unwrap()).collect();
+        let got = client_ip(peer.parse().unwrap(), &map, &proxies);
+        assert_eq!(got, expected.parse::<IpAddr>().unwrap(), "{headers:?}");
+    }
+
+    #[test]
+    fn proxies_must_be_trusted() {
+        let xff = [("x-forwarded-for", "203.0.113.9")];
+        check("198.51.100.1", &xff, &[], "198.51.100.1");
+        check("10.0.0.1", &xff, &["10.0.0.0/8"], "203.0.113.9");
+        check(
+            "10.0.0.1",
+            &[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 10.0.0.2")],
+            &["10.0.0.0/8"],
+            "203.0.113.9",
+        );
+        check("10.0.0.1", &[("forwarded", "for=\"[2001:db8::1]:443\";proto=https")], &["10.0.0.0/8"], "2001:db8::1");
+        check("10.0.0.1", &[("cf-connecting-ip", "192.0.2.7")], &["10.0.0.0/8"], "192.0.2.7");
+        check("::ffff:10.0.0.1", &xff, &["10.0.0.0/8"], "203.0.113.9");
+        check("10.0.0.1", &[("x-forwarded-for", "garbage")], &["10.0.0.0/8"], "10.0.0.1");
+    }
+}

@@ -1,0 +1,192 @@
+//! Routes and responses. The pixel always answers with the GIF, whatever happens
+//! behind it; the Events API answers `202 ok` for accepted and silently dropped
+//! events alike (a header counts the drops) and `400` with field errors for bad input.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::State;
+use super::client_ip::client_ip;
+use super::payload::{self, FieldErrors};
+use crate::enrich::ua::ClientHints;
+use crate::event::{Payload, RawHit};
+
+type Resp = Response<Full<Bytes>>;
+
+/// The 43-byte transparent 1×1 GIF.
+const GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+const SCRIPT: &str = include_str!("../../assets/s.js");
+const DROPPED_HEADER: &str = "x-spoorloos-dropped";
+
+pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+    let is_pixel = req.uri().path() == "/p.gif";
+    let limit = Duration::from_secs(state.limits.request_timeout_secs);
+    match tokio::time::timeout(limit, route(state, peer, req)).await {
+        Ok(resp) => resp,
+        Err(_) if is_pixel => gif(),
+        Err(_) => text(StatusCode::REQUEST_TIMEOUT, "request timed out\n"),
+    }
+}
+
+async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+    let method = req.method().clone();
+    match (method, req.uri().path()) {
+        (Method::GET | Method::HEAD, "/p.gif") => pixel(state, peer, &req),
+        (Method::POST, "/api/event") => event_api(state, peer, req).await,
+        (Method::OPTIONS, "/api/event") => cors(Response::builder().status(StatusCode::NO_CONTENT))
+            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
+            .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type")
+            .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
+            .body(Full::default())
+            .unwrap_or_default(),
+        (Method::GET | Method::HEAD, "/s.js") => cors(Response::builder())
+            .header(header::CONTENT_TYPE, "application/javascript; charset=utf-8")
+            .header(header::CACHE_CONTROL, "public, max-age=3600")
+            .body(Full::new(Bytes::from_static(SCRIPT.as_bytes())))
+            .unwrap_or_default(),
+        (Method::GET | Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (Method::GET, "/metrics") => Response::builder()
+            .header(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )
+            .body(Full::new(Bytes::from(state.metrics.render(state.queue.depth()))))
+            .unwrap_or_default(),
+        (Method::GET | Method::HEAD, "/") => Response::builder()
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .body(Full::new(Bytes::from(super::snippet::demo_page())))
+            .unwrap_or_default(),
+        (_, "/p.gif" | "/api/event" | "/s.js" | "/healthz" | "/metrics" | "/") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn raw_hit<'a>(state: &State, peer: SocketAddr, headers: &'a HeaderMap, payload: Payload) -> RawHit<'a> {
+    let h = |name| header_str(headers, name);
+    let purpose = |name| h(name).is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v.contains("prefetch") || v.contains("prerender") || v.contains("preview")
+    });
+    RawHit {
+        received_at: state.clock.now(),
+        ip: client_ip(peer.ip(), headers, &state.trusted_proxies),
+        user_agent: h("user-agent").unwrap_or_default(),
+        hints: ClientHints {
+            brands: h("sec-ch-ua"),
+            mobile: h("sec-ch-ua-mobile"),
+            platform: h("sec-ch-ua-platform"),
+            platform_version: h("sec-ch-ua-platform-version"),
+            full_version_list: h("sec-ch-ua-full-version-list"),
+        },
+        ect: h("ect"),
+        privacy_signal: h("sec-gpc").is_some_and(|v| v.trim() == "1")
+            || h("dnt").is_some_and(|v| v.trim() == "1"),
+        prefetch: purpose("sec-purpose") || purpose("purpose") || purpose("x-moz") || purpose("x-purpose"),
+        payload,
+    }
+}
+
+/// Runs the pipeline and queues what it accepts; returns how many events were dropped.
+fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
+    let mut dropped = 0;
+    for outcome in state.pipeline.process(hit) {
+        let stored = match outcome {
+            Ok(event) => state.queue.push(event),
+            Err(reason) => {
+                state.metrics.dropped(reason);
+                false
+            }
+        };
+        dropped += usize::from(!stored);
+    }
+    dropped
+}
+
+fn pixel(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
+    let headers = req.headers();
+    let query = req.uri().query().unwrap_or_default();
+    match payload::from_pixel_query(query, header_str(headers, "referer")) {
+        Ok(payload) => {
+            ingest(state, &raw_hit(state, peer, headers, payload));
+        }
+        Err(_) => state.metrics.invalid(),
+    }
+    gif()
+}
+
+async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let max = state.limits.max_body_bytes;
+    let body = match Limited::new(body, max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            state.metrics.invalid();
+            let message = if e.is::<http_body_util::LengthLimitError>() {
+                format!("request body is larger than {max} bytes")
+            } else {
+                "could not read the request body".to_owned()
+            };
+            return errors(&FieldErrors::one("request", message));
+        }
+    };
+    match payload::from_json(&body) {
+        Ok(payload) => {
+            let dropped = ingest(state, &raw_hit(state, peer, &parts.headers, payload));
+            let mut resp = cors(Response::builder().status(StatusCode::ACCEPTED))
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, DROPPED_HEADER);
+            if dropped > 0 {
+                resp = resp.header(DROPPED_HEADER, dropped);
+            }
+            resp.body(Full::new(Bytes::from_static(b"ok"))).unwrap_or_default()
+        }
+        Err(e) => {
+            state.metrics.invalid();
+            errors(&e)
+        }
+    }
+}
+
+fn cors(builder: hyper::http::response::Builder) -> hyper::http::response::Builder {
+    builder.header(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"))
+}
+
+fn gif() -> Resp {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "image/gif")
+        .header(header::CACHE_CONTROL, "no-store, max-age=0")
+        .header("cross-origin-resource-policy", "cross-origin")
+        .body(Full::new(Bytes::from_static(GIF)))
+        .unwrap_or_default()
+}
+
+fn text(status: StatusCode, body: &'static str) -> Resp {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap_or_default()
+}
+
+fn errors(e: &FieldErrors) -> Resp {
+    cors(Response::builder().status(StatusCode::BAD_REQUEST))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(e.to_json())))
+        .unwrap_or_default()
+}

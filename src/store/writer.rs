@@ -1,0 +1,197 @@
+//! The writer: one thread owns the store and appends events in batches.
+//!
+//! Events arrive through a bounded queue; the request path only ever `try_send`s, so
+//! a full queue drops the newest hit (counted as `overload`) instead of making a
+//! visitor's page wait. A batch is written when it is full or its oldest event has
+//! waited `flush_interval`. If the store fails, the batch is kept and retried; only
+//! past a bound (the queue capacity) are the oldest events dropped, as `store_error`.
+//! Shutdown drains the queue and flushes before the thread exits.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select, unbounded};
+
+use super::Store;
+use crate::event::Event;
+use crate::metrics::{DropReason, Metrics};
+use crate::pseudonymise::salt::Salt;
+
+enum Control {
+    Salts(Vec<Salt>),
+    Shutdown,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+}
+
+/// The request side of the writer: cheap to clone, never blocks.
+#[derive(Clone)]
+pub struct Queue {
+    events: Sender<Event>,
+    control: Sender<Control>,
+    metrics: Arc<Metrics>,
+}
+
+impl Queue {
+    /// Hands an event to the writer; `false` (and an `overload` drop) when full.
+    pub fn push(&self, event: Event) -> bool {
+        match self.events.try_send(event) {
+            Ok(()) => {
+                self.metrics.accepted();
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.metrics.dropped(DropReason::Overload);
+                false
+            }
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Asks the writer to replace the stored salts (rare: start-up and midnight).
+    pub fn persist_salts(&self, salts: Vec<Salt>) {
+        // The control channel is unbounded and only closes after shutdown.
+        let _ = self.control.send(Control::Salts(salts));
+    }
+}
+
+pub struct Writer {
+    thread: Option<JoinHandle<()>>,
+    control: Sender<Control>,
+}
+
+impl Writer {
+    pub fn spawn(
+        store: Box<dyn Store>,
+        config: WriterConfig,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<(Queue, Writer)> {
+        let (events_tx, events_rx) = bounded(config.queue_capacity);
+        let (control_tx, control_rx) = unbounded();
+        let worker = Worker {
+            store,
+            config,
+            metrics: metrics.clone(),
+            batch: Vec::with_capacity(config.batch_size),
+            oldest: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("spoorloos-writer".into())
+            .spawn(move || worker.run(&events_rx, &control_rx))?;
+        Ok((
+            Queue {
+                events: events_tx,
+                control: control_tx.clone(),
+                metrics,
+            },
+            Writer {
+                thread: Some(thread),
+                control: control_tx,
+            },
+        ))
+    }
+
+    /// Drains the queue, flushes, checkpoints and waits for the thread. Blocking.
+    pub fn shutdown(mut self) {
+        let _ = self.control.send(Control::Shutdown);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the writer thread panicked");
+        }
+    }
+}
+
+struct Worker {
+    store: Box<dyn Store>,
+    config: WriterConfig,
+    metrics: Arc<Metrics>,
+    batch: Vec<Event>,
+    /// When the oldest event of the batch arrived (or the next retry is due).
+    oldest: Option<Instant>,
+}
+
+impl Worker {
+    fn run(mut self, events: &Receiver<Event>, control: &Receiver<Control>) {
+        loop {
+            let wait = self.oldest.map_or(Duration::from_secs(1), |t| {
+                (t + self.config.flush_interval).saturating_duration_since(Instant::now())
+            });
+            select! {
+                recv(control) -> msg => match msg {
+                    Ok(Control::Salts(salts)) => {
+                        if let Err(e) = self.store.replace_salts(&salts) {
+                            tracing::error!("cannot store the salts: {e}");
+                        }
+                    }
+                    Ok(Control::Shutdown) | Err(_) => break,
+                },
+                recv(events) -> msg => match msg {
+                    Ok(event) => self.add(event),
+                    Err(_) => break,
+                },
+                default(wait) => {}
+            }
+            let due = self
+                .oldest
+                .is_some_and(|t| t.elapsed() >= self.config.flush_interval);
+            if due || self.batch.len() >= self.config.batch_size {
+                self.flush();
+            }
+        }
+        // Everything accepted before shutdown is written.
+        for event in events.try_iter() {
+            self.add(event);
+            if self.batch.len() >= self.config.batch_size {
+                self.flush();
+            }
+        }
+        self.flush();
+        if let Err(e) = self.store.checkpoint() {
+            tracing::error!("final checkpoint failed: {e}");
+        }
+    }
+
+    fn add(&mut self, event: Event) {
+        if self.batch.is_empty() {
+            self.oldest = Some(Instant::now());
+        }
+        self.batch.push(event);
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            self.oldest = None;
+            return;
+        }
+        let started = Instant::now();
+        match self.store.append(&self.batch) {
+            Ok(()) => {
+                self.metrics.flushed(started.elapsed().as_secs_f64());
+                self.metrics.stored(self.batch.len() as u64);
+                self.batch.clear();
+                self.oldest = None;
+            }
+            Err(e) => {
+                tracing::error!("writing {} events failed, will retry: {e}", self.batch.len());
+                let limit = self.config.queue_capacity.max(self.config.batch_size);
+                if self.batch.len() > limit {
+                    let excess = self.batch.len() - limit;
+                    self.batch.drain(..excess);
+                    self.metrics.dropped_n(DropReason::StoreError, excess as u64);
+                }
+                // Retry after one more interval rather than spinning on a failing disk.
+                self.oldest = Some(Instant::now());
+            }
+        }
+    }
+}
