@@ -111,7 +111,7 @@ impl Metrics {
         );
         // Every reason is present from the start, so a dashboard sees zeros, not gaps.
         for reason in DropReason::ALL {
-            dropped.get_or_create(&ReasonLabel {
+            let _ = dropped.get_or_create(&ReasonLabel {
                 reason: reason.as_str(),
             });
         }

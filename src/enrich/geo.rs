@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use maxminddb::{PathElement, Reader};
+use maxminddb::{MaxMindDbError, PathElement, Reader, WithinOptions};
 
 #[derive(Debug, thiserror::Error)]
 #[error("GeoIP database {path} cannot be used: {source}")]
@@ -46,15 +46,82 @@ const CITY: &[PathElement<'static>] = &[
 ];
 const CONNECTION: &[PathElement<'static>] = &[PathElement::Key("connection_type")];
 
-/// Opens and fully verifies a database, so a corrupt file fails at start-up.
+/// Opens and fully checks a database, so a corrupt file fails at start-up, not at
+/// the first unlucky visitor.
 fn open(path: &Path) -> Result<Reader<Vec<u8>>, GeoError> {
     let err = |source| GeoError {
         path: path.to_owned(),
         source,
     };
-    let reader = Reader::open_readfile(path).map_err(err)?;
-    reader.verify().map_err(err)?;
-    Ok(reader)
+    let bytes = std::fs::read(path).map_err(|e| err(MaxMindDbError::Io(e)))?;
+    check(&Reader::from_source(bytes.as_slice()).map_err(err)?, &bytes).map_err(err)?;
+    Reader::from_source(bytes).map_err(err)
+}
+
+fn check(reader: &Reader<&[u8]>, bytes: &[u8]) -> Result<(), MaxMindDbError> {
+    match reader.verify() {
+        Ok(()) => Ok(()),
+        // `verify` also rejects an empty metadata `description`, which real files
+        // (geo-whois) have; for those, check the tree and every record ourselves.
+        Err(e) if e.to_string().contains("description") => {
+            check_tree(reader, bytes)?;
+            for network in reader.networks(WithinOptions::default())? {
+                network?.decode::<serde::de::IgnoredAny>()?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Every record of every node must point to a node other than the root, to "no
+/// data", or into the data section (the MaxMind DB format, "Search Tree Section").
+fn check_tree(reader: &Reader<&[u8]>, bytes: &[u8]) -> Result<(), MaxMindDbError> {
+    const MARKER: &[u8] = b"\xAB\xCD\xEFMaxMind.com";
+    let bad = |what: &str| MaxMindDbError::invalid_database(format!("corrupt search tree: {what}"));
+    let meta = reader.metadata();
+    let nodes = usize::try_from(meta.node_count).map_err(|_| bad("node count"))?;
+    let node_bytes = match meta.record_size {
+        24 => 6,
+        28 => 7,
+        32 => 8,
+        _ => return Err(bad("record size")),
+    };
+    let tree_end = nodes.checked_mul(node_bytes).ok_or_else(|| bad("node count"))?;
+    let metadata_at = bytes
+        .windows(MARKER.len())
+        .rposition(|w| w == MARKER)
+        .ok_or_else(|| bad("no metadata marker"))?;
+    let data_len = metadata_at
+        .checked_sub(tree_end + 16)
+        .ok_or_else(|| bad("the tree overlaps the metadata"))?;
+    if bytes[tree_end..tree_end + 16].iter().any(|&b| b != 0) {
+        return Err(bad("no data-section separator where the node count puts it"));
+    }
+    let be = |b: &[u8]| b.iter().fold(0usize, |acc, &x| acc << 8 | usize::from(x));
+    for node in bytes[..tree_end].chunks_exact(node_bytes) {
+        let (left, right) = match node_bytes {
+            6 => (be(&node[..3]), be(&node[3..])),
+            7 => (
+                usize::from(node[3] >> 4) << 24 | be(&node[..3]),
+                usize::from(node[3] & 0x0f) << 24 | be(&node[4..]),
+            ),
+            _ => (be(&node[..4]), be(&node[4..])),
+        };
+        for record in [left, right] {
+            let in_data = record
+                .checked_sub(nodes + 16)
+                .is_some_and(|offset| offset < data_len);
+            if record > nodes && !in_data {
+                return Err(bad("a record points outside the file's data"));
+            }
+            // Nothing points back to the root: such a record would make a cycle.
+            if record == 0 {
+                return Err(bad("a record points back to the root"));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Geo {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::enrich::page::{self, MAX_URL_BYTES};
+use crate::enrich::page;
 use crate::event::Payload;
 
 const MAX_NAME_CHARS: usize = 120;

@@ -93,10 +93,6 @@ pub fn run(args: &[&str]) -> (bool, String) {
 }
 
 impl Server {
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("spoorloos.duckdb")
-    }
-
     pub fn client() -> reqwest::Client {
         reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
