@@ -46,22 +46,39 @@ fn pipeline() -> Pipeline {
 
 fn stages(c: &mut Criterion) {
     let ip: IpAddr = "81.2.69.142".parse().expect("ip");
-    c.bench_function("parse/event_json", |b| b.iter(|| payload::from_json(black_box(BODY))));
+    c.bench_function("parse/event_json", |b| {
+        b.iter(|| payload::from_json(black_box(BODY)))
+    });
     let ua = UaParser::new(1024);
     let hints = ClientHints::default();
-    c.bench_function("filter+enrich/ua_cached", |b| b.iter(|| ua.parse(black_box(UA), &hints)));
+    c.bench_function("filter+enrich/ua_cached", |b| {
+        b.iter(|| ua.parse(black_box(UA), &hints))
+    });
     c.bench_function("filter+enrich/ua_uncached", |b| {
         b.iter(|| UaParser::new(1).parse(black_box(UA), &hints))
     });
     c.bench_function("minimise/page_url", |b| {
-        b.iter(|| page::minimise(black_box("https://www.example.test/blog/post-title?utm_source=nl&x=1"), false))
+        b.iter(|| {
+            page::minimise(
+                black_box("https://www.example.test/blog/post-title?utm_source=nl&x=1"),
+                false,
+            )
+        })
     });
     let p = page::minimise("https://example.test/", false).unwrap_or_default();
     c.bench_function("minimise/referrer", |b| {
-        b.iter(|| referrer::acquisition(Some(black_box("https://www.google.com/search?q=x")), "example.test", &p))
+        b.iter(|| {
+            referrer::acquisition(
+                Some(black_box("https://www.google.com/search?q=x")),
+                "example.test",
+                &p,
+            )
+        })
     });
     let g = geo();
-    c.bench_function("enrich/geoip_country", |b| b.iter(|| g.lookup(black_box(ip))));
+    c.bench_function("enrich/geoip_country", |b| {
+        b.iter(|| g.lookup(black_box(ip)))
+    });
     let key = [7u8; 32];
     c.bench_function("pseudonymise/visitor_hash", |b| {
         b.iter(|| visitor_hash(&key, black_box("example.test"), ip, black_box(UA)))
@@ -93,7 +110,11 @@ fn stages(c: &mut Criterion) {
         prefetch: false,
         payload,
     };
-    let event = pipe.process(&hit).pop().and_then(Result::ok).expect("event");
+    let event = pipe
+        .process(&hit)
+        .pop()
+        .and_then(Result::ok)
+        .expect("event");
     let dir = tempfile::tempdir().expect("dir");
     let mut store = DuckDbStore::open(&dir.path().join("bench.duckdb")).expect("store");
     let mut group = c.benchmark_group("store");

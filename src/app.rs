@@ -75,7 +75,9 @@ pub async fn run(
         Box::new(move |salts| salt_queue.persist_salts(salts)),
     )?;
     for (visitor, session, last_seen) in sessions {
-        pseudonymiser.sessions().restore(visitor, session, last_seen);
+        pseudonymiser
+            .sessions()
+            .restore(visitor, session, last_seen);
     }
     let state = Arc::new(State {
         pipeline: Pipeline::new(&config, geo, spam, pseudonymiser),

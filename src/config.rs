@@ -228,8 +228,12 @@ impl Config {
             return Err(invalid("sites", "at least one site domain is required"));
         }
         for (i, site) in self.sites.iter_mut().enumerate() {
-            let normal = normalise_site(site)
-                .ok_or_else(|| invalid(format!("sites[{i}]"), format!("{site:?} is not a domain name")))?;
+            let normal = normalise_site(site).ok_or_else(|| {
+                invalid(
+                    format!("sites[{i}]"),
+                    format!("{site:?} is not a domain name"),
+                )
+            })?;
             *site = normal;
         }
         for (i, proxy) in self.trusted_proxies.iter().enumerate() {
@@ -265,12 +269,18 @@ impl Config {
             }
         }
         if !(10..=60_000).contains(&self.store.flush_interval_ms) {
-            return Err(invalid("store.flush_interval_ms", "must be between 10 and 60000"));
+            return Err(invalid(
+                "store.flush_interval_ms",
+                "must be between 10 and 60000",
+            ));
         }
         let files = [
             ("geoip.country", &self.geoip.country),
             ("geoip.connection_type", &self.geoip.connection_type),
-            ("filters.referrer_spam_list", &self.filters.referrer_spam_list),
+            (
+                "filters.referrer_spam_list",
+                &self.filters.referrer_spam_list,
+            ),
         ];
         for (key, path) in files {
             if let Some(path) = path

@@ -11,7 +11,11 @@ use spoorloos::config::{Config, Overrides, PrivacySignalPolicy, normalise_site};
 use spoorloos::receive::{local_url, snippet};
 
 #[derive(Parser)]
-#[command(name = "spoorloos", version, about = "Cookie-less, metadata-minimising web analytics collector")]
+#[command(
+    name = "spoorloos",
+    version,
+    about = "Cookie-less, metadata-minimising web analytics collector"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -48,10 +52,20 @@ struct ServeArgs {
     #[arg(long, env = "SPOORLOOS_DATABASE", global = true)]
     database: Option<PathBuf>,
     /// A site domain to accept (repeatable; env: comma separated).
-    #[arg(long = "site", env = "SPOORLOOS_SITES", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "site",
+        env = "SPOORLOOS_SITES",
+        value_delimiter = ',',
+        global = true
+    )]
     sites: Vec<String>,
     /// A trusted reverse proxy, address or CIDR (repeatable; env: comma separated).
-    #[arg(long = "trusted-proxy", env = "SPOORLOOS_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "trusted-proxy",
+        env = "SPOORLOOS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
     trusted_proxies: Vec<String>,
     /// GeoIP2/GeoLite2 or DB-IP country (or city) database.
     #[arg(long, env = "SPOORLOOS_GEOIP_COUNTRY", global = true)]
@@ -138,8 +152,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let clock = args.clock()?;
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -93,7 +93,11 @@ impl Metrics {
             "Hits answered but not stored, by reason",
             dropped.clone(),
         );
-        registry.register("events_stored", "Events written to the store", stored.clone());
+        registry.register(
+            "events_stored",
+            "Events written to the store",
+            stored.clone(),
+        );
         registry.register(
             "requests_invalid",
             "Requests rejected as malformed (4xx)",

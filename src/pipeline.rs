@@ -59,15 +59,23 @@ impl Pipeline {
         };
         let acquisition = referrer::acquisition(payload.referrer.as_deref(), &page.hostname, page);
         let referrer_host = acquisition.referrer.as_deref().and_then(|r| {
-            r.strip_prefix("android-app://").unwrap_or(r).split('/').next()
+            r.strip_prefix("android-app://")
+                .unwrap_or(r)
+                .split('/')
+                .next()
         });
-        if referrer_host.is_some_and(|host| self.spam.is_spam(host))
-        {
-            return targets.iter().map(|_| Err(DropReason::SpamReferrer)).collect();
+        if referrer_host.is_some_and(|host| self.spam.is_spam(host)) {
+            return targets
+                .iter()
+                .map(|_| Err(DropReason::SpamReferrer))
+                .collect();
         }
         let signalled = hit.privacy_signal || payload.gpc;
         if signalled && self.signals == PrivacySignalPolicy::Drop {
-            return targets.iter().map(|_| Err(DropReason::PrivacySignal)).collect();
+            return targets
+                .iter()
+                .map(|_| Err(DropReason::PrivacySignal))
+                .collect();
         }
         let anonymous = signalled && self.signals == PrivacySignalPolicy::Anonymous;
         let geo = self.geo.lookup(hit.ip);

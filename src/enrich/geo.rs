@@ -32,7 +32,8 @@ pub struct Geo {
     city: bool,
 }
 
-const ISO_CODE: &[PathElement<'static>] = &[PathElement::Key("country"), PathElement::Key("iso_code")];
+const ISO_CODE: &[PathElement<'static>] =
+    &[PathElement::Key("country"), PathElement::Key("iso_code")];
 const FLAT_CODE: &[PathElement<'static>] = &[PathElement::Key("country_code")];
 const REGION: &[PathElement<'static>] = &[
     PathElement::Key("subdivisions"),
@@ -87,7 +88,9 @@ fn check_tree(reader: &Reader<&[u8]>, bytes: &[u8]) -> Result<(), MaxMindDbError
         32 => 8,
         _ => return Err(bad("record size")),
     };
-    let tree_end = nodes.checked_mul(node_bytes).ok_or_else(|| bad("node count"))?;
+    let tree_end = nodes
+        .checked_mul(node_bytes)
+        .ok_or_else(|| bad("node count"))?;
     let metadata_at = bytes
         .windows(MARKER.len())
         .rposition(|w| w == MARKER)
@@ -96,7 +99,9 @@ fn check_tree(reader: &Reader<&[u8]>, bytes: &[u8]) -> Result<(), MaxMindDbError
         .checked_sub(tree_end + 16)
         .ok_or_else(|| bad("the tree overlaps the metadata"))?;
     if bytes[tree_end..tree_end + 16].iter().any(|&b| b != 0) {
-        return Err(bad("no data-section separator where the node count puts it"));
+        return Err(bad(
+            "no data-section separator where the node count puts it",
+        ));
     }
     let be = |b: &[u8]| b.iter().fold(0usize, |acc, &x| acc << 8 | usize::from(x));
     for node in bytes[..tree_end].chunks_exact(node_bytes) {
@@ -168,7 +173,9 @@ mod tests {
     use super::*;
 
     fn testdata(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/mmdb").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/testdata/mmdb")
+            .join(name)
     }
 
     #[test]
@@ -198,7 +205,11 @@ mod tests {
             let path = entry.unwrap().path();
             let err = Geo::open(Some(&path), None, false).err();
             let message = err.map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.contains("cannot be used"), "{} loaded: {message}", path.display());
+            assert!(
+                message.contains("cannot be used"),
+                "{} loaded: {message}",
+                path.display()
+            );
         }
     }
 }

@@ -143,7 +143,9 @@ mod tests {
     use std::sync::Arc;
 
     fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     fn pseudonymiser(now: DateTime<Utc>) -> (Pseudonymiser, Arc<Mutex<Vec<Vec<Salt>>>>) {
@@ -164,8 +166,14 @@ mod tests {
     fn hash_inputs_are_unambiguous() {
         let key = [7u8; 32];
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        assert_ne!(visitor_hash(&key, "ab", ip, "c"), visitor_hash(&key, "a", ip, "bc"));
-        assert_ne!(visitor_hash(&key, "a", ip, "x"), visitor_hash(&[8u8; 32], "a", ip, "x"));
+        assert_ne!(
+            visitor_hash(&key, "ab", ip, "c"),
+            visitor_hash(&key, "a", ip, "bc")
+        );
+        assert_ne!(
+            visitor_hash(&key, "a", ip, "x"),
+            visitor_hash(&[8u8; 32], "a", ip, "x")
+        );
     }
 
     #[test]
@@ -174,7 +182,10 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let before = p.pseudonymise("s", ip, "ua", at(1, 23, 50)).unwrap();
         let after = p.pseudonymise("s", ip, "ua", at(2, 0, 5)).unwrap();
-        assert_eq!(before, after, "the session continues under yesterday's pseudonym");
+        assert_eq!(
+            before, after,
+            "the session continues under yesterday's pseudonym"
+        );
         let later = p.pseudonymise("s", ip, "ua", at(2, 0, 20)).unwrap();
         assert_eq!(before, later);
         // Yesterday's salt is gone once no session from before midnight can be active.
@@ -189,8 +200,12 @@ mod tests {
     fn truncation_joins_a_network() {
         let (mut p, _) = pseudonymiser(at(3, 12, 0));
         p.ipv4_prefix = 24;
-        let a = p.pseudonymise("s", "192.0.2.1".parse().unwrap(), "ua", at(3, 12, 0)).unwrap();
-        let b = p.pseudonymise("s", "192.0.2.200".parse().unwrap(), "ua", at(3, 12, 1)).unwrap();
+        let a = p
+            .pseudonymise("s", "192.0.2.1".parse().unwrap(), "ua", at(3, 12, 0))
+            .unwrap();
+        let b = p
+            .pseudonymise("s", "192.0.2.200".parse().unwrap(), "ua", at(3, 12, 1))
+            .unwrap();
         assert_eq!(a.visitor_id, b.visitor_id);
     }
 }

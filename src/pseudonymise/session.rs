@@ -83,7 +83,10 @@ impl Sessions {
     }
 
     pub fn len(&self) -> usize {
-        self.active.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -62,7 +62,9 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
             .flat_map(|v| v.split([',', ';']))
             .filter_map(|part| {
                 let (key, value) = part.split_once('=')?;
-                key.trim().eq_ignore_ascii_case("for").then(|| parse_ip(value))?
+                key.trim()
+                    .eq_ignore_ascii_case("for")
+                    .then(|| parse_ip(value))?
             })
             .collect()
     };
@@ -100,9 +102,24 @@ mod tests {
             &["10.0.0.0/8"],
             "203.0.113.9",
         );
-        check("10.0.0.1", &[("forwarded", "for=\"[2001:db8::1]:443\";proto=https")], &["10.0.0.0/8"], "2001:db8::1");
-        check("10.0.0.1", &[("cf-connecting-ip", "192.0.2.7")], &["10.0.0.0/8"], "192.0.2.7");
+        check(
+            "10.0.0.1",
+            &[("forwarded", "for=\"[2001:db8::1]:443\";proto=https")],
+            &["10.0.0.0/8"],
+            "2001:db8::1",
+        );
+        check(
+            "10.0.0.1",
+            &[("cf-connecting-ip", "192.0.2.7")],
+            &["10.0.0.0/8"],
+            "192.0.2.7",
+        );
         check("::ffff:10.0.0.1", &xff, &["10.0.0.0/8"], "203.0.113.9");
-        check("10.0.0.1", &[("x-forwarded-for", "garbage")], &["10.0.0.0/8"], "10.0.0.1");
+        check(
+            "10.0.0.1",
+            &[("x-forwarded-for", "garbage")],
+            &["10.0.0.0/8"],
+            "10.0.0.1",
+        );
     }
 }

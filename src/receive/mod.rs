@@ -98,7 +98,10 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
         });
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections did not finish within {GRACE:?}");
     }
 }

@@ -175,7 +175,9 @@ pub fn from_json(body: &[u8]) -> Result<Payload, FieldErrors> {
         errors.add("domain", "can't be blank");
     }
     let referrer = match field(&obj, "referrer", "r") {
-        Some(Value::String(r)) if !r.trim().is_empty() => Some(truncate(r.trim(), MAX_REFERRER_CHARS)),
+        Some(Value::String(r)) if !r.trim().is_empty() => {
+            Some(truncate(r.trim(), MAX_REFERRER_CHARS))
+        }
         _ => None,
     };
     let props = props(field(&obj, "props", "p"), &mut errors);
@@ -188,7 +190,8 @@ pub fn from_json(body: &[u8]) -> Result<Payload, FieldErrors> {
         page: page.unwrap_or_default(),
         domains,
         referrer,
-        screen_width: number(field(&obj, "screen_width", "w")).map(|w| w.clamp(0.0, 100_000.0) as u32),
+        screen_width: number(field(&obj, "screen_width", "w"))
+            .map(|w| w.clamp(0.0, 100_000.0) as u32),
         props,
         hash_mode,
         interactive: truthy(field(&obj, "interactive", "i")).unwrap_or(true),
@@ -258,7 +261,10 @@ mod tests {
     use super::*;
 
     fn error_of(body: &str) -> String {
-        from_json(body.as_bytes()).err().map(|e| e.to_json()).unwrap_or_default()
+        from_json(body.as_bytes())
+            .err()
+            .map(|e| e.to_json())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -267,19 +273,44 @@ mod tests {
             ("", "Unable to parse request body as json"),
             ("defnotjson", "Unable to parse request body as json"),
             ("\"<script>\"", "Unable to parse request body as json"),
-            (r#"{"name":"pageview","domain":"a.test"}"#, r#""url":["is required"]"#),
-            (r#"{"name":"pageview","url":"about:config","domain":null}"#, r#""domain":["can't be blank"]"#),
-            (r#"{"name":"","url":"http://a.test/"}"#, r#""event_name":["can't be blank"]"#),
-            (r#"{"url":"http://a.test/"}"#, r#""event_name":["can't be blank"]"#),
-            (r#"{"name":["list"],"url":"http://a.test/"}"#, r#""event_name":["is invalid"]"#),
-            (r#"{"name":"pageview","url":"data:text/plain,hi"}"#, "scheme is not allowed"),
+            (
+                r#"{"name":"pageview","domain":"a.test"}"#,
+                r#""url":["is required"]"#,
+            ),
+            (
+                r#"{"name":"pageview","url":"about:config","domain":null}"#,
+                r#""domain":["can't be blank"]"#,
+            ),
+            (
+                r#"{"name":"","url":"http://a.test/"}"#,
+                r#""event_name":["can't be blank"]"#,
+            ),
+            (
+                r#"{"url":"http://a.test/"}"#,
+                r#""event_name":["can't be blank"]"#,
+            ),
+            (
+                r#"{"name":["list"],"url":"http://a.test/"}"#,
+                r#""event_name":["is invalid"]"#,
+            ),
+            (
+                r#"{"name":"pageview","url":"data:text/plain,hi"}"#,
+                "scheme is not allowed",
+            ),
         ];
         for (body, expected) in cases {
-            assert!(error_of(body).contains(expected), "{body}: {}", error_of(body));
+            assert!(
+                error_of(body).contains(expected),
+                "{body}: {}",
+                error_of(body)
+            );
         }
         let long_name = format!(r#"{{"name":"{}","url":"http://a.test/"}}"#, "x".repeat(121));
         assert!(error_of(&long_name).contains("at most 120"));
-        let long_url = format!(r#"{{"name":"pageview","url":"http://a.test/{}"}}"#, "x".repeat(5000));
+        let long_url = format!(
+            r#"{{"name":"pageview","url":"http://a.test/{}"}}"#,
+            "x".repeat(5000)
+        );
         assert!(error_of(&long_url).contains("must be a valid url"));
     }
 
@@ -297,8 +328,11 @@ mod tests {
 
     #[test]
     fn pixel_query_and_referer_fallback() {
-        let p = from_pixel_query("d=a.test&w=390", Some("https://a.test/blog/?utm_source=nl&secret=1"))
-            .unwrap_or_default();
+        let p = from_pixel_query(
+            "d=a.test&w=390",
+            Some("https://a.test/blog/?utm_source=nl&secret=1"),
+        )
+        .unwrap_or_default();
         assert_eq!(p.name, "pageview");
         assert_eq!(p.page.pathname, "/blog/");
         assert_eq!(p.page.utm.source.as_deref(), Some("nl"));

@@ -21,9 +21,9 @@ type Resp = Response<Full<Bytes>>;
 
 /// The 43-byte transparent 1×1 GIF.
 const GIF: &[u8] = &[
-    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
-    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 const SCRIPT: &str = include_str!("../../assets/s.js");
 const DROPPED_HEADER: &str = "x-spoorloos-dropped";
@@ -50,7 +50,10 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             .body(Full::default())
             .unwrap_or_default(),
         (Method::GET | Method::HEAD, "/s.js") => cors(Response::builder())
-            .header(header::CONTENT_TYPE, "application/javascript; charset=utf-8")
+            .header(
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            )
             .header(header::CACHE_CONTROL, "public, max-age=3600")
             .body(Full::new(Bytes::from_static(SCRIPT.as_bytes())))
             .unwrap_or_default(),
@@ -60,7 +63,9 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
                 header::CONTENT_TYPE,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
             )
-            .body(Full::new(Bytes::from(state.metrics.render(state.queue.depth()))))
+            .body(Full::new(Bytes::from(
+                state.metrics.render(state.queue.depth()),
+            )))
             .unwrap_or_default(),
         (Method::GET | Method::HEAD, "/") => Response::builder()
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
@@ -77,12 +82,19 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn raw_hit<'a>(state: &State, peer: SocketAddr, headers: &'a HeaderMap, payload: Payload) -> RawHit<'a> {
+fn raw_hit<'a>(
+    state: &State,
+    peer: SocketAddr,
+    headers: &'a HeaderMap,
+    payload: Payload,
+) -> RawHit<'a> {
     let h = |name| header_str(headers, name);
-    let purpose = |name| h(name).is_some_and(|v| {
-        let v = v.to_ascii_lowercase();
-        v.contains("prefetch") || v.contains("prerender") || v.contains("preview")
-    });
+    let purpose = |name| {
+        h(name).is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("prefetch") || v.contains("prerender") || v.contains("preview")
+        })
+    };
     RawHit {
         received_at: state.clock.now(),
         ip: client_ip(peer.ip(), headers, &state.trusted_proxies),
@@ -97,7 +109,10 @@ fn raw_hit<'a>(state: &State, peer: SocketAddr, headers: &'a HeaderMap, payload:
         ect: h("ect"),
         privacy_signal: h("sec-gpc").is_some_and(|v| v.trim() == "1")
             || h("dnt").is_some_and(|v| v.trim() == "1"),
-        prefetch: purpose("sec-purpose") || purpose("purpose") || purpose("x-moz") || purpose("x-purpose"),
+        prefetch: purpose("sec-purpose")
+            || purpose("purpose")
+            || purpose("x-moz")
+            || purpose("x-purpose"),
         payload,
     }
 }
@@ -154,7 +169,8 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
             if dropped > 0 {
                 resp = resp.header(DROPPED_HEADER, dropped);
             }
-            resp.body(Full::new(Bytes::from_static(b"ok"))).unwrap_or_default()
+            resp.body(Full::new(Bytes::from_static(b"ok")))
+                .unwrap_or_default()
         }
         Err(e) => {
             state.metrics.invalid();
@@ -164,7 +180,10 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
 }
 
 fn cors(builder: hyper::http::response::Builder) -> hyper::http::response::Builder {
-    builder.header(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"))
+    builder.header(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    )
 }
 
 fn gif() -> Resp {

@@ -50,7 +50,10 @@ pub fn both(site: &str, endpoint: &str) -> String {
 /// The page at `/`: tracked by the collector's own script, so opening it in a browser
 /// records a pageview for the default local site. Nothing from the request is echoed.
 pub fn demo_page() -> String {
-    let snippet = escape(&script("your-site.example", "https://stats.your-site.example"));
+    let snippet = escape(&script(
+        "your-site.example",
+        "https://stats.your-site.example",
+    ));
     format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Spoorloos is running</title>

@@ -49,9 +49,7 @@ impl DuckDbStore {
         for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)
-                .and_then(|()| {
-                    tx.execute(SCHEMA_VERSION_INSERT, [version])
-                })
+                .and_then(|()| tx.execute(SCHEMA_VERSION_INSERT, [version]))
                 .map_err(|source| StoreError::Migrate { version, source })?;
             tx.commit()?;
         }
@@ -113,7 +111,10 @@ impl Store for DuckDbStore {
         let tx = self.conn.transaction()?;
         tx.execute_batch(SALTS_REPLACE)?;
         for salt in salts {
-            tx.execute(SALTS_INSERT, params![salt.day.to_string(), salt.key.as_slice()])?;
+            tx.execute(
+                SALTS_INSERT,
+                params![salt.day.to_string(), salt.key.as_slice()],
+            )?;
         }
         tx.commit()?;
         // Rewrites the file's blocks so the dropped salts' bytes are gone from disk.

@@ -182,12 +182,16 @@ impl Worker {
                 self.oldest = None;
             }
             Err(e) => {
-                tracing::error!("writing {} events failed, will retry: {e}", self.batch.len());
+                tracing::error!(
+                    "writing {} events failed, will retry: {e}",
+                    self.batch.len()
+                );
                 let limit = self.config.queue_capacity.max(self.config.batch_size);
                 if self.batch.len() > limit {
                     let excess = self.batch.len() - limit;
                     self.batch.drain(..excess);
-                    self.metrics.dropped_n(DropReason::StoreError, excess as u64);
+                    self.metrics
+                        .dropped_n(DropReason::StoreError, excess as u64);
                 }
                 // Retry after one more interval rather than spinning on a failing disk.
                 self.oldest = Some(Instant::now());

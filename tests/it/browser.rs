@@ -18,12 +18,17 @@ async fn headless_chromium_with_pixel_script_and_plausible_tracker() {
     );
     let server = start(&["--site", "localhost"]);
     let url = server.url.clone();
-    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(driver).arg(url).output())
-        .await
-        .expect("join")
-        .expect("run node");
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(driver).arg(url).output())
+            .await
+            .expect("join")
+            .expect("run node");
     let summary = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "driver failed: {summary}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "driver failed: {summary}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.wait_stored(6).await;
     let stopped = server.stop();
 
@@ -31,15 +36,30 @@ async fn headless_chromium_with_pixel_script_and_plausible_tracker() {
         "SELECT pathname, coalesce(source, '-'), browser, device FROM events WHERE name = 'pageview' ORDER BY pathname, device",
     );
     let has = |path: &str, source: &str, device: &str| {
-        pageviews
-            .iter()
-            .any(|r| r[0] == path && (source.is_empty() || r[1] == source) && r[2] == "Chrome" && r[3] == device)
+        pageviews.iter().any(|r| {
+            r[0] == path
+                && (source.is_empty() || r[1] == source)
+                && r[2] == "Chrome"
+                && r[3] == device
+        })
     };
     assert!(has("/pixel/", "", "desktop"), "{pageviews:?}\n{summary}");
-    assert!(has("/script/", "Google", "desktop"), "{pageviews:?}\n{summary}");
-    assert!(has("/script/", "Google", "mobile"), "{pageviews:?}\n{summary}");
-    assert!(has("/script/spa/next", "", "desktop"), "{pageviews:?}\n{summary}");
-    assert!(has("/plausible/", "Hacker News", "desktop"), "{pageviews:?}\n{summary}");
+    assert!(
+        has("/script/", "Google", "desktop"),
+        "{pageviews:?}\n{summary}"
+    );
+    assert!(
+        has("/script/", "Google", "mobile"),
+        "{pageviews:?}\n{summary}"
+    );
+    assert!(
+        has("/script/spa/next", "", "desktop"),
+        "{pageviews:?}\n{summary}"
+    );
+    assert!(
+        has("/plausible/", "Hacker News", "desktop"),
+        "{pageviews:?}\n{summary}"
+    );
 
     let custom = stopped.rows("SELECT pathname, props FROM events WHERE name = 'Signup'");
     assert!(custom.iter().any(|r| r[1].contains("pro")), "{custom:?}");

@@ -14,9 +14,13 @@ fn geo_args() -> Vec<String> {
         "--trusted-proxy".into(),
         "127.0.0.1".into(),
         "--geoip-country".into(),
-        shared("mmdb/maxmind-test/GeoIP2-City-Test.mmdb").display().to_string(),
+        shared("mmdb/maxmind-test/GeoIP2-City-Test.mmdb")
+            .display()
+            .to_string(),
         "--geoip-connection-type".into(),
-        shared("mmdb/maxmind-test/GeoIP2-Connection-Type-Test.mmdb").display().to_string(),
+        shared("mmdb/maxmind-test/GeoIP2-Connection-Type-Test.mmdb")
+            .display()
+            .to_string(),
         "--referrer-spam-list".into(),
         shared("referrer-spam/spammers.txt").display().to_string(),
     ]
@@ -46,12 +50,25 @@ async fn pixel_always_answers_with_the_gif() {
         let resp = server.get(query, ua, &[]).await;
         assert_eq!(resp.status(), 200, "{query}");
         assert_eq!(resp.headers()["content-type"], "image/gif");
-        assert!(resp.headers()["cache-control"].to_str().unwrap_or_default().contains("no-store"));
-        assert_eq!(resp.bytes().await.map(|b| b.len()).unwrap_or(0), 43, "{query}");
+        assert!(
+            resp.headers()["cache-control"]
+                .to_str()
+                .unwrap_or_default()
+                .contains("no-store")
+        );
+        assert_eq!(
+            resp.bytes().await.map(|b| b.len()).unwrap_or(0),
+            43,
+            "{query}"
+        );
     }
     // The page URL falls back to the Referer header.
     let resp = server
-        .get("/p.gif?w=390", UA_MOBILE, &[("referer", "https://www.example.test/from-referer?x=1")])
+        .get(
+            "/p.gif?w=390",
+            UA_MOBILE,
+            &[("referer", "https://www.example.test/from-referer?x=1")],
+        )
         .await;
     assert_eq!(resp.status(), 200);
     server.wait_stored(2).await;
@@ -69,7 +86,9 @@ async fn pixel_always_answers_with_the_gif() {
 #[tokio::test]
 async fn event_api_accepts_and_validates_like_plausible() {
     let server = start_geo(&[]);
-    let resp = server.event(&pageview("http://example.test/"), UA_DESKTOP, &[]).await;
+    let resp = server
+        .event(&pageview("http://example.test/"), UA_DESKTOP, &[])
+        .await;
     assert_eq!(resp.status(), 202);
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     assert_eq!(resp.text().await.unwrap_or_default(), "ok");
@@ -77,10 +96,22 @@ async fn event_api_accepts_and_validates_like_plausible() {
     let bad = [
         ("", "Unable to parse request body as json"),
         ("defnotjson", "Unable to parse request body as json"),
-        (r#"{"name":"pageview","domain":"example.test"}"#, r#"{"errors":{"url":["is required"]}}"#),
-        (r#"{"name":"pageview","url":"about:config","domain":null}"#, r#"{"errors":{"domain":["can't be blank"]}}"#),
-        (r#"{"name":"","url":"http://example.test/"}"#, r#"{"errors":{"event_name":["can't be blank"]}}"#),
-        (r#"{"name":"pageview","url":"data:text/html,hi"}"#, "scheme is not allowed"),
+        (
+            r#"{"name":"pageview","domain":"example.test"}"#,
+            r#"{"errors":{"url":["is required"]}}"#,
+        ),
+        (
+            r#"{"name":"pageview","url":"about:config","domain":null}"#,
+            r#"{"errors":{"domain":["can't be blank"]}}"#,
+        ),
+        (
+            r#"{"name":"","url":"http://example.test/"}"#,
+            r#"{"errors":{"event_name":["can't be blank"]}}"#,
+        ),
+        (
+            r#"{"name":"pageview","url":"data:text/html,hi"}"#,
+            "scheme is not allowed",
+        ),
     ];
     for (body, expected) in bad {
         let resp = server.event(body, UA_DESKTOP, &[]).await;
@@ -88,18 +119,35 @@ async fn event_api_accepts_and_validates_like_plausible() {
         let text = resp.text().await.unwrap_or_default();
         assert!(text.contains(expected), "{body}: {text}");
     }
-    let huge = format!(r#"{{"name":"pageview","url":"http://example.test/","p":{{"k":"{}"}}}}"#, "x".repeat(40_000));
+    let huge = format!(
+        r#"{{"name":"pageview","url":"http://example.test/","p":{{"k":"{}"}}}}"#,
+        "x".repeat(40_000)
+    );
     assert_eq!(server.event(&huge, UA_DESKTOP, &[]).await.status(), 400);
 
     // Silent drops still answer 202, with a header counting them.
     let drops = [
         (pageview("http://example.test/"), UA_HEADLESS, vec![]),
-        (pageview("http://example.test/"), "python-requests/2.31", vec![]),
-        (pageview("http://example.test/"), "", vec![]),
-        (r#"{"n":"pageview","u":"http://unknown.test/"}"#.to_owned(), UA_DESKTOP, vec![]),
-        (pageview("http://example.test/"), UA_DESKTOP, vec![("sec-purpose", "prefetch")]),
         (
-            format!(r#"{{"n":"pageview","u":"http://example.test/","d":"{SITE}","r":"https://01casino-x.ru/page"}}"#),
+            pageview("http://example.test/"),
+            "python-requests/2.31",
+            vec![],
+        ),
+        (pageview("http://example.test/"), "", vec![]),
+        (
+            r#"{"n":"pageview","u":"http://unknown.test/"}"#.to_owned(),
+            UA_DESKTOP,
+            vec![],
+        ),
+        (
+            pageview("http://example.test/"),
+            UA_DESKTOP,
+            vec![("sec-purpose", "prefetch")],
+        ),
+        (
+            format!(
+                r#"{{"n":"pageview","u":"http://example.test/","d":"{SITE}","r":"https://01casino-x.ru/page"}}"#
+            ),
             UA_DESKTOP,
             vec![],
         ),
@@ -107,13 +155,24 @@ async fn event_api_accepts_and_validates_like_plausible() {
     for (body, ua, headers) in &drops {
         let resp = server.event(body, ua, headers).await;
         assert_eq!(resp.status(), 202, "{body} {ua}");
-        assert_eq!(resp.headers().get("x-spoorloos-dropped").map(|v| v.as_bytes()), Some(&b"1"[..]), "{body} {ua}");
+        assert_eq!(
+            resp.headers()
+                .get("x-spoorloos-dropped")
+                .map(|v| v.as_bytes()),
+            Some(&b"1"[..]),
+            "{body} {ua}"
+        );
     }
     // A comma list of domains fans out; an unknown one among them is dropped.
     let resp = server
         .event(r#"{"n":"pageview","u":"http://example.test/fan","d":"example.test,second.test,nope.test"}"#, UA_DESKTOP, &[])
         .await;
-    assert_eq!(resp.headers().get("x-spoorloos-dropped").map(|v| v.as_bytes()), Some(&b"1"[..]));
+    assert_eq!(
+        resp.headers()
+            .get("x-spoorloos-dropped")
+            .map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
 
     server.wait_stored(3).await;
     let metrics = server.metrics().await;
@@ -142,9 +201,13 @@ async fn enrichment_and_minimisation_are_stored() {
     let body = r#"{"n":"pageview","u":"https://www.example.test/blog/post?utm_source=newsletter&utm_medium=email&utm_campaign=launch&secret=hunter2&email=jan@example.nl#top","d":"example.test","r":"https://www.google.com/search?q=spoorloos","w":1440}"#;
     assert_eq!(server.event(body, UA_DESKTOP, &gb).await.status(), 202);
     let body = r#"{"n":"pageview","u":"https://example.test/orders/12345678/jan@example.nl","d":"example.test","r":"https://news.ycombinator.com/item?id=1"}"#;
-    server.event(body, UA_TABLET, &[("x-forwarded-for", "216.160.83.56")]).await;
+    server
+        .event(body, UA_TABLET, &[("x-forwarded-for", "216.160.83.56")])
+        .await;
     let body = r#"{"n":"Signup","u":"https://example.test/pricing","d":"example.test","p":{"plan":"pro"}}"#;
-    server.event(body, UA_FIREFOX, &[("x-forwarded-for", "2001:218::1")]).await;
+    server
+        .event(body, UA_FIREFOX, &[("x-forwarded-for", "2001:218::1")])
+        .await;
     server.wait_stored(3).await;
     let stopped = server.stop();
     let rows = stopped.rows(
@@ -162,7 +225,11 @@ async fn enrichment_and_minimisation_are_stored() {
     assert_eq!(first[12], "desktop");
     assert_eq!(first[13], "desktop");
     let second = &rows[1];
-    assert!(!second[2].contains("12345678") && !second[2].contains("jan@"), "{}", second[2]);
+    assert!(
+        !second[2].contains("12345678") && !second[2].contains("jan@"),
+        "{}",
+        second[2]
+    );
     assert_eq!(second[4], "Hacker News");
     assert_eq!(second[9], "US");
     assert_eq!(second[12], "tablet");
@@ -178,15 +245,41 @@ async fn enrichment_and_minimisation_are_stored() {
 
 #[tokio::test]
 async fn proxy_headers_count_only_from_trusted_proxies() {
-    let server = start(&["--site", SITE, "--geoip-country", &shared("mmdb/maxmind-test/GeoIP2-Country-Test.mmdb").display().to_string()]);
-    let spoof = [("x-forwarded-for", "2.125.160.216"), ("cf-connecting-ip", "2.125.160.216")];
-    server.event(&pageview("http://example.test/"), UA_DESKTOP, &spoof).await;
-    server.event(&pageview("http://example.test/"), UA_DESKTOP, &[("x-forwarded-for", "216.160.83.56")]).await;
+    let server = start(&[
+        "--site",
+        SITE,
+        "--geoip-country",
+        &shared("mmdb/maxmind-test/GeoIP2-Country-Test.mmdb")
+            .display()
+            .to_string(),
+    ]);
+    let spoof = [
+        ("x-forwarded-for", "2.125.160.216"),
+        ("cf-connecting-ip", "2.125.160.216"),
+    ];
+    server
+        .event(&pageview("http://example.test/"), UA_DESKTOP, &spoof)
+        .await;
+    server
+        .event(
+            &pageview("http://example.test/"),
+            UA_DESKTOP,
+            &[("x-forwarded-for", "216.160.83.56")],
+        )
+        .await;
     server.wait_stored(2).await;
     let stopped = server.stop();
     // Both are the loopback peer: no country, one visitor.
-    let rows = stopped.rows("SELECT count(*), count(country), count(DISTINCT visitor_id) FROM events");
-    assert_eq!(rows, vec![vec!["BigInt(2)".to_owned(), "BigInt(0)".into(), "BigInt(1)".into()]]);
+    let rows =
+        stopped.rows("SELECT count(*), count(country), count(DISTINCT visitor_id) FROM events");
+    assert_eq!(
+        rows,
+        vec![vec![
+            "BigInt(2)".to_owned(),
+            "BigInt(0)".into(),
+            "BigInt(1)".into()
+        ]]
+    );
 }
 
 #[tokio::test]
@@ -194,30 +287,65 @@ async fn sessions_and_privacy_signals() {
     let server = start_geo(&[]);
     let a = [("x-forwarded-for", "2.125.160.216")];
     let b = [("x-forwarded-for", "216.160.83.56")];
-    server.event(&pageview("http://example.test/one"), UA_DESKTOP, &a).await;
-    server.event(&pageview("http://example.test/two"), UA_DESKTOP, &a).await;
-    server.event(&pageview("http://example.test/one"), UA_DESKTOP, &b).await;
-    server.event(&pageview("http://example.test/one"), UA_FIREFOX, &a).await;
+    server
+        .event(&pageview("http://example.test/one"), UA_DESKTOP, &a)
+        .await;
+    server
+        .event(&pageview("http://example.test/two"), UA_DESKTOP, &a)
+        .await;
+    server
+        .event(&pageview("http://example.test/one"), UA_DESKTOP, &b)
+        .await;
+    server
+        .event(&pageview("http://example.test/one"), UA_FIREFOX, &a)
+        .await;
     let gpc = [("x-forwarded-for", "2.125.160.216"), ("sec-gpc", "1")];
-    server.event(&pageview("http://example.test/gpc"), UA_DESKTOP, &gpc).await;
+    server
+        .event(&pageview("http://example.test/gpc"), UA_DESKTOP, &gpc)
+        .await;
     server.wait_stored(5).await;
     let stopped = server.stop();
     let rows = stopped.rows("SELECT count(DISTINCT visitor_id), count(DISTINCT session_id), count(*) FILTER (WHERE visitor_id IS NULL) FROM events");
-    assert_eq!(rows, vec![vec!["BigInt(3)".to_owned(), "BigInt(3)".into(), "BigInt(1)".into()]]);
-    let sessions = stopped.rows("SELECT entry_page, exit_page, pageviews, bounce FROM sessions WHERE pageviews = 2");
-    assert_eq!(sessions, vec![vec!["/one".to_owned(), "/two".into(), "BigInt(2)".into(), "Boolean(false)".into()]]);
+    assert_eq!(
+        rows,
+        vec![vec![
+            "BigInt(3)".to_owned(),
+            "BigInt(3)".into(),
+            "BigInt(1)".into()
+        ]]
+    );
+    let sessions = stopped
+        .rows("SELECT entry_page, exit_page, pageviews, bounce FROM sessions WHERE pageviews = 2");
+    assert_eq!(
+        sessions,
+        vec![vec![
+            "/one".to_owned(),
+            "/two".into(),
+            "BigInt(2)".into(),
+            "Boolean(false)".into()
+        ]]
+    );
 }
 
 #[tokio::test]
 async fn nothing_identifying_reaches_disk_or_logs() {
     let server = start_geo(&[]);
-    let ips = ["2.125.160.216", "216.160.83.56", "2001:218::1", "89.160.20.112"];
+    let ips = [
+        "2.125.160.216",
+        "216.160.83.56",
+        "2001:218::1",
+        "89.160.20.112",
+    ];
     let uas = [UA_DESKTOP, UA_MOBILE, UA_TABLET, UA_FIREFOX];
     for (ip, ua) in ips.iter().zip(uas) {
         let body = r#"{"n":"pageview","u":"https://example.test/p?token=hunter2secret&utm_source=x","d":"example.test","r":"https://ref.example.org/path?q=private-query"}"#;
         server.event(body, ua, &[("x-forwarded-for", ip)]).await;
         server
-            .get("/p.gif?u=https%3A%2F%2Fexample.test%2Fq%3Fsession%3Dabcdef123456", ua, &[("x-forwarded-for", ip)])
+            .get(
+                "/p.gif?u=https%3A%2F%2Fexample.test%2Fq%3Fsession%3Dabcdef123456",
+                ua,
+                &[("x-forwarded-for", ip)],
+            )
             .await;
     }
     server.wait_stored(8).await;
@@ -225,11 +353,22 @@ async fn nothing_identifying_reaches_disk_or_logs() {
     let rows = stopped.rows("SELECT count(*) FROM events");
     assert_eq!(rows, vec![vec!["BigInt(8)".to_owned()]]);
     let bytes = stopped.all_bytes();
-    for needle in ips.iter().chain(uas.iter()).chain(["hunter2secret", "private-query", "abcdef123456"].iter()) {
-        assert!(!contains(&bytes, needle), "{needle:?} found on disk or in the logs");
+    for needle in ips
+        .iter()
+        .chain(uas.iter())
+        .chain(["hunter2secret", "private-query", "abcdef123456"].iter())
+    {
+        assert!(
+            !contains(&bytes, needle),
+            "{needle:?} found on disk or in the logs"
+        );
     }
     // Distinctive UA fragments too, not just whole strings.
-    for fragment in ["Surfing TAB B 9.7", "U007 Pro Build", "Intel Mac OS X 10_13_4"] {
+    for fragment in [
+        "Surfing TAB B 9.7",
+        "U007 Pro Build",
+        "Intel Mac OS X 10_13_4",
+    ] {
         assert!(!contains(&bytes, fragment), "{fragment:?} found");
     }
 }
@@ -237,15 +376,28 @@ async fn nothing_identifying_reaches_disk_or_logs() {
 #[tokio::test]
 async fn a_restart_within_the_day_keeps_visitors() {
     let server = start(&["--site", SITE]);
-    server.event(&pageview("http://example.test/a"), UA_DESKTOP, &[]).await;
+    server
+        .event(&pageview("http://example.test/a"), UA_DESKTOP, &[])
+        .await;
     server.wait_stored(1).await;
     let stopped = server.stop();
     let server = start_in(stopped.dir, &["--site", SITE]);
-    server.event(&pageview("http://example.test/b"), UA_DESKTOP, &[]).await;
+    server
+        .event(&pageview("http://example.test/b"), UA_DESKTOP, &[])
+        .await;
     server.wait_stored(1).await;
     let stopped = server.stop();
-    let rows = stopped.rows("SELECT count(DISTINCT visitor_id), count(DISTINCT session_id), count(*) FROM events");
-    assert_eq!(rows, vec![vec!["BigInt(1)".to_owned(), "BigInt(1)".into(), "BigInt(2)".into()]]);
+    let rows = stopped.rows(
+        "SELECT count(DISTINCT visitor_id), count(DISTINCT session_id), count(*) FROM events",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            "BigInt(1)".to_owned(),
+            "BigInt(1)".into(),
+            "BigInt(2)".into()
+        ]]
+    );
     let salts = stopped.rows("SELECT count(*) FROM salts");
     assert_eq!(salts, vec![vec!["BigInt(1)".to_owned()]]);
 }
@@ -253,16 +405,30 @@ async fn a_restart_within_the_day_keeps_visitors() {
 #[tokio::test]
 async fn midnight_rotates_the_salt_without_splitting_a_session() {
     let server = start(&["--site", SITE, "--clock-start", "2026-11-24T23:59:58Z"]);
-    server.event(&pageview("http://example.test/before"), UA_DESKTOP, &[]).await;
+    server
+        .event(&pageview("http://example.test/before"), UA_DESKTOP, &[])
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    server.event(&pageview("http://example.test/after"), UA_DESKTOP, &[]).await;
+    server
+        .event(&pageview("http://example.test/after"), UA_DESKTOP, &[])
+        .await;
     server.wait_stored(2).await;
     let stopped = server.stop();
     let rows = stopped.rows("SELECT count(DISTINCT visitor_id), count(DISTINCT session_id), count(DISTINCT CAST(ts AS DATE)) FROM events");
-    assert_eq!(rows, vec![vec!["BigInt(1)".to_owned(), "BigInt(1)".into(), "BigInt(2)".into()]]);
+    assert_eq!(
+        rows,
+        vec![vec![
+            "BigInt(1)".to_owned(),
+            "BigInt(1)".into(),
+            "BigInt(2)".into()
+        ]]
+    );
     // Today's salt and yesterday's (kept only for the session timeout).
     let salts = stopped.rows("SELECT CAST(day AS VARCHAR) FROM salts ORDER BY day");
-    assert_eq!(salts, vec![vec!["2026-11-24".to_owned()], vec!["2026-11-25".to_owned()]]);
+    assert_eq!(
+        salts,
+        vec![vec!["2026-11-24".to_owned()], vec!["2026-11-25".to_owned()]]
+    );
 }
 
 #[tokio::test]
@@ -270,15 +436,28 @@ async fn endpoints_script_health_and_cors() {
     let server = start(&["--site", SITE]);
     let resp = server.get("/s.js", UA_DESKTOP, &[]).await;
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap_or_default().contains("javascript"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("javascript")
+    );
     let script = resp.bytes().await.unwrap_or_default();
     assert!(script.len() > 200);
     assert_eq!(server.get("/healthz", "", &[]).await.status(), 200);
     assert_eq!(server.get("/nope", "", &[]).await.status(), 404);
-    let home = server.get("/", UA_DESKTOP, &[]).await.text().await.unwrap_or_default();
+    let home = server
+        .get("/", UA_DESKTOP, &[])
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(home.contains("/s.js"));
     let preflight = Server::client()
-        .request(reqwest::Method::OPTIONS, format!("{}/api/event", server.url))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/event", server.url),
+        )
         .header("origin", "https://example.test")
         .header("access-control-request-method", "POST")
         .send()
@@ -291,16 +470,36 @@ async fn endpoints_script_health_and_cors() {
 
 #[test]
 fn bad_configuration_stops_start_up_with_a_clear_message() {
-    for bad in std::fs::read_dir(shared("mmdb/bad")).expect("bad dir").flatten() {
+    for bad in std::fs::read_dir(shared("mmdb/bad"))
+        .expect("bad dir")
+        .flatten()
+    {
         let path = bad.path().display().to_string();
-        let (ok, out) = run(&["serve", "--listen", "127.0.0.1:0", "--database", "x.duckdb", "--geoip-country", &path]);
+        let (ok, out) = run(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "x.duckdb",
+            "--geoip-country",
+            &path,
+        ]);
         assert!(!ok, "{path} accepted");
-        assert!(out.contains("GeoIP database") && out.contains(&path), "{out}");
+        assert!(
+            out.contains("GeoIP database") && out.contains(&path),
+            "{out}"
+        );
         assert!(!out.contains("panicked"), "{out}");
     }
     let (ok, out) = run(&["serve", "--listen", "127.0.0.1:0", "--site", "not a domain"]);
     assert!(!ok && out.contains("sites[0]"), "{out}");
-    let (ok, out) = run(&["serve", "--listen", "127.0.0.1:0", "--trusted-proxy", "10.0.0.0/77"]);
+    let (ok, out) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--trusted-proxy",
+        "10.0.0.0/77",
+    ]);
     assert!(!ok && out.contains("trusted_proxies[0]"), "{out}");
     let (ok, out) = run(&["serve", "--listen", "nonsense"]);
     assert!(!ok && out.contains("nonsense"), "{out}");
@@ -313,7 +512,13 @@ fn example_config_is_valid_and_snippet_prints_both() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spoorloos.example.toml");
     let (ok, out) = run(&["check-config", "--config", &example.display().to_string()]);
     assert!(ok, "{out}");
-    let (ok, out) = run(&["snippet", "--site", "smtware.com", "--endpoint", "https://stats.example.org"]);
+    let (ok, out) = run(&[
+        "snippet",
+        "--site",
+        "smtware.com",
+        "--endpoint",
+        "https://stats.example.org",
+    ]);
     assert!(ok, "{out}");
     assert!(out.contains(r#"<script defer src="https://stats.example.org/s.js" data-domain="smtware.com"></script>"#), "{out}");
     assert!(out.contains(r#"https://stats.example.org/p.gif?d=smtware.com" referrerpolicy="no-referrer-when-downgrade""#), "{out}");

@@ -1,7 +1,7 @@
 //! One integration-test binary (fast to link, easy to extend). Every test starts the
 //! real `spoorloos` binary on port 0; see `support` for the helper vocabulary.
 
-mod browser;
 mod bot_corpus;
+mod browser;
 mod collector;
 mod support;

@@ -12,11 +12,14 @@ pub const UA_DESKTOP: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_13_4) Ap
 pub const UA_MOBILE: &str = "Mozilla/5.0 (Linux; Android 6.0; U007 Pro Build/MRA58K; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/44.0.2403.119 Mobile Safari/537.36";
 pub const UA_TABLET: &str = "Mozilla/5.0 (Linux; U; Android 4.2.2; it-it; Surfing TAB B 9.7 3G Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30";
 pub const UA_HEADLESS: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/85.0.4183.83 Safari/537.36";
-pub const UA_FIREFOX: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0";
+pub const UA_FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0";
 
 /// `../shared/testdata/...`
 pub fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testdata")
+        .join(rel)
 }
 
 pub struct Server {
@@ -113,7 +116,12 @@ impl Server {
         req.send().await.expect("request")
     }
 
-    pub async fn get(&self, path_and_query: &str, ua: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn get(
+        &self,
+        path_and_query: &str,
+        ua: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut req = Self::client()
             .get(format!("{}{path_and_query}", self.url))
             .header("user-agent", ua);
@@ -124,7 +132,11 @@ impl Server {
     }
 
     pub async fn metrics(&self) -> String {
-        self.get("/metrics", "test", &[]).await.text().await.unwrap_or_default()
+        self.get("/metrics", "test", &[])
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
     }
 
     /// Waits (bounded) until `/metrics` reports `n` stored events.
@@ -132,7 +144,8 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let m = self.metrics().await;
-            if metric(&m, "spoorloos_events_stored_total") >= n as f64 || Instant::now() > deadline {
+            if metric(&m, "spoorloos_events_stored_total") >= n as f64 || Instant::now() > deadline
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -157,7 +170,10 @@ impl Server {
         // Let the reader threads collect the tail of the output.
         std::thread::sleep(Duration::from_millis(100));
         let output = self.output.lock().unwrap().clone();
-        assert!(status.is_some_and(|s| s.success()), "unclean exit: {output}");
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "unclean exit: {output}"
+        );
         Stopped {
             dir: self.dir,
             output,
