@@ -81,9 +81,15 @@ pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
 
 /// Runs the binary to completion (for start-up failures and CLI commands).
 pub fn run(args: &[&str]) -> (bool, String) {
+    run_env(args, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_spoorloos"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir.path())
         .output()
         .expect("run spoorloos");
