@@ -17,6 +17,7 @@ use crate::pipeline::Pipeline;
 use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
 use crate::receive::{self, State};
+use crate::rollup::Lifecycle;
 use crate::store::duckdb::DuckDbStore;
 use crate::store::writer::{Writer, WriterConfig};
 use crate::store::{Store, StoreError};
@@ -63,6 +64,8 @@ pub async fn run(
         queue_capacity: config.store.queue_capacity,
         batch_size: config.store.batch_size,
         flush_interval: config.flush_interval(),
+        lifecycle: Lifecycle::default(),
+        clock,
     };
     let (queue, writer) =
         Writer::spawn(Box::new(store), writer_config, metrics.clone()).map_err(AppError::Thread)?;

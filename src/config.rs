@@ -60,6 +60,21 @@ pub struct Config {
     pub filters: FilterConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
+    /// Stats API keys (hashes only).
+    pub api_keys: Vec<ApiKeyConfig>,
+    /// IANA time zone per site for the Stats API's dates and time buckets (default UTC).
+    pub site_timezones: std::collections::BTreeMap<String, String>,
+}
+
+/// A Stats API key: a name for the operator, the blake3 hex digest of the key
+/// (`spoorloos hash-key`), and optionally the only sites it may read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    pub name: String,
+    pub hash: String,
+    #[serde(default)]
+    pub sites: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -158,6 +173,8 @@ impl Default for Config {
             filters: FilterConfig::default(),
             limits: LimitsConfig::default(),
             store: StoreConfig::default(),
+            api_keys: Vec::new(),
+            site_timezones: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -289,10 +306,62 @@ impl Config {
                 return Err(invalid(key, format!("no such file: {}", path.display())));
             }
         }
+        self.validate_stats_api()?;
         if self.database.as_os_str().is_empty() {
             return Err(invalid("database", "must be a file path"));
         }
         Ok(self)
+    }
+
+    fn validate_stats_api(&mut self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for (i, key) in self.api_keys.iter_mut().enumerate() {
+            let at = format!("api_keys[{i}] ({:?})", key.name);
+            if key.name.trim().is_empty() {
+                return Err(invalid(format!("api_keys[{i}].name"), "must not be empty"));
+            }
+            if !names.insert(key.name.clone()) {
+                return Err(invalid(format!("{at}.name"), "is used twice"));
+            }
+            if blake3::Hash::from_hex(key.hash.trim()).is_err() {
+                // Never echo the value: it may be a key pasted by mistake.
+                return Err(invalid(
+                    format!("{at}.hash"),
+                    "must be the 64-hex-digit digest printed by `spoorloos hash-key`",
+                ));
+            }
+            for (j, site) in key.sites.iter_mut().enumerate() {
+                *site = normalise_site(site).ok_or_else(|| {
+                    invalid(
+                        format!("{at}.sites[{j}]"),
+                        format!("{site:?} is not a domain name"),
+                    )
+                })?;
+            }
+        }
+        let mut zones = std::collections::BTreeMap::new();
+        for (site, zone) in &self.site_timezones {
+            let key = format!("site_timezones.{site:?}");
+            let site = normalise_site(site)
+                .ok_or_else(|| invalid(&key, format!("{site:?} is not a domain name")))?;
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(invalid(
+                    &key,
+                    format!("{zone:?} is not an IANA time zone (e.g. \"Europe/Amsterdam\")"),
+                ));
+            }
+            zones.insert(site, zone.clone());
+        }
+        self.site_timezones = zones;
+        Ok(())
+    }
+
+    /// The time zone of `site` for the Stats API (UTC unless configured).
+    pub fn site_timezone(&self, site: &str) -> chrono_tz::Tz {
+        self.site_timezones
+            .get(site)
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
     }
 
     pub fn trusted_networks(&self) -> Vec<IpNet> {
@@ -353,6 +422,19 @@ mod tests {
         check("nonsense = 1", "nonsense");
         check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
         check("[store]\nbatch_size = 0", "store.batch_size");
+        check(
+            "[[api_keys]]\nname = \"bi\"\nhash = \"abc\"",
+            "api_keys[0] (\"bi\").hash",
+        );
+        let hash = "0".repeat(64);
+        check(
+            &format!("[[api_keys]]\nname = \"bi\"\nhash = \"{hash}\"\nsites = [\"a b\"]"),
+            "api_keys[0] (\"bi\").sites[0]",
+        );
+        check(
+            "[site_timezones]\n\"example.org\" = \"Mars/Olympus\"",
+            "site_timezones.\"example.org\"",
+        );
     }
 
     #[test]

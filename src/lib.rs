@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod pipeline;
 pub mod pseudonymise;
 pub mod receive;
+pub mod rollup;
 pub mod store;

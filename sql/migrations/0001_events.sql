@@ -33,8 +33,9 @@ CREATE TABLE events (
     interactive     BOOLEAN   NOT NULL
 );
 
--- Daily salts. Replaced wholesale (DROP + CREATE + CHECKPOINT, see salts_replace.sql)
--- because a DELETE leaves the old bytes in the file.
+-- Daily salts: today's, and yesterday's for the session timeout after midnight.
+-- When one is destroyed the store compacts the file (sql/compact.sql), because a
+-- DELETE alone leaves the old bytes in it.
 CREATE TABLE salts (
     day  DATE NOT NULL,
     salt BLOB NOT NULL

@@ -1,7 +1,8 @@
 //! The embedded DuckDB store: one file, schema and migrations from `sql/`, batches
 //! appended with DuckDB's Appender inside one transaction each.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::NaiveDate;
 use duckdb::types::{TimeUnit, Value};
@@ -12,35 +13,82 @@ use crate::event::Event;
 use crate::pseudonymise::salt::Salt;
 
 /// Numbered migrations, applied in order at start-up; never edit one that shipped.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../sql/migrations/0001_events.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../sql/migrations/0001_events.sql")),
+    (
+        2,
+        include_str!("../../sql/migrations/0002_daily_aggregates.sql"),
+    ),
+];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
 const SCHEMA_VERSION_INSERT: &str = include_str!("../../sql/schema_version_insert.sql");
 const VIEWS: &str = include_str!("../../sql/views.sql");
-const SALTS_REPLACE: &str = include_str!("../../sql/salts_replace.sql");
+const SALTS_DELETE: &str = include_str!("../../sql/salts_delete.sql");
 const SALTS_INSERT: &str = include_str!("../../sql/salts_insert.sql");
 const SALTS_SELECT: &str = include_str!("../../sql/salts_select.sql");
 const SESSIONS_ACTIVE: &str = include_str!("../../sql/sessions_active.sql");
+const ROLLUP_PENDING: &str = include_str!("../../sql/rollup/pending_days.sql");
+const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
+const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
+const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
+const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
+const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
+const COMPACT: &str = include_str!("../../sql/compact.sql");
+
+/// The database as the writer and the readers share it. Compaction replaces the file
+/// underneath, so a reader takes a fresh connection per use, under the read lock;
+/// the writer swaps the database under the write lock.
+#[derive(Clone)]
+pub struct DbHandle {
+    root: Arc<Mutex<Connection>>,
+    /// Held shared while a reader's connection lives, exclusively during a swap.
+    gate: Arc<RwLock<()>>,
+}
+
+impl DbHandle {
+    /// Runs `f` on a connection to the current database file.
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, StoreError> {
+        let _open = self.gate.read().unwrap_or_else(PoisonError::into_inner);
+        let conn = self
+            .root
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .try_clone()?;
+        Ok(f(&conn))
+    }
+}
 
 pub struct DuckDbStore {
+    path: PathBuf,
+    handle: DbHandle,
+    /// The writer's own connection (appends, roll-ups, retention).
     conn: Connection,
 }
 
 impl DuckDbStore {
     /// Opens (or creates) the file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let root = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
-        let mut store = Self { conn };
+        let conn = root.try_clone()?;
+        let mut store = Self {
+            path: path.to_owned(),
+            handle: DbHandle {
+                root: Arc::new(Mutex::new(root)),
+                gate: Arc::new(RwLock::new(())),
+            },
+            conn,
+        };
         store.migrate()?;
         Ok(store)
     }
 
-    /// The connection, for read-only tools built on the same file (reports, tests).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// A handle for readers (the query engine, reports) of the same database.
+    pub fn handle(&self) -> DbHandle {
+        self.handle.clone()
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -108,8 +156,13 @@ impl Store for DuckDbStore {
     }
 
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError> {
+        let destroyed = self.load_salts()?.iter().any(|old| {
+            !salts
+                .iter()
+                .any(|new| new.day == old.day && new.key == old.key)
+        });
         let tx = self.conn.transaction()?;
-        tx.execute_batch(SALTS_REPLACE)?;
+        tx.execute_batch(SALTS_DELETE)?;
         for salt in salts {
             tx.execute(
                 SALTS_INSERT,
@@ -117,8 +170,12 @@ impl Store for DuckDbStore {
             )?;
         }
         tx.commit()?;
-        // Rewrites the file's blocks so the dropped salts' bytes are gone from disk.
-        self.checkpoint()
+        if destroyed {
+            // A destroyed salt must leave no bytes behind, in any file.
+            self.compact()
+        } else {
+            self.checkpoint()
+        }
     }
 
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError> {
@@ -152,4 +209,99 @@ impl Store for DuckDbStore {
         self.conn.execute_batch("CHECKPOINT")?;
         Ok(())
     }
+
+    fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut stmt = self.conn.prepare(ROLLUP_PENDING)?;
+        let rows = stmt.query_map([today.to_string()], |row| row.get::<_, String>(0))?;
+        let mut days = Vec::new();
+        for day in rows {
+            let day = day?;
+            days.push(
+                day.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("event day {day:?}: {e}")))?,
+            );
+        }
+        Ok(days)
+    }
+
+    fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+        tx.execute(ROLLUP_MARK, [day.to_string()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
+        Ok(self.conn.execute(EVENTS_DELETE, [before.to_string()])? as u64)
+    }
+
+    fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
+        Ok(self.conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64)
+    }
+
+    /// Copies the live database into a fresh file and puts it in place of the old
+    /// one: deleted rows and freed blocks are not copied, so they are gone.
+    fn compact(&mut self) -> Result<(), StoreError> {
+        self.checkpoint()?;
+        let fresh = sibling(&self.path, "compact");
+        remove_if_present(&fresh)?;
+        remove_if_present(&sibling(&fresh, "wal"))?;
+        let source: String = self
+            .conn
+            .query_row(CURRENT_DATABASE, [], |row| row.get(0))?;
+        let sql = COMPACT
+            .replace("{target}", &sql_string(&fresh.to_string_lossy()))
+            .replace("{source}", &sql_identifier(&source));
+        self.conn.execute_batch(&sql)?;
+        // Every connection to the old file closes (readers wait on the lock) …
+        let _swap = self
+            .handle
+            .gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut root = self
+            .handle
+            .root
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *root = Connection::open_in_memory()?;
+        self.conn = root.try_clone()?;
+        // … the fresh file takes its place, and the database reopens on it.
+        let moved = std::fs::rename(&fresh, &self.path);
+        if moved.is_ok() {
+            remove_if_present(&sibling(&self.path, "wal"))?;
+        }
+        *root = Connection::open(&self.path).map_err(|source| StoreError::Open {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        self.conn = root.try_clone()?;
+        moved.map_err(StoreError::Io)
+    }
+}
+
+/// `file.duckdb` → `file.duckdb.<ext>`.
+fn sibling(path: &Path, ext: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
+fn remove_if_present(path: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io(e)),
+        _ => Ok(()),
+    }
+}
+
+/// A SQL string literal (for the store's own file path, which cannot be a parameter
+/// of ATTACH).
+fn sql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn sql_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -9,6 +9,8 @@
 pub mod duckdb;
 pub mod writer;
 
+use chrono::NaiveDate;
+
 use crate::event::Event;
 use crate::pseudonymise::salt::Salt;
 
@@ -26,6 +28,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Db(#[from] ::duckdb::Error),
+    #[error("database file operation failed: {0}")]
+    Io(std::io::Error),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }
@@ -37,11 +41,24 @@ pub type ActiveSession = (u64, u64, i64);
 pub trait Store: Send {
     /// Appends a batch of events atomically.
     fn append(&mut self, events: &[Event]) -> Result<(), StoreError>;
-    /// Replaces every stored salt with `salts`, leaving no bytes of the old ones behind.
+    /// Replaces every stored salt with `salts`; a destroyed salt leaves no bytes behind.
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError>;
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError>;
     /// Sessions with an event at or after `since_micros`.
     fn active_sessions(&mut self, since_micros: i64) -> Result<Vec<ActiveSession>, StoreError>;
     /// Makes everything written durable in the main file.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
+    /// Ended days (before `today`) that have events but no aggregates yet.
+    fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
+    /// Rolls one ended day up into anonymous aggregates; rows with fewer than
+    /// `min_crowd` visitors are folded into `(other)`.
+    fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError>;
+    /// Deletes events before `day`; returns how many. Their bytes go with [`compact`].
+    ///
+    /// [`compact`]: Store::compact
+    fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
+    /// Deletes aggregates before `day`; returns how many.
+    fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
+    /// Rewrites storage so that nothing deleted survives in any file.
+    fn compact(&mut self) -> Result<(), StoreError>;
 }

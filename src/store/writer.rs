@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select, unbounded};
 
 use super::Store;
+use crate::clock::Clock;
 use crate::event::Event;
 use crate::metrics::{DropReason, Metrics};
 use crate::pseudonymise::salt::Salt;
+use crate::rollup::{self, Lifecycle};
 
 enum Control {
     Salts(Vec<Salt>),
@@ -28,7 +30,13 @@ pub struct WriterConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
     pub flush_interval: Duration,
+    /// Roll-up and retention, run at start-up and every [`LIFECYCLE_EVERY`].
+    pub lifecycle: Lifecycle,
+    pub clock: Clock,
 }
+
+/// How often the writer checks for days to roll up and data to expire.
+pub const LIFECYCLE_EVERY: Duration = Duration::from_secs(600);
 
 /// The request side of the writer: cheap to clone, never blocks.
 #[derive(Clone)]
@@ -83,6 +91,7 @@ impl Writer {
             metrics: metrics.clone(),
             batch: Vec::with_capacity(config.batch_size),
             oldest: None,
+            lifecycle_due: Instant::now(),
         };
         let thread = std::thread::Builder::new()
             .name("spoorloos-writer".into())
@@ -118,6 +127,7 @@ struct Worker {
     batch: Vec<Event>,
     /// When the oldest event of the batch arrived (or the next retry is due).
     oldest: Option<Instant>,
+    lifecycle_due: Instant,
 }
 
 impl Worker {
@@ -128,11 +138,7 @@ impl Worker {
             });
             select! {
                 recv(control) -> msg => match msg {
-                    Ok(Control::Salts(salts)) => {
-                        if let Err(e) = self.store.replace_salts(&salts) {
-                            tracing::error!("cannot store the salts: {e}");
-                        }
-                    }
+                    Ok(Control::Salts(salts)) => self.replace_salts(&salts),
                     Ok(Control::Shutdown) | Err(_) => break,
                 },
                 recv(events) -> msg => match msg {
@@ -147,8 +153,16 @@ impl Worker {
             if due || self.batch.len() >= self.config.batch_size {
                 self.flush();
             }
+            if Instant::now() >= self.lifecycle_due {
+                self.lifecycle();
+            }
         }
-        // Everything accepted before shutdown is written.
+        // Everything accepted before shutdown is written, and salt changes applied.
+        for msg in control.try_iter() {
+            if let Control::Salts(salts) = msg {
+                self.replace_salts(&salts);
+            }
+        }
         for event in events.try_iter() {
             self.add(event);
             if self.batch.len() >= self.config.batch_size {
@@ -158,6 +172,32 @@ impl Worker {
         self.flush();
         if let Err(e) = self.store.checkpoint() {
             tracing::error!("final checkpoint failed: {e}");
+        }
+    }
+
+    fn replace_salts(&mut self, salts: &[Salt]) {
+        if let Err(e) = self.store.replace_salts(salts) {
+            tracing::error!("cannot store the salts: {e}");
+        }
+    }
+
+    /// Rolls up ended days and expires old data; a failure is retried next time.
+    fn lifecycle(&mut self) {
+        self.flush();
+        self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
+        let today = self.config.clock.now().date_naive();
+        match rollup::run(self.store.as_mut(), &self.config.lifecycle, today) {
+            Ok(report) => {
+                if report != rollup::Report::default() {
+                    tracing::info!(
+                        "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
+                        report.days_rolled_up.len(),
+                        report.events_expired,
+                        report.aggregates_expired
+                    );
+                }
+            }
+            Err(e) => tracing::error!("roll-up or retention failed, will retry: {e}"),
         }
     }
 

@@ -529,14 +529,26 @@ fn example_config_is_valid_and_snippet_prints_both() {
 
 #[test]
 fn environment_overrides_the_file_and_flags_override_the_environment() {
-    let env = [("SPOORLOOS_SITES", "a.test,www.B.test"), ("SPOORLOOS_PRIVACY_SIGNALS", "drop")];
+    let env = [
+        ("SPOORLOOS_SITES", "a.test,www.B.test"),
+        ("SPOORLOOS_PRIVACY_SIGNALS", "drop"),
+    ];
     let (ok, out) = run_env(&["check-config"], &env);
     assert!(ok, "{out}");
-    assert!(out.contains("\"a.test\"") && out.contains("\"b.test\""), "{out}");
+    assert!(
+        out.contains("\"a.test\"") && out.contains("\"b.test\""),
+        "{out}"
+    );
     assert!(out.contains("Drop"), "{out}");
     let (ok, out) = run_env(&["check-config", "--site", "c.test"], &env);
-    assert!(ok && out.contains("\"c.test\"") && !out.contains("\"a.test\""), "{out}");
-    let (ok, out) = run_env(&["check-config"], &[("SPOORLOOS_PRIVACY_SIGNALS", "sometimes")]);
+    assert!(
+        ok && out.contains("\"c.test\"") && !out.contains("\"a.test\""),
+        "{out}"
+    );
+    let (ok, out) = run_env(
+        &["check-config"],
+        &[("SPOORLOOS_PRIVACY_SIGNALS", "sometimes")],
+    );
     assert!(!ok && out.contains("sometimes"), "{out}");
 }
 
@@ -544,17 +556,31 @@ fn environment_overrides_the_file_and_flags_override_the_environment() {
 async fn connection_type_from_the_browser_when_no_database() {
     let server = start(&["--site", SITE]);
     server
-        .event(r#"{"n":"pageview","u":"http://example.test/a","c":"3g","sv":1}"#, UA_DESKTOP, &[])
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/a","c":"3g","sv":1}"#,
+            UA_DESKTOP,
+            &[],
+        )
         .await;
     server
-        .get("/p.gif?u=http%3A%2F%2Fexample.test%2Fb", UA_FIREFOX, &[("ect", "slow-2g")])
+        .get(
+            "/p.gif?u=http%3A%2F%2Fexample.test%2Fb",
+            UA_FIREFOX,
+            &[("ect", "slow-2g")],
+        )
         .await;
     server
-        .event(r#"{"n":"pageview","u":"http://example.test/c","c":"<script>"}"#, UA_MOBILE, &[])
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/c","c":"<script>"}"#,
+            UA_MOBILE,
+            &[],
+        )
         .await;
     server.wait_stored(3).await;
     let stopped = server.stop();
-    let rows = stopped.rows("SELECT pathname, coalesce(connection_type, '-'), save_data FROM events ORDER BY pathname");
+    let rows = stopped.rows(
+        "SELECT pathname, coalesce(connection_type, '-'), save_data FROM events ORDER BY pathname",
+    );
     assert_eq!(
         rows,
         vec![
@@ -568,7 +594,11 @@ async fn connection_type_from_the_browser_when_no_database() {
 #[tokio::test]
 async fn a_burst_beyond_the_queue_is_answered_counted_and_nothing_accepted_is_lost() {
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("spoorloos.toml"), "[store]\nqueue_capacity = 4\nbatch_size = 2\n").expect("write config");
+    std::fs::write(
+        dir.path().join("spoorloos.toml"),
+        "[store]\nqueue_capacity = 4\nbatch_size = 2\n",
+    )
+    .expect("write config");
     let server = start_in(dir, &["--site", SITE]);
     let client = Server::client();
     let mut tasks = Vec::new();
@@ -576,8 +606,16 @@ async fn a_burst_beyond_the_queue_is_answered_counted_and_nothing_accepted_is_lo
         let url = format!("{}/p.gif?u=http%3A%2F%2Fexample.test%2F{i}", server.url);
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
-            let resp = client.get(url).header("user-agent", UA_DESKTOP).send().await.expect("send");
-            (resp.status().as_u16(), resp.bytes().await.map(|b| b.len()).unwrap_or(0))
+            let resp = client
+                .get(url)
+                .header("user-agent", UA_DESKTOP)
+                .send()
+                .await
+                .expect("send");
+            (
+                resp.status().as_u16(),
+                resp.bytes().await.map(|b| b.len()).unwrap_or(0),
+            )
         }));
     }
     for task in tasks {
@@ -585,7 +623,10 @@ async fn a_burst_beyond_the_queue_is_answered_counted_and_nothing_accepted_is_lo
     }
     let metrics = server.metrics().await;
     let accepted = metric(&metrics, "spoorloos_hits_accepted_total");
-    let overload = metric(&metrics, "spoorloos_hits_dropped_total{reason=\"overload\"}");
+    let overload = metric(
+        &metrics,
+        "spoorloos_hits_dropped_total{reason=\"overload\"}",
+    );
     assert_eq!(accepted + overload, 300.0, "{metrics}");
     let stopped = server.stop();
     let stored = stopped.rows("SELECT count(*) FROM events");

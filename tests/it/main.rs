@@ -4,4 +4,5 @@
 mod bot_corpus;
 mod browser;
 mod collector;
+mod lifecycle;
 mod support;

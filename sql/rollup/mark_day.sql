@@ -1,0 +1,1 @@
+INSERT INTO rolled_up_days (day) VALUES (CAST($1 AS DATE));

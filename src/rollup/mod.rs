@@ -1,0 +1,88 @@
+//! Roll up: the data lifecycle that keeps the store anonymous over time.
+//!
+//! Each ended day is rolled up once into anonymous daily aggregates (no visitor or
+//! session id; rows under the minimum crowd size folded into `(other)`). Pseudonymous
+//! events are then expired after their retention, aggregates after theirs, both in a
+//! way that removes the bytes from the file (see the store). The writer thread runs
+//! [`run`] at start-up and then periodically; this module only decides what is due.
+
+use chrono::{Months, NaiveDate};
+
+use crate::store::{Store, StoreError};
+
+/// Retention and anonymity settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// Days pseudonymous events are kept (today included).
+    pub event_retention_days: u32,
+    /// Months anonymous aggregates are kept.
+    pub aggregate_retention_months: u32,
+    /// Aggregate rows with fewer visitors are folded into `(other)`.
+    pub min_crowd: u32,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self {
+            event_retention_days: 30,
+            aggregate_retention_months: 25,
+            min_crowd: 5,
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub days_rolled_up: Vec<NaiveDate>,
+    pub events_expired: u64,
+    pub aggregates_expired: u64,
+}
+
+impl Lifecycle {
+    /// The first day whose events are kept.
+    pub fn events_from(&self, today: NaiveDate) -> NaiveDate {
+        today - chrono::Days::new(u64::from(self.event_retention_days.saturating_sub(1)))
+    }
+
+    /// The first day whose aggregates are kept.
+    pub fn aggregates_from(&self, today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_months(Months::new(self.aggregate_retention_months))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+/// Rolls up every ended day not yet rolled up, then expires what is past retention.
+/// Rolling up comes first, so no day expires before its aggregates exist.
+pub fn run(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    today: NaiveDate,
+) -> Result<Report, StoreError> {
+    let mut report = Report::default();
+    for day in store.pending_rollup_days(today)? {
+        store.roll_up_day(day, policy.min_crowd)?;
+        report.days_rolled_up.push(day);
+    }
+    report.events_expired = store.expire_events(policy.events_from(today))?;
+    report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;
+    if report.events_expired + report.aggregates_expired > 0 {
+        // A DELETE leaves the rows' bytes in the file; compaction removes them.
+        store.compact()?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_windows() {
+        let policy = Lifecycle::default();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
+        assert_eq!(policy.events_from(today).to_string(), "2026-10-27");
+        assert_eq!(policy.aggregates_from(today).to_string(), "2024-10-25");
+    }
+}

@@ -1,0 +1,178 @@
+//! The data lifecycle with the real binary and the hidden `--clock-start` flag: an
+//! ended day is rolled up into anonymous aggregates (small crowds folded into
+//! `(other)`), and events past retention vanish from the table *and* from the bytes
+//! of every file the collector wrote.
+
+use crate::support::*;
+
+const SITE: &str = "example.test";
+
+fn start_at(dir: tempfile::TempDir, at: &str) -> Server {
+    start_in(
+        dir,
+        &[
+            "--site",
+            SITE,
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--clock-start",
+            at,
+        ],
+    )
+}
+
+#[tokio::test]
+async fn days_roll_up_and_expired_events_leave_no_bytes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_at(dir, "2026-01-10T12:00:00Z");
+    for i in 0..6 {
+        let ip = format!("203.0.113.{}", i + 1);
+        let body = r#"{"n":"pageview","u":"http://example.test/popular","d":"example.test","r":"https://www.google.com/"}"#;
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+    }
+    let lonely = [("x-forwarded-for", "198.51.100.77")];
+    let body = r#"{"n":"pageview","u":"http://example.test/expire-me-zq7","d":"example.test"}"#;
+    server.event(body, UA_FIREFOX, &lonely).await;
+    server.wait_stored(7).await;
+    let stopped = server.stop();
+    let ids = stopped.rows("SELECT DISTINCT CAST(visitor_id AS VARCHAR) FROM events");
+    assert_eq!(ids.len(), 7);
+
+    // The next day, the ended day is rolled up; events stay (within retention).
+    let server = start_at(stopped.dir, "2026-01-11T00:30:00Z");
+    let stopped = server.stop();
+    let totals = stopped.rows(
+        "SELECT visitors, visits, pageviews, bounces FROM daily_aggregates WHERE dimension = 'total'",
+    );
+    assert_eq!(
+        totals,
+        vec![vec![
+            "BigInt(7)".to_owned(),
+            "BigInt(7)".into(),
+            "BigInt(7)".into(),
+            "BigInt(7)".into()
+        ]]
+    );
+    let pages = stopped.rows(
+        "SELECT value, visitors FROM daily_aggregates WHERE dimension = 'page' ORDER BY value",
+    );
+    assert_eq!(
+        pages,
+        vec![
+            vec!["(other)".to_owned(), "BigInt(1)".into()],
+            vec!["/popular".to_owned(), "BigInt(6)".into()]
+        ]
+    );
+    let sources = stopped.rows(
+        "SELECT value, visitors FROM daily_aggregates WHERE dimension = 'source' ORDER BY value",
+    );
+    assert_eq!(
+        sources,
+        vec![
+            vec!["(other)".to_owned(), "BigInt(1)".into()],
+            vec!["Google".to_owned(), "BigInt(6)".into()]
+        ]
+    );
+    // The aggregates agree with the events they came from.
+    let from_events = stopped.rows("SELECT count(DISTINCT visitor_id), count(*) FROM events");
+    assert_eq!(
+        from_events,
+        vec![vec!["BigInt(7)".to_owned(), "BigInt(7)".into()]]
+    );
+    assert!(
+        contains(&stopped.all_bytes(), "expire-me-zq7"),
+        "still an event: in the file"
+    );
+
+    // Past the 30-day retention the events are gone, from the table and the bytes.
+    let server = start_at(stopped.dir, "2026-03-01T12:00:00Z");
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM events"),
+        vec![vec!["BigInt(0)".to_owned()]]
+    );
+    assert_eq!(
+        stopped
+            .rows("SELECT count(*) FROM daily_aggregates WHERE dimension = 'total'")
+            .len(),
+        1
+    );
+    let bytes = stopped.all_bytes();
+    assert!(
+        !contains(&bytes, "expire-me-zq7"),
+        "an expired event's page is still on disk"
+    );
+    for id in ids {
+        let id: u64 = id[0].parse().expect("visitor id");
+        let needle = id.to_le_bytes();
+        assert!(
+            !bytes.windows(8).any(|w| w == needle),
+            "an expired visitor id is still on disk"
+        );
+    }
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_destroyed_salt_is_nowhere_on_disk() {
+    let dir = tempfile::tempdir().expect("dir");
+    // A one-minute session timeout: yesterday's salt is destroyed at 00:01.
+    std::fs::write(
+        dir.path().join("spoorloos.toml"),
+        "[privacy]\nsession_timeout_minutes = 1\n",
+    )
+    .expect("config");
+    let server = start_at(dir, "2026-02-01T23:59:59Z");
+    server
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/"}"#,
+            UA_DESKTOP,
+            &[],
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    server
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/"}"#,
+            UA_DESKTOP,
+            &[],
+        )
+        .await;
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+    let salts = stopped.rows("SELECT CAST(day AS VARCHAR), hex(salt) FROM salts ORDER BY day");
+    assert_eq!(salts.len(), 2, "{salts:?}");
+    assert_eq!(salts[0][0], "2026-02-01");
+    let old = unhex(&salts[0][1]);
+    let current = unhex(&salts[1][1]);
+    assert!(stopped.all_bytes().windows(32).any(|w| w == old.as_slice()));
+
+    let server = start_at(stopped.dir, "2026-02-02T00:01:30Z");
+    server
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/"}"#,
+            UA_DESKTOP,
+            &[],
+        )
+        .await;
+    server.wait_stored(1).await;
+    let stopped = server.stop();
+    let days = stopped.rows("SELECT CAST(day AS VARCHAR) FROM salts");
+    assert_eq!(days, vec![vec!["2026-02-02".to_owned()]]);
+    let bytes = stopped.all_bytes();
+    assert!(
+        !bytes.windows(32).any(|w| w == old.as_slice()),
+        "the destroyed salt is still on disk"
+    );
+    assert!(
+        bytes.windows(32).any(|w| w == current.as_slice()),
+        "today's salt must survive"
+    );
+}
