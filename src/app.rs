@@ -17,7 +17,6 @@ use crate::pipeline::Pipeline;
 use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
 use crate::receive::{self, State};
-use crate::rollup::Lifecycle;
 use crate::store::duckdb::DuckDbStore;
 use crate::store::writer::{Writer, WriterConfig};
 use crate::store::{Store, StoreError};
@@ -64,7 +63,7 @@ pub async fn run(
         queue_capacity: config.store.queue_capacity,
         batch_size: config.store.batch_size,
         flush_interval: config.flush_interval(),
-        lifecycle: Lifecycle::default(),
+        lifecycle: config.retention.lifecycle(),
         clock,
     };
     let (queue, writer) =

@@ -60,6 +60,7 @@ pub struct Config {
     pub filters: FilterConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
+    pub retention: RetentionConfig,
     /// Stats API keys (hashes only).
     pub api_keys: Vec<ApiKeyConfig>,
     /// IANA time zone per site for the Stats API's dates and time buckets (default UTC).
@@ -140,6 +141,38 @@ impl Default for LimitsConfig {
     }
 }
 
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days pseudonymous events are kept before they are deleted (and compacted away).
+    pub event_days: u32,
+    /// Months anonymous daily aggregates are kept.
+    pub aggregate_months: u32,
+    /// Minimum crowd size: aggregate rows with fewer visitors become `(other)`.
+    pub min_crowd: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        let d = crate::rollup::Lifecycle::default();
+        Self {
+            event_days: d.event_retention_days,
+            aggregate_months: d.aggregate_retention_months,
+            min_crowd: d.min_crowd,
+        }
+    }
+}
+
+impl RetentionConfig {
+    pub fn lifecycle(&self) -> crate::rollup::Lifecycle {
+        crate::rollup::Lifecycle {
+            event_retention_days: self.event_days,
+            aggregate_retention_months: self.aggregate_months,
+            min_crowd: self.min_crowd,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
@@ -173,6 +206,7 @@ impl Default for Config {
             filters: FilterConfig::default(),
             limits: LimitsConfig::default(),
             store: StoreConfig::default(),
+            retention: RetentionConfig::default(),
             api_keys: Vec::new(),
             site_timezones: std::collections::BTreeMap::new(),
         }
@@ -284,6 +318,15 @@ impl Config {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));
             }
+        }
+        if !(1..=3650).contains(&self.retention.event_days) {
+            return Err(invalid("retention.event_days", "must be between 1 and 3650"));
+        }
+        if !(1..=1200).contains(&self.retention.aggregate_months) {
+            return Err(invalid("retention.aggregate_months", "must be between 1 and 1200"));
+        }
+        if self.retention.min_crowd == 0 {
+            return Err(invalid("retention.min_crowd", "must be at least 1"));
         }
         if !(10..=60_000).contains(&self.store.flush_interval_ms) {
             return Err(invalid(
@@ -422,6 +465,7 @@ mod tests {
         check("nonsense = 1", "nonsense");
         check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
         check("[store]\nbatch_size = 0", "store.batch_size");
+        check("[retention]\nevent_days = 0", "retention.event_days");
         check(
             "[[api_keys]]\nname = \"bi\"\nhash = \"abc\"",
             "api_keys[0] (\"bi\").hash",
