@@ -16,6 +16,8 @@ use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
+use crate::query::api::Engine;
+use crate::query::duckdb::DuckDbBackend;
 use crate::receive::{self, State};
 use crate::store::duckdb::DuckDbStore;
 use crate::store::writer::{Writer, WriterConfig};
@@ -58,6 +60,9 @@ pub async fn run(
     let salts = store.load_salts()?;
     let sessions = store.active_sessions((now - timeout).timestamp_micros())?;
 
+    // The Stats API reads through the store's handle (compaction may swap the file).
+    let stats = Engine::new(Arc::new(DuckDbBackend::new(store.handle())), &config, clock);
+
     let metrics = Arc::new(Metrics::new());
     let writer_config = WriterConfig {
         queue_capacity: config.store.queue_capacity,
@@ -88,6 +93,7 @@ pub async fn run(
         trusted_proxies: config.trusted_networks(),
         limits: config.limits.clone(),
         clock,
+        stats,
     });
 
     // Midnight rotation, destruction of yesterday's salt, and session expiry happen

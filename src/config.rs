@@ -320,10 +320,16 @@ impl Config {
             }
         }
         if !(1..=3650).contains(&self.retention.event_days) {
-            return Err(invalid("retention.event_days", "must be between 1 and 3650"));
+            return Err(invalid(
+                "retention.event_days",
+                "must be between 1 and 3650",
+            ));
         }
         if !(1..=1200).contains(&self.retention.aggregate_months) {
-            return Err(invalid("retention.aggregate_months", "must be between 1 and 1200"));
+            return Err(invalid(
+                "retention.aggregate_months",
+                "must be between 1 and 1200",
+            ));
         }
         if self.retention.min_crowd == 0 {
             return Err(invalid("retention.min_crowd", "must be at least 1"));

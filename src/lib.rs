@@ -2,7 +2,7 @@
 //!
 //! A hit flows through the modules in this order (see `ARCHITECTURE.md`):
 //! [`receive`] (HTTP) → [`filter`] → [`enrich`] → [`pseudonymise`] → [`store`],
-//! joined by [`pipeline`] and started by [`app`].
+//! joined by [`pipeline`] and started by [`app`]. [`query`] answers the Stats API.
 
 pub mod app;
 pub mod clock;
@@ -13,6 +13,7 @@ pub mod filter;
 pub mod metrics;
 pub mod pipeline;
 pub mod pseudonymise;
+pub mod query;
 pub mod receive;
 pub mod rollup;
 pub mod store;

@@ -38,6 +38,13 @@ enum Command {
     },
     /// Validate the configuration and print it.
     CheckConfig(ServeArgs),
+    /// Make a Stats API key: prints a new random key and the hash for `[[api_keys]]`;
+    /// with a key on standard input, prints only that key's hash.
+    HashKey {
+        /// Read the key from standard input instead of generating one.
+        #[arg(long)]
+        stdin: bool,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -142,9 +149,36 @@ fn main() -> anyhow::Result<()> {
             println!("configuration is valid:\n{config:#?}");
             Ok(())
         }
+        Some(Command::HashKey { stdin }) => hash_key(stdin),
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     }
+}
+
+fn hash_key(stdin: bool) -> anyhow::Result<()> {
+    use spoorloos::query::keys;
+    if stdin {
+        let mut key = String::new();
+        std::io::stdin()
+            .read_line(&mut key)
+            .context("cannot read the key from standard input")?;
+        if key.trim().is_empty() {
+            bail!("no key on standard input");
+        }
+        println!("{}", keys::hash_key(&key));
+        return Ok(());
+    }
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    println!("key:  {key}");
+    println!("hash: {}", keys::hash_key(&key));
+    println!("\nGive the key to the API client; put only the hash in the config:");
+    println!(
+        "[[api_keys]]\nname = \"…\"\nhash = \"{}\"",
+        keys::hash_key(&key)
+    );
+    Ok(())
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {

@@ -28,6 +28,7 @@ use crate::clock::Clock;
 use crate::config::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
+use crate::query::api::Engine;
 use crate::store::writer::Queue;
 
 /// Everything a request handler needs; shared by all connections.
@@ -38,6 +39,8 @@ pub struct State {
     pub trusted_proxies: Vec<IpNet>,
     pub limits: LimitsConfig,
     pub clock: Clock,
+    /// The Stats API (`/api/v2/query`, `/api/v1/stats/*`).
+    pub stats: Engine,
 }
 
 /// How long in-flight requests may take to finish after shutdown is signalled.

@@ -57,6 +57,27 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             .header(header::CACHE_CONTROL, "public, max-age=3600")
             .body(Full::new(Bytes::from_static(SCRIPT.as_bytes())))
             .unwrap_or_default(),
+        (Method::POST, "/api/v2/query") => stats_v2(state, req).await,
+        (Method::GET, path) if path.starts_with("/api/v1/stats/") => {
+            let endpoint = path.trim_start_matches("/api/v1/stats/");
+            let auth = header_str(req.headers(), "authorization");
+            let answer = state
+                .stats
+                .v1(endpoint, auth, req.uri().query().unwrap_or_default())
+                .await;
+            json(&answer)
+        }
+        (Method::OPTIONS, "/api/v2/query") => {
+            cors(Response::builder().status(StatusCode::NO_CONTENT))
+                .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
+                .header(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    "Content-Type, Authorization",
+                )
+                .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
+                .body(Full::default())
+                .unwrap_or_default()
+        }
         (Method::GET | Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
         (Method::GET, "/metrics") => Response::builder()
             .header(
@@ -71,9 +92,10 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
             .body(Full::new(Bytes::from(super::snippet::demo_page())))
             .unwrap_or_default(),
-        (_, "/p.gif" | "/api/event" | "/s.js" | "/healthz" | "/metrics" | "/") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (
+            _,
+            "/p.gif" | "/api/event" | "/s.js" | "/healthz" | "/metrics" | "/" | "/api/v2/query",
+        ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -177,6 +199,38 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
             errors(&e)
         }
     }
+}
+
+/// `POST /api/v2/query`: the body limit applies as for events.
+async fn stats_v2(state: &State, req: Request<Incoming>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let max = state.limits.max_body_bytes;
+    let answer = match Limited::new(body, max).collect().await {
+        Ok(collected) => {
+            let auth = header_str(&parts.headers, "authorization");
+            state.stats.v2(auth, &collected.to_bytes()).await
+        }
+        Err(_) => crate::query::api::Answer {
+            status: 400,
+            body: format!(
+                r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
+            ),
+        },
+    };
+    json(&answer)
+}
+
+/// A Stats API answer as JSON, readable cross-origin like Plausible's.
+fn json(answer: &crate::query::api::Answer) -> Resp {
+    cors(
+        Response::builder().status(
+            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ),
+    )
+    .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+    .header(header::CACHE_CONTROL, "no-store")
+    .body(Full::new(Bytes::from(answer.body.clone())))
+    .unwrap_or_default()
 }
 
 fn cors(builder: hyper::http::response::Builder) -> hyper::http::response::Builder {

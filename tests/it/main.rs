@@ -5,4 +5,5 @@ mod bot_corpus;
 mod browser;
 mod collector;
 mod lifecycle;
+mod stats;
 mod support;

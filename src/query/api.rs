@@ -1,0 +1,171 @@
+//! API: the [`Engine`] the HTTP routes call. It checks the key, resolves the site's
+//! time zone and "today", parses the request, runs it on a blocking thread (DuckDB
+//! calls block), and shapes the JSON answer: `{results, meta, query}` for v2, the v1
+//! shapes in [`v1`](super::v1), and `{"error": …}` with the status from [`QueryError`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use super::keys::Keys;
+use super::request::{self, Ctx};
+use super::{Backend, Query, QueryError, Row, v1};
+use crate::clock::Clock;
+use crate::config::{Config, normalise_site};
+
+/// An HTTP answer: status and JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    fn ok(body: &Value) -> Self {
+        Self {
+            status: 200,
+            body: body.to_string(),
+        }
+    }
+
+    fn error(e: &QueryError) -> Self {
+        if let QueryError::Backend(detail) = e {
+            tracing::error!("stats query failed: {detail}");
+        }
+        Self {
+            status: e.status(),
+            body: json!({ "error": e.to_string() }).to_string(),
+        }
+    }
+}
+
+pub struct Engine {
+    backend: Arc<dyn Backend>,
+    keys: Keys,
+    sites: Vec<String>,
+    zones: HashMap<String, Tz>,
+    clock: Clock,
+}
+
+/// What a blocking job gets: the backend and the site's context.
+pub struct Site {
+    pub backend: Arc<dyn Backend>,
+    pub name: String,
+    pub tz: Tz,
+    pub today: NaiveDate,
+    pub now: chrono::NaiveDateTime,
+}
+
+impl Site {
+    pub fn first_day(&self) -> Result<Option<NaiveDate>, QueryError> {
+        Ok(self.backend.first_event(&self.name)?.map(|t| {
+            use chrono::TimeZone;
+            self.tz.from_utc_datetime(&t).date_naive()
+        }))
+    }
+
+    pub fn run(&self, q: &Query) -> Result<Vec<Row>, QueryError> {
+        self.backend.run(q)
+    }
+
+    /// A parsing context borrowing `first_day`.
+    pub fn ctx<'a>(
+        &self,
+        first_day: &'a dyn Fn() -> Result<Option<NaiveDate>, QueryError>,
+    ) -> Ctx<'a> {
+        Ctx {
+            site: self.name.clone(),
+            tz: self.tz,
+            today: self.today,
+            first_day,
+        }
+    }
+}
+
+impl Engine {
+    pub fn new(backend: Arc<dyn Backend>, config: &Config, clock: Clock) -> Self {
+        let zones = config
+            .sites
+            .iter()
+            .map(|s| (s.clone(), config.site_timezone(s)))
+            .collect();
+        Self {
+            backend,
+            keys: Keys::new(&config.api_keys),
+            sites: config.sites.clone(),
+            zones,
+            clock,
+        }
+    }
+
+    /// Authorises `site_id` and builds its context.
+    fn site(&self, authorization: Option<&str>, site_id: &str) -> Result<Site, QueryError> {
+        let name = normalise_site(site_id).unwrap_or_else(|| site_id.to_owned());
+        self.keys.authorize(authorization, &name)?;
+        if !self.sites.contains(&name) {
+            return Err(QueryError::invalid(format!(
+                "Site `{site_id}` is not configured on this collector."
+            )));
+        }
+        let tz = self.zones.get(&name).copied().unwrap_or(chrono_tz::UTC);
+        let now = self.clock.now();
+        Ok(Site {
+            backend: self.backend.clone(),
+            today: now.with_timezone(&tz).date_naive(),
+            now: now.naive_utc(),
+            name,
+            tz,
+        })
+    }
+
+    async fn blocking(job: impl FnOnce() -> Result<Value, QueryError> + Send + 'static) -> Answer {
+        match tokio::task::spawn_blocking(job).await {
+            Ok(Ok(body)) => Answer::ok(&body),
+            Ok(Err(e)) => Answer::error(&e),
+            Err(e) => Answer::error(&QueryError::Backend(e.to_string())),
+        }
+    }
+
+    /// `POST /api/v2/query`.
+    pub async fn v2(&self, authorization: Option<&str>, body: &[u8]) -> Answer {
+        let parsed: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return Answer::error(&QueryError::invalid(format!("Invalid request body: {e}.")));
+            }
+        };
+        let site = match request::site_id(&parsed).and_then(|s| self.site(authorization, s)) {
+            Ok(site) => site,
+            Err(e) => return Answer::error(&e),
+        };
+        Self::blocking(move || {
+            let first_day = || site.first_day();
+            let (query, echo) = request::parse_v2(&parsed, &site.ctx(&first_day))?;
+            let rows = site.run(&query)?;
+            let results: Vec<Value> = rows
+                .into_iter()
+                .map(|r| json!({"dimensions": r.dimensions, "metrics": r.metrics}))
+                .collect();
+            Ok(json!({"results": results, "meta": {}, "query": echo}))
+        })
+        .await
+    }
+
+    /// `GET /api/v1/stats/{aggregate,timeseries,breakdown,realtime/visitors}`.
+    pub async fn v1(&self, endpoint: &str, authorization: Option<&str>, query: &str) -> Answer {
+        let params = v1::Params::parse(query);
+        let site = match params
+            .get("site_id")
+            .ok_or_else(|| QueryError::invalid("Missing site ID. Please provide the required site_id parameter with your request."))
+            .and_then(|s| self.site(authorization, s))
+        {
+            Ok(site) => site,
+            Err(e) => return Answer::error(&e),
+        };
+        let endpoint = endpoint.to_owned();
+        Self::blocking(move || v1::answer(&endpoint, &params, &site)).await
+    }
+}

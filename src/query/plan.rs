@@ -1,0 +1,454 @@
+//! Plan: a typed [`Query`] → SQL text and bound parameters. The text comes only from
+//! `sql/query/stats.sql` and the fixed fragments in this file and in [`PROPS`]; every
+//! value a request carries (site, times, filter values, limit, offset) becomes a `?`
+//! parameter, pushed in the order its `?` appears.
+//!
+//! [`PROPS`]: super::PROPS
+
+use std::fmt::Write as _;
+
+use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query};
+
+const TEMPLATE: &str = include_str!("../../sql/query/stats.sql");
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    /// A UTC timestamp, microseconds since the epoch.
+    Micros(i64),
+}
+
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+impl Sql {
+    fn push(&mut self, fragment: &str) {
+        self.text.push_str(fragment);
+    }
+
+    fn bind(&mut self, param: Param) {
+        self.text.push('?');
+        self.params.push(param);
+    }
+}
+
+/// Renders the statement for `q`.
+pub fn plan(q: &Query) -> Sql {
+    let mut sql = Sql::default();
+    let mut rest = TEMPLATE;
+    // The base CTE's three values come first.
+    let mut fixed = vec![
+        Param::Text(q.site.clone()),
+        Param::Micros(q.from.and_utc().timestamp_micros()),
+        Param::Micros(q.to.and_utc().timestamp_micros()),
+        Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)),
+        Param::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)),
+    ]
+    .into_iter();
+    while let Some(open) = rest.find(['{', '?']) {
+        sql.push(&rest[..open]);
+        if rest[open..].starts_with('?') {
+            if let Some(p) = fixed.next() {
+                sql.bind(p);
+            }
+            rest = &rest[open + 1..];
+            continue;
+        }
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        fill(&mut sql, q, &rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    sql.push(rest);
+    sql
+}
+
+fn needs_sessions(q: &Query) -> bool {
+    q.metrics.iter().any(|m| m.is_session())
+}
+
+fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
+    match placeholder {
+        "session_start" => local_time(sql, q, "min(ts)"),
+        "event_time" => local_time(sql, q, "ts"),
+        "filter" => filters(sql, &q.filters),
+        "event_dims" => dims(sql, q, false),
+        "event_present" => {
+            let goal = q
+                .dimensions
+                .iter()
+                .any(|d| matches!(d, Dimension::Prop(p) if p.name == "event:goal"));
+            sql.push(if goal {
+                "name NOT IN ('pageview', 'engagement')"
+            } else {
+                "TRUE"
+            });
+        }
+        "event_having" => {
+            // Groups of engagement events alone are not rows; the aggregate row always is.
+            if !q.dimensions.is_empty() {
+                sql.push("HAVING count(*) FILTER (WHERE name <> 'engagement') > 0");
+            }
+        }
+        "session_dims" => {
+            if needs_sessions(q) {
+                dims(sql, q, true);
+            }
+        }
+        "scroll_outer_dims" => {
+            for i in 0..q.dimensions.len() {
+                let _ = write!(sql.text, "d{i}, ");
+            }
+        }
+        "conversion_dims" => {
+            for (i, d) in q.dimensions.iter().enumerate() {
+                if !is_goal_dim(d) {
+                    dim_expr(sql, q, *d, false);
+                    let _ = write!(sql.text, " AS d{i}, ");
+                }
+            }
+        }
+        "conversion_filter" => {
+            let kept: Vec<Filter> = q
+                .filters
+                .iter()
+                .filter(|f| !is_goal_filter(f))
+                .cloned()
+                .collect();
+            filters(sql, &kept);
+        }
+        "output" => output(sql, q),
+        "joins" => joins(sql, q),
+        "order" => order(sql, q),
+        // Unknown placeholders cannot come from a request; keep the SQL invalid.
+        other => {
+            let _ = write!(sql.text, "<unknown placeholder {other}>");
+        }
+    }
+}
+
+fn is_goal_dim(d: &Dimension) -> bool {
+    matches!(d, Dimension::Prop(p) if p.is_goal_or_name())
+}
+
+fn is_goal_filter(f: &Filter) -> bool {
+    matches!(f, Filter::Leaf { prop, .. } if prop.is_goal_or_name())
+}
+
+/// The local wall-clock time of `col` (UTC): UTC plus the offset in force then.
+fn local_time(sql: &mut Sql, q: &Query, col: &str) {
+    match q.offsets.as_slice() {
+        [] => sql.push(col),
+        [only] if only.offset_secs == 0 => sql.push(col),
+        [only] => {
+            let _ = write!(sql.text, "({col} + to_seconds(");
+            sql.bind(Param::Int(i64::from(only.offset_secs)));
+            sql.push("))");
+        }
+        [first, rest @ ..] => {
+            let _ = write!(sql.text, "({col} + to_seconds(CASE");
+            for seg in rest.iter().rev() {
+                let _ = write!(sql.text, " WHEN {col} >= ");
+                sql.bind(Param::Micros(seg.from_micros));
+                sql.push(" THEN ");
+                sql.bind(Param::Int(i64::from(seg.offset_secs)));
+            }
+            sql.push(" ELSE ");
+            sql.bind(Param::Int(i64::from(first.offset_secs)));
+            sql.push(" END))");
+        }
+    }
+}
+
+fn dims(sql: &mut Sql, q: &Query, session: bool) {
+    for (i, d) in q.dimensions.iter().enumerate() {
+        dim_expr(sql, q, *d, session);
+        let _ = write!(sql.text, " AS d{i}, ");
+    }
+}
+
+fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
+    match d {
+        Dimension::Prop(p) => {
+            let expr = if session {
+                p.session_expr.unwrap_or("NULL")
+            } else {
+                p.expr
+            };
+            sql.push(expr);
+        }
+        Dimension::Time(g) => {
+            let ts = if session { "v_lstart" } else { "lts" };
+            let _ = match g {
+                Granularity::Hour => write!(
+                    sql.text,
+                    "strftime(date_trunc('hour', {ts}), '%Y-%m-%d %H:00:00')"
+                ),
+                Granularity::Day => write!(sql.text, "strftime({ts}, '%Y-%m-%d')"),
+                Granularity::Week => {
+                    write!(sql.text, "strftime(date_trunc('week', {ts}), '%Y-%m-%d')")
+                }
+                Granularity::Month => {
+                    write!(sql.text, "strftime(date_trunc('month', {ts}), '%Y-%m-%d')")
+                }
+            };
+        }
+    }
+}
+
+fn filters(sql: &mut Sql, fs: &[Filter]) {
+    if fs.is_empty() {
+        sql.push("TRUE");
+        return;
+    }
+    join_filters(sql, fs, " AND ");
+}
+
+fn join_filters(sql: &mut Sql, fs: &[Filter], sep: &str) {
+    sql.push("(");
+    for (i, f) in fs.iter().enumerate() {
+        if i > 0 {
+            sql.push(sep);
+        }
+        filter(sql, f);
+    }
+    if fs.is_empty() {
+        sql.push("TRUE");
+    }
+    sql.push(")");
+}
+
+fn filter(sql: &mut Sql, f: &Filter) {
+    match f {
+        Filter::And(fs) => join_filters(sql, fs, " AND "),
+        Filter::Or(fs) => join_filters(sql, fs, " OR "),
+        Filter::Not(inner) => {
+            sql.push("(NOT ");
+            filter(sql, inner);
+            sql.push(")");
+        }
+        Filter::Leaf {
+            op,
+            prop,
+            values,
+            case_sensitive,
+        } => leaf(sql, *op, prop, values, *case_sensitive),
+    }
+}
+
+/// One comparison. NULL (no goal) compares as false, so `NOT` and `is_not` stay true.
+fn leaf(sql: &mut Sql, op: Op, prop: &Prop, values: &[String], case_sensitive: bool) {
+    let negate = matches!(op, Op::IsNot | Op::ContainsNot | Op::MatchesNot);
+    let column = |sql: &mut Sql| {
+        if case_sensitive {
+            sql.push(prop.expr);
+        } else {
+            let _ = write!(sql.text, "lower({})", prop.expr);
+        }
+    };
+    let value = |sql: &mut Sql, v: &str| {
+        let v = if case_sensitive {
+            v.to_owned()
+        } else {
+            v.to_lowercase()
+        };
+        sql.bind(Param::Text(v));
+    };
+    sql.push(if negate {
+        "(NOT coalesce("
+    } else {
+        "(coalesce("
+    });
+    match op {
+        Op::Is | Op::IsNot => {
+            column(sql);
+            sql.push(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                value(sql, v);
+            }
+            sql.push(")");
+        }
+        Op::Contains | Op::ContainsNot | Op::Matches | Op::MatchesNot => {
+            let func = if matches!(op, Op::Contains | Op::ContainsNot) {
+                "contains"
+            } else {
+                "regexp_matches"
+            };
+            sql.push("(");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                let _ = write!(sql.text, "{func}(");
+                column(sql);
+                sql.push(", ");
+                if matches!(op, Op::Matches | Op::MatchesNot) {
+                    // Regexes keep their case; `(?i)` is theirs to add.
+                    sql.bind(Param::Text(v.clone()));
+                } else {
+                    value(sql, v);
+                }
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+    }
+    sql.push(", FALSE))");
+}
+
+fn join_on(sql: &mut Sql, q: &Query, table: &str, skip_goal: bool) {
+    let mut any = false;
+    for (i, d) in q.dimensions.iter().enumerate() {
+        if skip_goal && is_goal_dim(d) {
+            continue;
+        }
+        if any {
+            sql.push(" AND ");
+        }
+        let _ = write!(sql.text, "em.d{i} IS NOT DISTINCT FROM {table}.d{i}");
+        any = true;
+    }
+    if !any {
+        sql.push("TRUE");
+    }
+}
+
+fn joins(sql: &mut Sql, q: &Query) {
+    if needs_sessions(q) {
+        sql.push("LEFT JOIN sm ON ");
+        join_on(sql, q, "sm", false);
+        sql.push("\n");
+    }
+    if q.metrics.contains(&Metric::ScrollDepth) {
+        sql.push("LEFT JOIN sd ON ");
+        join_on(sql, q, "sd", false);
+        sql.push("\n");
+    }
+    if q.metrics.contains(&Metric::Percentage) {
+        sql.push("CROSS JOIN tot\n");
+    }
+    if q.metrics.contains(&Metric::ConversionRate) {
+        sql.push("LEFT JOIN conv ON ");
+        join_on(sql, q, "conv", true);
+        sql.push("\n");
+    }
+}
+
+/// The SQL for one metric over the joined groups.
+fn metric_expr(m: Metric) -> &'static str {
+    match m {
+        Metric::Visitors => "CAST(em.visitors AS BIGINT)",
+        Metric::Visits => "CAST(em.visits AS BIGINT)",
+        Metric::Pageviews => "CAST(em.pageviews AS BIGINT)",
+        Metric::Events => "CAST(em.events AS BIGINT)",
+        Metric::ViewsPerVisit => {
+            "CAST(coalesce(round(sm.pageviews / nullif(sm.sessions, 0), 2), 0) AS DOUBLE)"
+        }
+        Metric::BounceRate => {
+            "CAST(coalesce(round(100.0 * sm.bounces / nullif(sm.sessions, 0)), 0) AS BIGINT)"
+        }
+        Metric::VisitDuration => {
+            "CAST(coalesce(round(sm.duration / nullif(sm.sessions, 0)), 0) AS BIGINT)"
+        }
+        Metric::Percentage => {
+            "CAST(coalesce(round(100.0 * em.visitors / nullif(tot.visitors, 0), 1), 0) AS DOUBLE)"
+        }
+        Metric::ConversionRate => {
+            "CAST(coalesce(round(100.0 * em.visitors / nullif(conv.visitors, 0), 2), 0) AS DOUBLE)"
+        }
+        Metric::TimeOnPage => {
+            "CAST(round(em.engaged_ms / 1000.0 / nullif(em.engaged_visitors, 0)) AS BIGINT)"
+        }
+        Metric::ScrollDepth => "CAST(round(sd.depth) AS BIGINT)",
+    }
+}
+
+fn output(sql: &mut Sql, q: &Query) {
+    let mut first = true;
+    let mut sep = |sql: &mut Sql| {
+        if !first {
+            sql.push(", ");
+        }
+        first = false;
+    };
+    for i in 0..q.dimensions.len() {
+        sep(sql);
+        let _ = write!(sql.text, "em.d{i} AS d{i}");
+    }
+    for (i, m) in q.metrics.iter().enumerate() {
+        sep(sql);
+        let _ = write!(sql.text, "{} AS m{i}", metric_expr(*m));
+    }
+}
+
+fn order(sql: &mut Sql, q: &Query) {
+    let mut parts: Vec<String> = q
+        .order_by
+        .iter()
+        .map(|(key, desc)| {
+            let dir = if *desc { "DESC" } else { "ASC" };
+            match key {
+                OrderKey::Metric(i) => format!("m{i} {dir} NULLS LAST"),
+                OrderKey::Dimension(i) => format!("d{i} {dir}"),
+            }
+        })
+        .collect();
+    // Ties broken by the dimensions, so pages are stable.
+    parts.extend((0..q.dimensions.len()).map(|i| format!("d{i} ASC")));
+    if parts.is_empty() {
+        parts.push("1".into());
+    }
+    sql.push(&parts.join(", "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::OffsetSegment;
+
+    #[test]
+    fn values_are_parameters_in_order() {
+        let q = Query {
+            site: "example.org".into(),
+            from: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
+            to: chrono::DateTime::from_timestamp(86_400, 0)
+                .unwrap()
+                .naive_utc(),
+            metrics: vec![Metric::Visitors, Metric::BounceRate],
+            dimensions: vec![Dimension::Time(Granularity::Day)],
+            filters: vec![Filter::Leaf {
+                op: Op::Is,
+                prop: Prop::parse("visit:country").unwrap(),
+                values: vec!["NL'; DROP TABLE events; --".into()],
+                case_sensitive: true,
+            }],
+            order_by: vec![(OrderKey::Dimension(0), false)],
+            limit: 10,
+            offset: 0,
+            offsets: vec![
+                OffsetSegment {
+                    from_micros: i64::MIN,
+                    offset_secs: 3600,
+                },
+                OffsetSegment {
+                    from_micros: 1000,
+                    offset_secs: 7200,
+                },
+            ],
+        };
+        let sql = plan(&q);
+        assert!(!sql.text.contains("DROP"));
+        assert_eq!(sql.text.matches('?').count(), sql.params.len());
+        assert_eq!(sql.params[0], Param::Text("example.org".into()));
+        assert_eq!(sql.params.last(), Some(&Param::Int(0)));
+    }
+}
