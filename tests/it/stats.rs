@@ -908,3 +908,29 @@ async fn keys_and_bad_queries() {
     let stopped = s.stop();
     assert!(!stopped.output.contains(KEY) && !stopped.output.contains(OTHER_KEY));
 }
+
+/// An accepted hit shows up in the Stats API while the collector runs (the writer
+/// flushes at least every `flush_interval_ms`, 500 ms by default). The latency is
+/// printed, not asserted: speed belongs to benchmarks.
+#[tokio::test]
+async fn an_accepted_hit_is_visible_to_queries_while_running() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = config(dir.path());
+    let server = start_in(dir, &["--config", &cfg.display().to_string()]);
+    let sent = std::time::Instant::now();
+    send(&server, &[hit(GB, UA_DESKTOP, pv("/fresh"))]).await;
+    let body = json!({"site_id": SITE, "date_range": "day", "metrics": ["pageviews"]});
+    let mut seen = None;
+    while sent.elapsed() < std::time::Duration::from_secs(10) {
+        let (status, answer) = post(&server, Some(KEY), &body).await;
+        assert_eq!(status, 200, "{answer}");
+        if answer["results"][0]["metrics"][0] == json!(1) {
+            seen = Some(sent.elapsed());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen = seen.expect("the hit never became visible");
+    println!("visible to the Stats API after {seen:?}");
+    server.stop();
+}
