@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use super::keys::Keys;
 use super::request::{self, Ctx};
-use super::{Backend, Query, QueryError, Row, v1};
+use super::{Backend, Query, QueryError, Row, combine, v1};
 use crate::clock::Clock;
 use crate::config::{Config, normalise_site};
+use crate::rollup::Lifecycle;
 
 /// An HTTP answer: status and JSON body.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ pub struct Engine {
     sites: Vec<String>,
     zones: HashMap<String, Tz>,
     clock: Clock,
+    lifecycle: Lifecycle,
 }
 
 /// What a blocking job gets: the backend and the site's context.
@@ -57,6 +59,10 @@ pub struct Site {
     pub tz: Tz,
     pub today: NaiveDate,
     pub now: chrono::NaiveDateTime,
+    /// The first UTC day whose events are kept; older days come from aggregates.
+    pub events_from: NaiveDate,
+    /// Breakdown rows with fewer visitors are folded into `(other)`.
+    pub min_crowd: u32,
 }
 
 impl Site {
@@ -68,7 +74,7 @@ impl Site {
     }
 
     pub fn run(&self, q: &Query) -> Result<Vec<Row>, QueryError> {
-        self.backend.run(q)
+        combine::run(self.backend.as_ref(), q, self.events_from, self.min_crowd)
     }
 
     /// A parsing context borrowing `first_day`.
@@ -98,6 +104,7 @@ impl Engine {
             sites: config.sites.clone(),
             zones,
             clock,
+            lifecycle: config.retention.lifecycle(),
         }
     }
 
@@ -116,6 +123,8 @@ impl Engine {
             backend: self.backend.clone(),
             today: now.with_timezone(&tz).date_naive(),
             now: now.naive_utc(),
+            events_from: self.lifecycle.events_from(now.date_naive()),
+            min_crowd: self.lifecycle.min_crowd,
             name,
             tz,
         })

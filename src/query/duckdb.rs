@@ -8,6 +8,8 @@ use duckdb::Connection;
 use duckdb::types::{TimeUnit, Value};
 use serde_json::json;
 
+use super::aggregates::AggQuery;
+use super::combine::{Bases, Sums};
 use super::plan::{Param, plan};
 use super::{Backend, Query, QueryError, Row};
 use crate::store::duckdb::DbHandle;
@@ -42,6 +44,7 @@ fn to_value(p: &Param) -> Value {
         Param::Text(s) => Value::Text(s.clone()),
         Param::Int(i) => Value::BigInt(*i),
         Param::Micros(us) => Value::Timestamp(TimeUnit::Microsecond, *us),
+        Param::Bool(b) => Value::Boolean(*b),
     }
 }
 
@@ -83,6 +86,41 @@ impl Backend for DuckDbBackend {
                     r.metrics.push(json_of(row.get(i).map_err(db_error)?));
                 }
                 out.push(r);
+            }
+            Ok(out)
+        })
+    }
+
+    fn run_aggregates(&self, query: &AggQuery) -> Result<Vec<Bases>, QueryError> {
+        let (text, params) = query.render();
+        let params: Vec<Value> = params.iter().map(to_value).collect();
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&text).map_err(db_error)?;
+            let mut rows = stmt
+                .query(duckdb::params_from_iter(params))
+                .map_err(db_error)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(db_error)? {
+                let n = |i: usize| -> Result<i64, QueryError> {
+                    Ok(row.get::<_, Option<i64>>(i).map_err(db_error)?.unwrap_or(0))
+                };
+                let sums = Sums {
+                    visitors: n(2)?,
+                    visits: n(3)?,
+                    pageviews: n(4)?,
+                    events: n(5)?,
+                    sessions: n(6)?,
+                    bounces: n(7)?,
+                    duration: n(8)?,
+                    session_pageviews: n(9)?,
+                    ..Sums::default()
+                };
+                out.push(Bases {
+                    dimensions: query
+                        .labels(row.get(0).map_err(db_error)?, row.get(1).map_err(db_error)?),
+                    sums,
+                    kept: Vec::new(),
+                });
             }
             Ok(out)
         })

@@ -16,7 +16,9 @@
 //! - `engagement` events feed only `time_on_page` and `scroll_depth`;
 //! - goals are custom event names (everything but `pageview` and `engagement`).
 
+pub mod aggregates;
 pub mod api;
+pub mod combine;
 pub mod duckdb;
 pub mod keys;
 pub mod plan;
@@ -69,6 +71,22 @@ pub enum Metric {
     TimeOnPage,
     ScrollDepth,
     ConversionRate,
+    // Internal sums (not in [`Metric::ALL`], so no request can name them): the parts
+    // [`combine`] needs to fold rows into `(other)` and to add events to aggregates.
+    /// Visits in the group's visit metrics (`sm.sessions`).
+    Sessions,
+    /// Bouncing visits among them.
+    Bounces,
+    /// Their summed duration, seconds.
+    Duration,
+    /// Their summed pageviews.
+    SessionPageviews,
+    /// Visitors of the whole answer (the `percentage` denominator).
+    TotalVisitors,
+    /// Summed engaged milliseconds (`time_on_page` numerator).
+    EngagedMs,
+    /// Visitors with engagement (`time_on_page` denominator).
+    EngagedVisitors,
 }
 
 impl Metric {
@@ -99,6 +117,13 @@ impl Metric {
             Metric::TimeOnPage => "time_on_page",
             Metric::ScrollDepth => "scroll_depth",
             Metric::ConversionRate => "conversion_rate",
+            Metric::Sessions => "_sessions",
+            Metric::Bounces => "_bounces",
+            Metric::Duration => "_duration",
+            Metric::SessionPageviews => "_session_pageviews",
+            Metric::TotalVisitors => "_total_visitors",
+            Metric::EngagedMs => "_engaged_ms",
+            Metric::EngagedVisitors => "_engaged_visitors",
         }
     }
 
@@ -110,7 +135,13 @@ impl Metric {
     pub fn is_session(self) -> bool {
         matches!(
             self,
-            Metric::BounceRate | Metric::VisitDuration | Metric::ViewsPerVisit
+            Metric::BounceRate
+                | Metric::VisitDuration
+                | Metric::ViewsPerVisit
+                | Metric::Sessions
+                | Metric::Bounces
+                | Metric::Duration
+                | Metric::SessionPageviews
         )
     }
 
@@ -299,6 +330,12 @@ pub struct Row {
 /// later. Blocking; callers run it on a blocking thread.
 pub trait Backend: Send + Sync + 'static {
     fn run(&self, query: &Query) -> Result<Vec<Row>, QueryError>;
-    /// The first day with an event for the site (for `date_range: "all"`), UTC.
+    /// The first day with an event or a daily aggregate for the site (for
+    /// `date_range: "all"`), UTC.
     fn first_event(&self, site: &str) -> Result<Option<NaiveDateTime>, QueryError>;
+    /// Sums over the anonymous daily aggregates ([`aggregates`]).
+    fn run_aggregates(
+        &self,
+        query: &aggregates::AggQuery,
+    ) -> Result<Vec<combine::Bases>, QueryError>;
 }

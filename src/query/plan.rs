@@ -18,6 +18,7 @@ pub enum Param {
     Int(i64),
     /// A UTC timestamp, microseconds since the epoch.
     Micros(i64),
+    Bool(bool),
 }
 
 #[derive(Debug, Default)]
@@ -333,7 +334,7 @@ fn joins(sql: &mut Sql, q: &Query) {
         join_on(sql, q, "sd", false);
         sql.push("\n");
     }
-    if q.metrics.contains(&Metric::Percentage) {
+    if q.metrics.contains(&Metric::Percentage) || q.metrics.contains(&Metric::TotalVisitors) {
         sql.push("CROSS JOIN tot\n");
     }
     if q.metrics.contains(&Metric::ConversionRate) {
@@ -369,6 +370,13 @@ fn metric_expr(m: Metric) -> &'static str {
             "CAST(round(em.engaged_ms / 1000.0 / nullif(em.engaged_visitors, 0)) AS BIGINT)"
         }
         Metric::ScrollDepth => "CAST(round(sd.depth) AS BIGINT)",
+        Metric::Sessions => "CAST(coalesce(sm.sessions, 0) AS BIGINT)",
+        Metric::Bounces => "CAST(coalesce(sm.bounces, 0) AS BIGINT)",
+        Metric::Duration => "CAST(coalesce(sm.duration, 0) AS BIGINT)",
+        Metric::SessionPageviews => "CAST(coalesce(sm.pageviews, 0) AS BIGINT)",
+        Metric::TotalVisitors => "CAST(coalesce(tot.visitors, 0) AS BIGINT)",
+        Metric::EngagedMs => "CAST(coalesce(em.engaged_ms, 0) AS BIGINT)",
+        Metric::EngagedVisitors => "CAST(coalesce(em.engaged_visitors, 0) AS BIGINT)",
     }
 }
 

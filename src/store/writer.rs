@@ -132,6 +132,9 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, events: &Receiver<Event>, control: &Receiver<Control>) {
+        // Due days are rolled up and expired data removed before anything else, so
+        // even a collector stopped right after start-up has done it.
+        self.lifecycle();
         loop {
             let wait = self.oldest.map_or(Duration::from_secs(1), |t| {
                 (t + self.config.flush_interval).saturating_duration_since(Instant::now())

@@ -5,5 +5,6 @@ mod bot_corpus;
 mod browser;
 mod collector;
 mod lifecycle;
+mod rollup_queries;
 mod stats;
 mod support;

@@ -38,6 +38,10 @@ sites = ["{OTHER}"]
 
 [site_timezones]
 "{OTHER}" = "America/New_York"
+
+# Small numbers on purpose; the crowd-size folding is tested in rollup_queries.rs.
+[retention]
+min_crowd = 1
 "#,
         geo = shared("mmdb/maxmind-test/GeoIP2-City-Test.mmdb").display(),
         all = blake3::hash(KEY.as_bytes()).to_hex(),

@@ -1,0 +1,375 @@
+//! Aggregates: the part of a [`Query`] that reaches before the event retention,
+//! answered from the anonymous `daily_aggregates` (`sql/query/aggregates.sql`).
+//!
+//! Daily aggregates hold, per site × UTC day × dimension value, visitors, visits,
+//! pageviews, bounces, summed duration and events. Because the visitor pseudonym's salt
+//! rotates daily, visitors are per day already, so days add up: summing daily rows
+//! gives the numbers the events path gives for the same days. What they can answer:
+//! the metrics `visitors`, `visits`, `pageviews`, `events`, `bounce_rate`,
+//! `visit_duration`, `views_per_visit` and `percentage`; no property or one stored
+//! property as dimension, optionally with `time:day|week|month`; and `is` filters on
+//! that same property. Everything else — a filter on one property with a breakdown by
+//! another, other filter operators, `time:hour`, engagement metrics, conversion rates,
+//! local days in a zone other than UTC — is refused with a message saying why, so no
+//! answer is ever a wrong number. Dimension names come from [`MAPPING`], never from the
+//! request's text.
+
+use chrono::NaiveDate;
+
+use super::plan::Param;
+use super::{Dimension, Filter, Granularity, Metric, Op, Query, QueryError};
+
+const TEMPLATE: &str = include_str!("../../sql/query/aggregates.sql");
+
+/// API property → aggregate dimension. `visit:browser_version` and `visit:os_version`
+/// are not here: the roll-up stores them joined with the browser/OS name, which
+/// groups differently from the API's bare version.
+pub static MAPPING: &[(&str, &str)] = &[
+    ("event:page", "page"),
+    ("event:hostname", "hostname"),
+    ("event:name", "name"),
+    ("event:goal", "name"),
+    ("visit:entry_page", "entry_page"),
+    ("visit:exit_page", "exit_page"),
+    ("visit:source", "source"),
+    ("visit:referrer", "referrer"),
+    ("visit:channel", "channel"),
+    ("visit:utm_source", "utm_source"),
+    ("visit:utm_medium", "utm_medium"),
+    ("visit:utm_campaign", "utm_campaign"),
+    ("visit:utm_content", "utm_content"),
+    ("visit:utm_term", "utm_term"),
+    ("visit:country", "country"),
+    ("visit:device", "device"),
+    ("visit:browser", "browser"),
+    ("visit:os", "os"),
+    ("visit:connection_type", "connection_type"),
+    ("visit:screen", "screen"),
+];
+
+/// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.
+const REFERRER_NONE: (&str, &str) = ("(none)", "Direct / None");
+
+/// A validated aggregate query over whole UTC days `[first, end)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggQuery {
+    pub site: String,
+    pub first: NaiveDate,
+    pub end: NaiveDate,
+    /// Rows giving visitors, visits, pageviews, events (`total` without a property).
+    pub dimension: &'static str,
+    /// Rows giving the visit metrics.
+    pub session_dimension: &'static str,
+    /// `event:goal`: names other than `pageview`/`engagement` only.
+    pub goals_only: bool,
+    /// `is` values on `dimension`, if filtered.
+    pub values: Option<Vec<String>>,
+    pub case_sensitive: bool,
+    /// Output layout: for each query dimension, the time bucket or the property value.
+    pub slots: Vec<Dimension>,
+    /// The API property, for label translation.
+    pub prop: Option<&'static str>,
+}
+
+fn mapped(name: &str) -> Option<&'static str> {
+    MAPPING
+        .iter()
+        .find(|(api, _)| *api == name)
+        .map(|(_, d)| *d)
+}
+
+/// Checks that aggregates can answer `q` for days `[first, end)` and builds the query;
+/// `events_from` (the first day with events) is named in the refusal.
+pub fn translate(
+    q: &Query,
+    first: NaiveDate,
+    end: NaiveDate,
+    events_from: NaiveDate,
+) -> Result<AggQuery, QueryError> {
+    let no = |what: String| {
+        QueryError::invalid(format!(
+            "this query reaches before {events_from}, where only daily aggregates are kept; \
+             they cannot {what}"
+        ))
+    };
+    if q.offsets.iter().any(|o| o.offset_secs != 0) {
+        return Err(no(
+            "answer days in the site's time zone: they are kept per UTC day".into(),
+        ));
+    }
+    for m in &q.metrics {
+        if !matches!(
+            m,
+            Metric::Visitors
+                | Metric::Visits
+                | Metric::Pageviews
+                | Metric::ViewsPerVisit
+                | Metric::BounceRate
+                | Metric::VisitDuration
+                | Metric::Events
+                | Metric::Percentage
+        ) {
+            return Err(no(format!("answer the metric `{}`", m.name())));
+        }
+    }
+    let mut prop_dim = None;
+    let mut times = 0;
+    for d in &q.dimensions {
+        match d {
+            Dimension::Time(Granularity::Hour) => {
+                return Err(no("break down by `time:hour`".into()));
+            }
+            Dimension::Time(_) => times += 1,
+            Dimension::Prop(p) => {
+                if prop_dim.is_some() {
+                    return Err(no("break down by more than one property".into()));
+                }
+                if mapped(p.name).is_none() {
+                    return Err(no(format!("break down by `{}`", p.name)));
+                }
+                prop_dim = Some(*p);
+            }
+        }
+    }
+    if times > 1 {
+        return Err(no("break down by more than one time granularity".into()));
+    }
+    let mut filter = None;
+    for f in &q.filters {
+        let Filter::Leaf {
+            op: Op::Is,
+            prop,
+            values,
+            case_sensitive,
+        } = f
+        else {
+            return Err(no(
+                "apply filters other than `is` on the broken-down property".into(),
+            ));
+        };
+        if filter.is_some() {
+            return Err(no("combine several filters".into()));
+        }
+        if mapped(prop.name).is_none() {
+            return Err(no(format!("filter on `{}`", prop.name)));
+        }
+        if let Some(d) = prop_dim
+            && d.name != prop.name
+        {
+            return Err(no(format!(
+                "combine a filter on {} with a breakdown by {}",
+                prop.name, d.name
+            )));
+        }
+        filter = Some((*prop, values.clone(), *case_sensitive));
+    }
+    let session_metrics = q.metrics.iter().any(|m| m.is_session());
+    if let Some((p, ..)) = &filter
+        && session_metrics
+        && p.is_event()
+        && prop_dim.is_none()
+    {
+        return Err(no(format!(
+            "answer visit metrics (bounce_rate, visit_duration, views_per_visit) with a \
+             filter on {}",
+            p.name
+        )));
+    }
+    if let Some((_, values, _)) = &filter
+        && values.len() > 1
+        && q.metrics.contains(&Metric::Percentage)
+    {
+        return Err(no(
+            "answer `percentage` with a filter on several values".into()
+        ));
+    }
+    let prop = prop_dim.or(filter.as_ref().map(|f| f.0));
+    let dimension = prop.and_then(|p| mapped(p.name)).unwrap_or("total");
+    let session_dimension = if dimension == "page" {
+        "entry_page"
+    } else {
+        dimension
+    };
+    let prop_name = prop.map(|p| p.name);
+    let (values, case_sensitive) = match filter {
+        Some((_, values, cs)) => {
+            let values = values
+                .into_iter()
+                .map(|v| {
+                    if prop_name == Some("visit:referrer") && v == REFERRER_NONE.1 {
+                        REFERRER_NONE.0.to_owned()
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            (Some(values), cs)
+        }
+        None => (None, true),
+    };
+    Ok(AggQuery {
+        site: q.site.clone(),
+        first,
+        end,
+        dimension,
+        session_dimension,
+        goals_only: prop_name == Some("event:goal"),
+        values,
+        case_sensitive,
+        slots: q.dimensions.clone(),
+        prop: prop_name,
+    })
+}
+
+impl AggQuery {
+    /// The same days and filter without any breakdown (the `percentage` denominator).
+    pub fn total(&self) -> Self {
+        Self {
+            slots: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// A result row's dimension labels in the query's order.
+    pub fn labels(&self, bucket: Option<String>, label: Option<String>) -> Vec<String> {
+        let label = label.map(|l| {
+            if self.prop == Some("visit:referrer") && l == REFERRER_NONE.0 {
+                REFERRER_NONE.1.to_owned()
+            } else {
+                l
+            }
+        });
+        self.slots
+            .iter()
+            .map(|d| match d {
+                Dimension::Time(_) => bucket.clone(),
+                Dimension::Prop(_) => label.clone(),
+            })
+            .map(|v| v.unwrap_or_else(|| "(none)".into()))
+            .collect()
+    }
+
+    /// The SQL text (numbered parameters) and its parameters.
+    pub fn render(&self) -> (String, Vec<Param>) {
+        let mut params = vec![
+            Param::Text(self.site.clone()),
+            Param::Text(self.first.to_string()),
+            Param::Text(self.end.to_string()),
+            Param::Text(self.dimension.to_owned()),
+            Param::Text(self.session_dimension.to_owned()),
+            Param::Bool(self.goals_only),
+        ];
+        let bucket = self
+            .slots
+            .iter()
+            .find_map(|d| match d {
+                Dimension::Time(Granularity::Day) => Some("strftime(day, '%Y-%m-%d')"),
+                Dimension::Time(Granularity::Week) => {
+                    Some("strftime(date_trunc('week', day), '%Y-%m-%d')")
+                }
+                Dimension::Time(Granularity::Month) => {
+                    Some("strftime(date_trunc('month', day), '%Y-%m-%d')")
+                }
+                _ => None,
+            })
+            .unwrap_or("CAST(NULL AS VARCHAR)");
+        let label = if self.slots.iter().any(|d| !d.is_time()) {
+            "value"
+        } else {
+            "CAST(NULL AS VARCHAR)"
+        };
+        let values = match &self.values {
+            None => "TRUE".to_owned(),
+            Some(values) => {
+                let column = if self.case_sensitive {
+                    "value"
+                } else {
+                    "lower(value)"
+                };
+                let mut marks = Vec::new();
+                for v in values {
+                    let v = if self.case_sensitive {
+                        v.clone()
+                    } else {
+                        v.to_lowercase()
+                    };
+                    params.push(Param::Text(v));
+                    marks.push(format!("${}", params.len()));
+                }
+                if marks.is_empty() {
+                    "FALSE".to_owned()
+                } else {
+                    format!("{column} IN ({})", marks.join(", "))
+                }
+            }
+        };
+        let text = TEMPLATE
+            .replace("{bucket}", bucket)
+            .replace("{label}", label)
+            .replace("{values}", &values);
+        (text, params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{OrderKey, Prop};
+
+    fn query(dims: &[&str], filter: Option<(&str, Op)>) -> Query {
+        Query {
+            site: "example.org".into(),
+            from: NaiveDate::MIN.and_time(chrono::NaiveTime::MIN),
+            to: NaiveDate::MIN.and_time(chrono::NaiveTime::MIN),
+            metrics: vec![Metric::Visitors, Metric::BounceRate],
+            dimensions: dims
+                .iter()
+                .map(|d| Dimension::Prop(Prop::parse(d).unwrap_or(&crate::query::PROPS[0])))
+                .collect(),
+            filters: filter
+                .map(|(p, op)| Filter::Leaf {
+                    op,
+                    prop: Prop::parse(p).unwrap_or(&crate::query::PROPS[0]),
+                    values: vec!["NL'; DROP TABLE events; --".into()],
+                    case_sensitive: true,
+                })
+                .into_iter()
+                .collect(),
+            order_by: vec![(OrderKey::Metric(0), true)],
+            limit: 10,
+            offset: 0,
+            offsets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn answerable_queries_bind_every_value() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        let q = query(&["visit:country"], Some(("visit:country", Op::Is)));
+        let agg = translate(&q, day, day, day).expect("answerable");
+        assert_eq!(agg.dimension, "country");
+        let (text, params) = agg.render();
+        assert!(!text.contains("DROP"));
+        assert!(text.contains("value IN ($7)"));
+        assert_eq!(params.len(), 7);
+        let page = translate(&query(&["event:page"], None), day, day, day).expect("pages");
+        assert_eq!(page.session_dimension, "entry_page");
+    }
+
+    #[test]
+    fn unanswerable_queries_say_why() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 27).unwrap_or_default();
+        let q = query(&["event:page"], Some(("visit:country", Op::Is)));
+        let e = translate(&q, day, day, day).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "this query reaches before 2026-10-27, where only daily aggregates are kept; \
+                 they cannot combine a filter on visit:country with a breakdown by event:page"
+            )
+        );
+        let q = query(&["visit:country"], Some(("visit:country", Op::Contains)));
+        assert!(translate(&q, day, day, day).is_err());
+        assert!(translate(&query(&["visit:os_version"], None), day, day, day).is_err());
+    }
+}

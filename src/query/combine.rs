@@ -1,0 +1,350 @@
+//! Combine: runs a [`Query`] on the right sources and applies the minimum crowd size.
+//!
+//! - Days from `events_from` on (the event retention) are answered from events; days
+//!   before it from the daily aggregates ([`aggregates`](super::aggregates)), which
+//!   refuse what they cannot answer exactly. A range straddling the boundary is split,
+//!   both parts are asked for their sums ([`Sums`]), the sums are added per dimension
+//!   value, and the metrics are computed from them with the SQL's rounding.
+//! - Minimum crowd size: in a breakdown by a property, rows with fewer than
+//!   `min_crowd` visitors are folded into one `(other)` row (per time bucket), as the
+//!   roll-up does, so an answer never describes one person. Answers without a property
+//!   dimension (totals, timeseries) are exempt, like the roll-up's `total` rows. In a
+//!   folded row, `scroll_depth` and `conversion_rate` are `null` (they are not sums).
+//!
+//! Sorting and pagination happen here when rows were folded or combined; otherwise the
+//! query goes to the backend unchanged.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::{Value, json};
+
+use super::aggregates;
+use super::{Backend, Dimension, Metric, OrderKey, Query, QueryError, Row};
+
+/// The additive parts of a result row.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sums {
+    pub visitors: i64,
+    pub visits: i64,
+    pub pageviews: i64,
+    pub events: i64,
+    pub sessions: i64,
+    pub bounces: i64,
+    pub duration: i64,
+    pub session_pageviews: i64,
+    pub total_visitors: i64,
+    pub engaged_ms: i64,
+    pub engaged_visitors: i64,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        self.visitors += o.visitors;
+        self.visits += o.visits;
+        self.pageviews += o.pageviews;
+        self.events += o.events;
+        self.sessions += o.sessions;
+        self.bounces += o.bounces;
+        self.duration += o.duration;
+        self.session_pageviews += o.session_pageviews;
+        self.total_visitors += o.total_visitors;
+        self.engaged_ms += o.engaged_ms;
+        self.engaged_visitors += o.engaged_visitors;
+    }
+}
+
+/// A result row as sums, with the backend's own metric values while they still hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bases {
+    pub dimensions: Vec<String>,
+    pub sums: Sums,
+    /// The query's metrics as the events backend computed them; empty once the row was
+    /// combined or folded.
+    pub kept: Vec<Value>,
+}
+
+/// The internal metrics appended to an events query, in this order.
+const SUMS: &[Metric] = &[
+    Metric::Visitors,
+    Metric::Visits,
+    Metric::Pageviews,
+    Metric::Events,
+    Metric::Sessions,
+    Metric::Bounces,
+    Metric::Duration,
+    Metric::SessionPageviews,
+    Metric::TotalVisitors,
+    Metric::EngagedMs,
+    Metric::EngagedVisitors,
+];
+
+fn wanted(q: &Query, m: Metric) -> bool {
+    match m {
+        Metric::Sessions | Metric::Bounces | Metric::Duration | Metric::SessionPageviews => {
+            q.metrics.iter().any(|m| m.is_session())
+        }
+        Metric::TotalVisitors => q.metrics.contains(&Metric::Percentage),
+        Metric::EngagedMs | Metric::EngagedVisitors => q.metrics.contains(&Metric::TimeOnPage),
+        _ => true,
+    }
+}
+
+/// Answers `q`: events from `events_from` (UTC) on, aggregates before.
+pub fn run(
+    backend: &dyn Backend,
+    q: &Query,
+    events_from: NaiveDate,
+    min_crowd: u32,
+) -> Result<Vec<Row>, QueryError> {
+    let boundary = events_from.and_time(NaiveTime::MIN);
+    let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
+    if q.from >= boundary && !fold {
+        return backend.run(q);
+    }
+    let mut parts = Vec::new();
+    let split = q.from < boundary;
+    if split {
+        if q.from.time() != NaiveTime::MIN {
+            return Err(QueryError::invalid(format!(
+                "this query reaches before {events_from}, where only daily aggregates are \
+                 kept; they cannot answer part of a day"
+            )));
+        }
+        let end = q.to.min(boundary);
+        let end_day = if end.time() == NaiveTime::MIN {
+            end.date()
+        } else {
+            end.date().succ_opt().unwrap_or(end.date())
+        };
+        let agg = aggregates::translate(q, q.from.date(), end_day, events_from)?;
+        let mut rows = backend.run_aggregates(&agg)?;
+        if q.metrics.contains(&Metric::Percentage) {
+            let total: i64 = backend
+                .run_aggregates(&agg.total())?
+                .iter()
+                .map(|b| b.sums.visitors)
+                .sum();
+            rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
+        }
+        parts.extend(rows);
+    }
+    if q.to > boundary {
+        parts.extend(from_events(backend, q, boundary)?);
+    }
+    let mut rows = if split { merge(q, parts) } else { parts };
+    if fold {
+        rows = fold_small(rows, q, i64::from(min_crowd));
+    }
+    let mut out: Vec<Row> = rows.into_iter().map(|b| finish(q, b)).collect();
+    sort(&mut out, q);
+    let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+    Ok(out.into_iter().skip(offset).take(limit).collect())
+}
+
+/// The events part, from `boundary` on, unpaginated and with its sums.
+fn from_events(
+    backend: &dyn Backend,
+    q: &Query,
+    boundary: chrono::NaiveDateTime,
+) -> Result<Vec<Bases>, QueryError> {
+    let mut eq = q.clone();
+    eq.from = eq.from.max(boundary);
+    eq.limit = u64::MAX;
+    eq.offset = 0;
+    let sums: Vec<Metric> = SUMS.iter().copied().filter(|m| wanted(q, *m)).collect();
+    eq.metrics.extend(&sums);
+    let n = q.metrics.len();
+    Ok(backend
+        .run(&eq)?
+        .into_iter()
+        .map(|row| {
+            let mut s = Sums::default();
+            for (m, v) in sums.iter().zip(row.metrics.iter().skip(n)) {
+                let v = v.as_i64().unwrap_or(0);
+                match m {
+                    Metric::Visitors => s.visitors = v,
+                    Metric::Visits => s.visits = v,
+                    Metric::Pageviews => s.pageviews = v,
+                    Metric::Events => s.events = v,
+                    Metric::Sessions => s.sessions = v,
+                    Metric::Bounces => s.bounces = v,
+                    Metric::Duration => s.duration = v,
+                    Metric::SessionPageviews => s.session_pageviews = v,
+                    Metric::TotalVisitors => s.total_visitors = v,
+                    Metric::EngagedMs => s.engaged_ms = v,
+                    Metric::EngagedVisitors => s.engaged_visitors = v,
+                    _ => {}
+                }
+            }
+            Bases {
+                dimensions: row.dimensions,
+                sums: s,
+                kept: row.metrics.into_iter().take(n).collect(),
+            }
+        })
+        .collect())
+}
+
+/// Adds rows with the same dimension values; the result holds only sums. A query
+/// without dimensions always has one row.
+fn merge(q: &Query, parts: Vec<Bases>) -> Vec<Bases> {
+    let mut order: Vec<Vec<String>> = Vec::new();
+    let mut by_key: HashMap<Vec<String>, Sums> = HashMap::new();
+    // The denominator is the whole answer's, the same on every row of a part: add
+    // each part's once.
+    let mut totals: HashMap<bool, i64> = HashMap::new();
+    for b in parts {
+        let from_events = !b.kept.is_empty();
+        totals.insert(from_events, b.sums.total_visitors);
+        let entry = by_key.entry(b.dimensions.clone()).or_insert_with(|| {
+            order.push(b.dimensions.clone());
+            Sums::default()
+        });
+        entry.add(&b.sums);
+    }
+    if q.dimensions.is_empty() && order.is_empty() {
+        order.push(Vec::new());
+    }
+    let total: i64 = totals.values().sum();
+    order
+        .into_iter()
+        .map(|key| {
+            let mut sums = by_key.remove(&key).unwrap_or_default();
+            sums.total_visitors = total;
+            Bases {
+                dimensions: key,
+                sums,
+                kept: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Folds rows under `k` visitors into `(other)` (property dimensions only).
+fn fold_small(rows: Vec<Bases>, q: &Query, k: i64) -> Vec<Bases> {
+    let mut out: Vec<Bases> = Vec::new();
+    let mut other: Vec<Bases> = Vec::new();
+    for b in rows {
+        if b.sums.visitors >= k && !b.dimensions.iter().any(|d| d == "(other)") {
+            out.push(b);
+            continue;
+        }
+        let key: Vec<String> = b
+            .dimensions
+            .iter()
+            .zip(&q.dimensions)
+            .map(|(v, d)| match d {
+                Dimension::Time(_) => v.clone(),
+                Dimension::Prop(_) => "(other)".to_owned(),
+            })
+            .collect();
+        match other.iter_mut().find(|o| o.dimensions == key) {
+            Some(o) => {
+                let total = o.sums.total_visitors;
+                o.sums.add(&b.sums);
+                o.sums.total_visitors = total;
+            }
+            None => other.push(Bases {
+                dimensions: key,
+                sums: b.sums,
+                kept: Vec::new(),
+            }),
+        }
+    }
+    out.extend(other);
+    out
+}
+
+fn round_to(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+fn ratio(a: i64, b: i64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    (b != 0).then(|| a as f64 / b as f64)
+}
+
+#[allow(clippy::cast_possible_truncation)]
+fn whole(x: f64) -> i64 {
+    x.round() as i64
+}
+
+/// The query's metrics of a row: the backend's values if kept, else from the sums
+/// with the same rounding as `sql/query/stats.sql`.
+fn finish(q: &Query, b: Bases) -> Row {
+    if b.kept.len() == q.metrics.len() && !b.kept.is_empty() {
+        return Row {
+            dimensions: b.dimensions,
+            metrics: b.kept,
+        };
+    }
+    let s = b.sums;
+    let metrics = q
+        .metrics
+        .iter()
+        .map(|m| match m {
+            Metric::Visitors => json!(s.visitors),
+            Metric::Visits => json!(s.visits),
+            Metric::Pageviews => json!(s.pageviews),
+            Metric::Events => json!(s.events),
+            Metric::ViewsPerVisit => {
+                json!(ratio(s.session_pageviews, s.sessions).map_or(0.0, |r| round_to(r, 2)))
+            }
+            Metric::BounceRate => {
+                json!(ratio(s.bounces, s.sessions).map_or(0, |r| whole(100.0 * r)))
+            }
+            Metric::VisitDuration => json!(ratio(s.duration, s.sessions).map_or(0, whole)),
+            Metric::Percentage => {
+                json!(ratio(s.visitors, s.total_visitors).map_or(0.0, |r| round_to(100.0 * r, 1)))
+            }
+            Metric::TimeOnPage => ratio(s.engaged_ms, s.engaged_visitors)
+                .map_or(Value::Null, |r| json!(whole(r / 1000.0))),
+            _ => Value::Null,
+        })
+        .collect();
+    Row {
+        dimensions: b.dimensions,
+        metrics,
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+/// `ORDER BY` as `sql/query/stats.sql` does: the requested keys (metrics NULLS LAST),
+/// then the dimensions ascending.
+fn sort(rows: &mut [Row], q: &Query) {
+    use std::cmp::Ordering;
+    rows.sort_by(|a, b| {
+        for (key, desc) in &q.order_by {
+            let ord = match key {
+                OrderKey::Metric(i) => {
+                    match (
+                        a.metrics.get(*i).and_then(number),
+                        b.metrics.get(*i).and_then(number),
+                    ) {
+                        (Some(x), Some(y)) => {
+                            let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                            if *desc { o.reverse() } else { o }
+                        }
+                        (Some(_), None) => Ordering::Less,
+                        (None, Some(_)) => Ordering::Greater,
+                        (None, None) => Ordering::Equal,
+                    }
+                }
+                OrderKey::Dimension(i) => {
+                    let o = a.dimensions.get(*i).cmp(&b.dimensions.get(*i));
+                    if *desc { o.reverse() } else { o }
+                }
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        a.dimensions.cmp(&b.dimensions)
+    });
+}
