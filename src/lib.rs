@@ -15,5 +15,6 @@ pub mod pipeline;
 pub mod pseudonymise;
 pub mod query;
 pub mod receive;
+pub mod report;
 pub mod rollup;
 pub mod store;

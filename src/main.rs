@@ -45,6 +45,73 @@ enum Command {
         #[arg(long)]
         stdin: bool,
     },
+    /// Answer a marketing question in the terminal: from a running collector's
+    /// Stats API, or from the database file (read-only) when no collector answers.
+    Report(ReportArgs),
+    /// Write daily aggregates (day × dimension × value) as CSV or Parquet, from the
+    /// database file (stop the collector first).
+    Export(ExportArgs),
+    /// Print a privacy statement generated from the configuration.
+    Privacy {
+        /// Language: en or nl.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The site's domain, e.g. smtware.com.
+    #[arg(long)]
+    site: String,
+    /// day, 7d, 28d, 30d, month, 6mo, 12mo, year, all, or FROM,TO (YYYY-MM-DD).
+    #[arg(long, default_value = "30d")]
+    period: String,
+    /// Break down by: page, source, channel, country, device, browser, os, connection,
+    /// entry_page, exit_page, utm_source, utm_medium, utm_campaign, referrer, screen,
+    /// hostname, goal (or a Stats API property such as visit:os_version).
+    #[arg(long)]
+    by: Option<String>,
+    /// Stats API v1 filters, e.g. "visit:country==NL;event:page==/blog*".
+    #[arg(long)]
+    filter: Option<String>,
+    /// Add the previous period's numbers and the change: `previous`.
+    #[arg(long)]
+    compare: Option<String>,
+    /// Comma-separated metrics [default: visitors,visits,pageviews,bounce_rate,visit_duration].
+    #[arg(long)]
+    metrics: Option<String>,
+    /// table, csv or json.
+    #[arg(long, default_value = "table")]
+    format: String,
+    /// Rows at most (1–1000).
+    #[arg(long, default_value_t = 20)]
+    limit: u64,
+    /// The collector's base URL [default: from the config's `listen`].
+    #[arg(long)]
+    url: Option<String>,
+    /// A Stats API key for the collector.
+    #[arg(long, env = "SPOORLOOS_API_KEY", hide_env_values = true)]
+    key: Option<String>,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The site's domain, e.g. smtware.com.
+    #[arg(long)]
+    site: String,
+    /// First day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    from: String,
+    /// Last day, inclusive (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    to: String,
+    /// csv or parquet.
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// Output file [default: SITE_FROM_TO.csv|parquet in the current directory].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Clone, Default)]
@@ -150,9 +217,66 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::HashKey { stdin }) => hash_key(stdin),
+        Some(Command::Report(args)) => {
+            let config = cli.serve.load()?;
+            let clock = cli.serve.clock()?;
+            report(&args, &config, clock)
+        }
+        Some(Command::Export(args)) => {
+            let config = cli.serve.load()?;
+            let options = spoorloos::report::export::ExportOptions {
+                site: args.site,
+                from: args.from,
+                to: args.to,
+                format: args.format,
+                out: args.out,
+            };
+            let (path, rows) = finish(spoorloos::report::export::export(&options, &config));
+            eprintln!(
+                "spoorloos: wrote {rows} rows to {} (from the database file {})",
+                path.display(),
+                config.database.display()
+            );
+            Ok(())
+        }
+        Some(Command::Privacy { lang }) => {
+            let config = cli.serve.load()?;
+            let lang = finish(spoorloos::report::privacy::Lang::parse(&lang));
+            print!("{}", spoorloos::report::privacy::statement(&config, lang));
+            Ok(())
+        }
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     }
+}
+
+/// The value, or the error on stderr and its exit code (2 for a bad value).
+fn finish<T>(result: Result<T, spoorloos::report::ReportError>) -> T {
+    result.unwrap_or_else(|e| {
+        eprintln!("spoorloos: {e}");
+        std::process::exit(e.exit_code())
+    })
+}
+
+fn report(args: &ReportArgs, config: &Config, clock: Clock) -> anyhow::Result<()> {
+    use spoorloos::report;
+    let format = finish(report::parse_format(&args.format));
+    let options = report::ReportOptions {
+        site: args.site.clone(),
+        period: args.period.clone(),
+        by: args.by.clone(),
+        filter: args.filter.clone(),
+        compare: args.compare.clone(),
+        metrics: args.metrics.clone(),
+        format: args.format.clone(),
+        limit: args.limit,
+        url: args.url.clone(),
+        key: args.key.clone(),
+    };
+    let (table, answered_by) = finish(report::report(&options, config, clock));
+    eprintln!("spoorloos: {answered_by}");
+    print!("{}", table.render(format));
+    Ok(())
 }
 
 fn hash_key(stdin: bool) -> anyhow::Result<()> {

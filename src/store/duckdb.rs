@@ -59,6 +59,26 @@ impl DbHandle {
     }
 }
 
+impl DbHandle {
+    /// A handle on an existing file opened read-only, for tools that run beside (or
+    /// instead of) the collector: no migration, no writes. DuckDB refuses while a
+    /// collector holds the file for writing.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let open = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let config = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .map_err(open)?;
+        let root = Connection::open_with_flags(path, config).map_err(open)?;
+        Ok(Self {
+            root: Arc::new(Mutex::new(root)),
+            gate: Arc::new(RwLock::new(())),
+        })
+    }
+}
+
 pub struct DuckDbStore {
     path: PathBuf,
     handle: DbHandle,
@@ -297,8 +317,8 @@ fn remove_if_present(path: &Path) -> Result<(), StoreError> {
 }
 
 /// A SQL string literal (for the store's own file path, which cannot be a parameter
-/// of ATTACH).
-fn sql_string(text: &str) -> String {
+/// of ATTACH, and the operator's export path, which cannot be one of COPY … TO).
+pub(crate) fn sql_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -3,6 +3,7 @@
 
 mod bot_corpus;
 mod browser;
+mod cli;
 mod collector;
 mod lifecycle;
 mod rollup_queries;
