@@ -29,6 +29,7 @@ const SALTS_INSERT: &str = include_str!("../../sql/salts_insert.sql");
 const SALTS_SELECT: &str = include_str!("../../sql/salts_select.sql");
 const SESSIONS_ACTIVE: &str = include_str!("../../sql/sessions_active.sql");
 const ROLLUP_PENDING: &str = include_str!("../../sql/rollup/pending_days.sql");
+const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
@@ -122,6 +123,7 @@ impl DuckDbStore {
             tx.commit()?;
         }
         self.conn.execute_batch(VIEWS)?;
+        self.conn.execute_batch(ROLLUP_MACRO)?;
         Ok(())
     }
 }

@@ -93,6 +93,15 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
         stopped.rows("SELECT count(*) FROM events"),
         vec![vec!["BigInt(0)".to_owned()]]
     );
+    // Compaction carried the views and the roll-up macro into the fresh file.
+    let catalog = stopped.rows(
+        "SELECT (SELECT count(*) FROM duckdb_functions() WHERE function_name = 'rollup_rows'), \
+         (SELECT count(*) FROM duckdb_views() WHERE view_name = 'sessions')",
+    );
+    assert_eq!(
+        catalog,
+        vec![vec!["BigInt(1)".to_owned(), "BigInt(1)".into()]]
+    );
     assert_eq!(
         stopped
             .rows("SELECT count(*) FROM daily_aggregates WHERE dimension = 'total'")
