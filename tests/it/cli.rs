@@ -174,24 +174,17 @@ async fn report_export_and_privacy_from_the_terminal() {
     // (c) Export, CSV and Parquet (the day is not rolled up: computed from events).
     let today = chrono::Utc::now().date_naive().to_string();
     let csv = dir.join("out.csv");
-    let (code, _, err) = cli(
-        &dir,
-        &[
-            "export",
-            "--config",
-            &cfg,
-            "--site",
-            SITE,
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "csv",
-            "--out",
-            &csv.display().to_string(),
-        ],
-    );
+    let export = |format: &str, out: &std::path::Path| {
+        let out = out.display().to_string();
+        cli(
+            &dir,
+            &[
+                "export", "--config", &cfg, "--site", SITE, "--from", &today, "--to", &today,
+                "--format", format, "--out", &out,
+            ],
+        )
+    };
+    let (code, _, err) = export("csv", &csv);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&csv).expect("csv");
     assert!(
@@ -213,24 +206,7 @@ async fn report_export_and_privacy_from_the_terminal() {
         "{text}"
     );
     let parquet = dir.join("it's out.parquet");
-    let (code, _, err) = cli(
-        &dir,
-        &[
-            "export",
-            "--config",
-            &cfg,
-            "--site",
-            SITE,
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "parquet",
-            "--out",
-            &parquet.display().to_string(),
-        ],
-    );
+    let (code, _, err) = export("parquet", &parquet);
     assert_eq!(code, 0, "{err}");
     let conn = duckdb::Connection::open_in_memory().expect("duckdb");
     let (visitors, pageviews): (i64, i64) = conn

@@ -123,6 +123,16 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
     }
 }
 
+async fn home_pageview(server: &Server) {
+    server
+        .event(
+            r#"{"n":"pageview","u":"http://example.test/"}"#,
+            UA_DESKTOP,
+            &[],
+        )
+        .await;
+}
+
 fn unhex(hex: &str) -> Vec<u8> {
     (0..hex.len() / 2)
         .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
@@ -139,21 +149,9 @@ async fn a_destroyed_salt_is_nowhere_on_disk() {
     )
     .expect("config");
     let server = start_at(dir, "2026-02-01T23:59:59Z");
-    server
-        .event(
-            r#"{"n":"pageview","u":"http://example.test/"}"#,
-            UA_DESKTOP,
-            &[],
-        )
-        .await;
+    home_pageview(&server).await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
-    server
-        .event(
-            r#"{"n":"pageview","u":"http://example.test/"}"#,
-            UA_DESKTOP,
-            &[],
-        )
-        .await;
+    home_pageview(&server).await;
     server.wait_stored(2).await;
     let stopped = server.stop();
     let salts = stopped.rows("SELECT CAST(day AS VARCHAR), hex(salt) FROM salts ORDER BY day");
@@ -164,13 +162,7 @@ async fn a_destroyed_salt_is_nowhere_on_disk() {
     assert!(stopped.all_bytes().windows(32).any(|w| w == old.as_slice()));
 
     let server = start_at(stopped.dir, "2026-02-02T00:01:30Z");
-    server
-        .event(
-            r#"{"n":"pageview","u":"http://example.test/"}"#,
-            UA_DESKTOP,
-            &[],
-        )
-        .await;
+    home_pageview(&server).await;
     server.wait_stored(1).await;
     let stopped = server.stop();
     let days = stopped.rows("SELECT CAST(day AS VARCHAR) FROM salts");
