@@ -39,28 +39,27 @@ sess AS (
     FROM base
     GROUP BY sk
 ),
+-- Events with their visit's attributes: plan.rs joins `sess` only when a dimension
+-- or filter reads a visit attribute (the join costs more than the rest together).
 ev AS (
-    SELECT base.*, {event_time} AS lts, sess.* EXCLUDE (sk)
-    FROM base JOIN sess USING (sk)
+    SELECT base.*, {event_time} AS lts {visit_join}
 ),
 matched AS (
     SELECT * FROM ev WHERE {filter}
 ),
--- Event metrics per dimension group.
+-- Event metrics per dimension group: plan.rs lists only the aggregates the metrics
+-- read, because each distinct count is a hash table of its own over every event.
 em AS (
     SELECT {event_dims}
-        count(DISTINCT vk) FILTER (WHERE name <> 'engagement')   AS visitors,
-        count(DISTINCT sk) FILTER (WHERE name <> 'engagement')   AS visits,
-        count(*) FILTER (WHERE name = 'pageview')                 AS pageviews,
-        count(*) FILTER (WHERE name <> 'engagement')              AS events,
-        sum(engaged_ms) FILTER (WHERE name = 'engagement')        AS engaged_ms,
-        count(DISTINCT vk) FILTER (WHERE name = 'engagement' AND engaged_ms IS NOT NULL) AS engaged_visitors
+        {event_aggregates}
+        count(*) AS n
     FROM matched
     WHERE {event_present}
     GROUP BY ALL
     {event_having}
 ),
--- Visit metrics over the visits with at least one matching event.
+-- Visit metrics over the visits with at least one matching event (all of them when
+-- the query has no filter).
 sm AS (
     SELECT {session_dims}
         count(*)                              AS sessions,
@@ -68,7 +67,7 @@ sm AS (
         sum(v_duration)                       AS duration,
         sum(v_pageviews)                      AS pageviews
     FROM sess
-    WHERE sk IN (SELECT sk FROM matched)
+    WHERE {visit_matched}
     GROUP BY ALL
 ),
 -- Scroll depth: the deepest scroll per visit and group, averaged.

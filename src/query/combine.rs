@@ -86,6 +86,9 @@ fn wanted(q: &Query, m: Metric) -> bool {
         }
         Metric::TotalVisitors => q.metrics.contains(&Metric::Percentage),
         Metric::EngagedMs | Metric::EngagedVisitors => q.metrics.contains(&Metric::TimeOnPage),
+        // Each is a distinct count or a scan of its own: only when the answer shows it.
+        // Visitors always, because folding small rows needs it.
+        Metric::Visits | Metric::Pageviews | Metric::Events => q.metrics.contains(&m),
         _ => true,
     }
 }

@@ -74,12 +74,76 @@ fn needs_sessions(q: &Query) -> bool {
     q.metrics.iter().any(|m| m.is_session())
 }
 
+/// Whether a dimension or filter reads a visit attribute (`v_*` from `sess`).
+fn reads_visit(q: &Query) -> bool {
+    fn in_filter(f: &Filter) -> bool {
+        match f {
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().any(in_filter),
+            Filter::Not(inner) => in_filter(inner),
+            Filter::Leaf { prop, .. } => !prop.is_event(),
+        }
+    }
+    q.dimensions
+        .iter()
+        .any(|d| matches!(d, Dimension::Prop(p) if !p.is_event()))
+        || q.filters.iter().any(in_filter)
+}
+
+/// The aggregates of `em` that the metrics read, each with its trailing comma.
+fn event_aggregates(sql: &mut Sql, q: &Query) {
+    let wants = |ms: &[Metric]| q.metrics.iter().any(|m| ms.contains(m));
+    let parts: [(&[Metric], &str); 6] = [
+        (
+            &[Metric::Visitors, Metric::Percentage, Metric::ConversionRate],
+            "count(DISTINCT vk) FILTER (WHERE name <> 'engagement') AS visitors,",
+        ),
+        (
+            &[Metric::Visits],
+            "count(DISTINCT sk) FILTER (WHERE name <> 'engagement') AS visits,",
+        ),
+        (
+            &[Metric::Pageviews],
+            "count(*) FILTER (WHERE name = 'pageview') AS pageviews,",
+        ),
+        (
+            &[Metric::Events],
+            "count(*) FILTER (WHERE name <> 'engagement') AS events,",
+        ),
+        (
+            &[Metric::TimeOnPage, Metric::EngagedMs],
+            "sum(engaged_ms) FILTER (WHERE name = 'engagement') AS engaged_ms,",
+        ),
+        (
+            &[Metric::TimeOnPage, Metric::EngagedVisitors],
+            "count(DISTINCT vk) FILTER (WHERE name = 'engagement' AND engaged_ms IS NOT NULL) \
+             AS engaged_visitors,",
+        ),
+    ];
+    for (metrics, aggregate) in parts {
+        if wants(metrics) {
+            sql.push(aggregate);
+            sql.push("\n        ");
+        }
+    }
+}
+
 fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
     match placeholder {
         "session_start" => local_time(sql, q, "min(ts)"),
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
         "event_dims" => dims(sql, q, false),
+        "event_aggregates" => event_aggregates(sql, q),
+        "visit_join" => sql.push(if reads_visit(q) {
+            ", sess.* EXCLUDE (sk)\n    FROM base JOIN sess USING (sk)"
+        } else {
+            "\n    FROM base"
+        }),
+        "visit_matched" => sql.push(if q.filters.is_empty() {
+            "TRUE"
+        } else {
+            "sk IN (SELECT sk FROM matched)"
+        }),
         "event_present" => {
             let goal = q
                 .dimensions
@@ -184,19 +248,16 @@ fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
             };
             sql.push(expr);
         }
+        // Grouped as a date or timestamp and formatted only in `output`: formatting
+        // every event's time as text first made a timeseries several times slower.
         Dimension::Time(g) => {
             let ts = if session { "v_lstart" } else { "lts" };
             let _ = match g {
-                Granularity::Hour => write!(
-                    sql.text,
-                    "strftime(date_trunc('hour', {ts}), '%Y-%m-%d %H:00:00')"
-                ),
-                Granularity::Day => write!(sql.text, "strftime({ts}, '%Y-%m-%d')"),
-                Granularity::Week => {
-                    write!(sql.text, "strftime(date_trunc('week', {ts}), '%Y-%m-%d')")
-                }
+                Granularity::Hour => write!(sql.text, "date_trunc('hour', {ts})"),
+                Granularity::Day => write!(sql.text, "CAST({ts} AS DATE)"),
+                Granularity::Week => write!(sql.text, "CAST(date_trunc('week', {ts}) AS DATE)"),
                 Granularity::Month => {
-                    write!(sql.text, "strftime(date_trunc('month', {ts}), '%Y-%m-%d')")
+                    write!(sql.text, "CAST(date_trunc('month', {ts}) AS DATE)")
                 }
             };
         }
@@ -388,9 +449,15 @@ fn output(sql: &mut Sql, q: &Query) {
         }
         first = false;
     };
-    for i in 0..q.dimensions.len() {
+    for (i, d) in q.dimensions.iter().enumerate() {
         sep(sql);
-        let _ = write!(sql.text, "em.d{i} AS d{i}");
+        let _ = match d {
+            Dimension::Time(Granularity::Hour) => {
+                write!(sql.text, "strftime(em.d{i}, '%Y-%m-%d %H:00:00') AS d{i}")
+            }
+            Dimension::Time(_) => write!(sql.text, "strftime(em.d{i}, '%Y-%m-%d') AS d{i}"),
+            Dimension::Prop(_) => write!(sql.text, "em.d{i} AS d{i}"),
+        };
     }
     for (i, m) in q.metrics.iter().enumerate() {
         sep(sql);
