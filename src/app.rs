@@ -18,6 +18,7 @@ use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
 use crate::query::api::Engine;
 use crate::query::duckdb::DuckDbBackend;
+use crate::query::guard::AuthGuard;
 use crate::receive::{self, State};
 use crate::store::duckdb::DuckDbStore;
 use crate::store::writer::{Writer, WriterConfig};
@@ -38,12 +39,15 @@ pub enum AppError {
 }
 
 /// Runs the collector on `listener` until `shutdown` resolves; returns once every
-/// accepted event is written.
+/// accepted event is written. `ready` is called once the database is open and the
+/// writer runs, just before requests are served: a start-up banner printed earlier
+/// would announce a collector that may still fail (a full disk, a locked file).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     clock: Clock,
     shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(),
 ) -> Result<(), AppError> {
     let geo = Geo::open(
         config.geoip.country.as_deref(),
@@ -94,6 +98,7 @@ pub async fn run(
         limits: config.limits.clone(),
         clock,
         stats,
+        auth_guard: AuthGuard::default(),
     });
 
     // Midnight rotation, destruction of yesterday's salt, and session expiry happen
@@ -111,6 +116,7 @@ pub async fn run(
         })
     };
 
+    ready();
     receive::serve(listener, state, shutdown).await;
     maintenance.abort();
     tracing::info!("stopped accepting; writing what was accepted");

@@ -326,16 +326,20 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?;
         let addr = listener.local_addr()?;
         let url = local_url(addr);
-        println!("Spoorloos listening on {url}");
-        println!(
-            "database: {} · sites: {}",
-            config.database.display(),
-            config.sites.join(", ")
-        );
-        println!("open {url}/ for a tracked test page; paste this into your pages:\n");
-        let site = config.sites.first().map_or("localhost", String::as_str);
-        println!("{}", snippet::both(site, &url));
-        spoorloos::app::run(listener, config, clock, shutdown).await?;
+        let database = config.database.display().to_string();
+        let sites = config.sites.join(", ");
+        let site = config
+            .sites
+            .first()
+            .map_or("localhost", String::as_str)
+            .to_owned();
+        let banner = move || {
+            println!("Spoorloos listening on {url}");
+            println!("database: {database} · sites: {sites}");
+            println!("open {url}/ for a tracked test page; paste this into your pages:\n");
+            println!("{}", snippet::both(&site, &url));
+        };
+        spoorloos::app::run(listener, config, clock, shutdown, banner).await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -65,6 +65,10 @@ pub struct Metrics {
     invalid: Counter,
     queue_depth: Gauge,
     flush_seconds: Histogram,
+    write_errors: Counter,
+    retry_pending: Gauge,
+    auth_failures: Counter,
+    auth_limited: Counter,
 }
 
 impl Default for Metrics {
@@ -83,6 +87,30 @@ impl Metrics {
         let queue_depth = Gauge::default();
         // 100 µs … ~3 s.
         let flush_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let write_errors = Counter::default();
+        let retry_pending = Gauge::default();
+        let auth_failures = Counter::default();
+        let auth_limited = Counter::default();
+        registry.register(
+            "store_write_errors",
+            "Batch writes the store refused (full disk, I/O error); the batch is retried",
+            write_errors.clone(),
+        );
+        registry.register(
+            "store_retry_pending",
+            "Events held by the writer after a failed write, waiting for a retry",
+            retry_pending.clone(),
+        );
+        registry.register(
+            "api_auth_failures",
+            "Stats API requests with a missing or wrong key",
+            auth_failures.clone(),
+        );
+        registry.register(
+            "api_auth_limited",
+            "Stats API requests refused (429) after too many wrong keys from one client",
+            auth_limited.clone(),
+        );
         registry.register(
             "hits_accepted",
             "Hits accepted for storage",
@@ -127,7 +155,31 @@ impl Metrics {
             invalid,
             queue_depth,
             flush_seconds,
+            write_errors,
+            retry_pending,
+            auth_failures,
+            auth_limited,
         }
+    }
+
+    /// A batch write failed; `pending` events wait for the retry.
+    pub fn write_failed(&self, pending: usize) {
+        self.write_errors.inc();
+        self.retry_pending
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
+    /// The writer holds no failed batch any more.
+    pub fn write_recovered(&self) {
+        self.retry_pending.set(0);
+    }
+
+    pub fn auth_failed(&self) {
+        self.auth_failures.inc();
+    }
+
+    pub fn auth_limited(&self) {
+        self.auth_limited.inc();
     }
 
     pub fn accepted(&self) {

@@ -34,7 +34,9 @@ impl Answer {
 
     fn error(e: &QueryError) -> Self {
         if let QueryError::Backend(detail) = e {
-            tracing::error!("stats query failed: {detail}");
+            // Escaped: a backend message may quote a filter value (a regex, say), and a
+            // line break in it must not forge a log line.
+            tracing::error!("stats query failed: {}", detail.escape_debug());
         }
         Self {
             status: e.status(),

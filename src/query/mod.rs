@@ -20,6 +20,7 @@ pub mod aggregates;
 pub mod api;
 pub mod combine;
 pub mod duckdb;
+pub mod guard;
 pub mod keys;
 pub mod plan;
 pub mod request;

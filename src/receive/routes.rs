@@ -3,7 +3,7 @@
 //! events alike (a header counts the drops) and `400` with field errors for bad input.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -16,6 +16,7 @@ use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
 use crate::enrich::ua::ClientHints;
 use crate::event::{Payload, RawHit};
+use crate::query::api::Answer;
 
 type Resp = Response<Full<Bytes>>;
 
@@ -57,16 +58,8 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             .header(header::CACHE_CONTROL, "public, max-age=3600")
             .body(Full::new(Bytes::from_static(SCRIPT.as_bytes())))
             .unwrap_or_default(),
-        (Method::POST, "/api/v2/query") => stats_v2(state, req).await,
-        (Method::GET, path) if path.starts_with("/api/v1/stats/") => {
-            let endpoint = path.trim_start_matches("/api/v1/stats/");
-            let auth = header_str(req.headers(), "authorization");
-            let answer = state
-                .stats
-                .v1(endpoint, auth, req.uri().query().unwrap_or_default())
-                .await;
-            json(&answer)
-        }
+        (Method::POST, "/api/v2/query") => stats(state, peer, req).await,
+        (Method::GET, path) if path.starts_with("/api/v1/stats/") => stats(state, peer, req).await,
         (Method::OPTIONS, "/api/v2/query") => {
             cors(Response::builder().status(StatusCode::NO_CONTENT))
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
@@ -201,27 +194,54 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
     }
 }
 
-/// `POST /api/v2/query`: the body limit applies as for events.
-async fn stats_v2(state: &State, req: Request<Incoming>) -> Resp {
-    let (parts, body) = req.into_parts();
-    let max = state.limits.max_body_bytes;
-    let answer = match Limited::new(body, max).collect().await {
-        Ok(collected) => {
-            let auth = header_str(&parts.headers, "authorization");
-            state.stats.v2(auth, &collected.to_bytes()).await
-        }
-        Err(_) => crate::query::api::Answer {
-            status: 400,
+/// The Stats API: `POST /api/v2/query` (the body limit applies as for events) and
+/// `GET /api/v1/stats/*`, behind the key guard: a client with too many wrong keys
+/// gets `429` before its key is compared.
+async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
+    let now = Instant::now();
+    if let Some(wait) = state.auth_guard.refused(ip, now) {
+        state.metrics.auth_limited();
+        let secs = wait.as_secs().max(1);
+        let answer = Answer {
+            status: 429,
             body: format!(
-                r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
+                r#"{{"error":"Too many requests with a missing or wrong API key; retry in {secs} s."}}"#
             ),
-        },
+        };
+        let mut resp = json(&answer);
+        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return resp;
+    }
+    let (parts, body) = req.into_parts();
+    let auth = header_str(&parts.headers, "authorization");
+    let answer = if parts.method == Method::POST {
+        let max = state.limits.max_body_bytes;
+        match Limited::new(body, max).collect().await {
+            Ok(collected) => state.stats.v2(auth, &collected.to_bytes()).await,
+            Err(_) => Answer {
+                status: 400,
+                body: format!(
+                    r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
+                ),
+            },
+        }
+    } else {
+        let endpoint = parts.uri.path().trim_start_matches("/api/v1/stats/");
+        let query = parts.uri.query().unwrap_or_default();
+        state.stats.v1(endpoint, auth, query).await
     };
+    if answer.status == 401 {
+        state.auth_guard.failed(ip, now);
+        state.metrics.auth_failed();
+    }
     json(&answer)
 }
 
 /// A Stats API answer as JSON, readable cross-origin like Plausible's.
-fn json(answer: &crate::query::api::Answer) -> Resp {
+fn json(answer: &Answer) -> Resp {
     cors(
         Response::builder().status(
             StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

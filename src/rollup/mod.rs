@@ -8,6 +8,7 @@
 
 use chrono::{Months, NaiveDate};
 
+#[cfg(feature = "duckdb")]
 use crate::store::{Store, StoreError};
 
 /// Retention and anonymity settings.
@@ -55,6 +56,7 @@ impl Lifecycle {
 
 /// Rolls up every ended day not yet rolled up, then expires what is past retention.
 /// Rolling up comes first, so no day expires before its aggregates exist.
+#[cfg(feature = "duckdb")]
 pub fn run(
     store: &mut dyn Store,
     policy: &Lifecycle,

@@ -92,6 +92,8 @@ impl Writer {
             batch: Vec::with_capacity(config.batch_size),
             oldest: None,
             lifecycle_due: Instant::now(),
+            backoff_until: None,
+            failures: 0,
         };
         let thread = std::thread::Builder::new()
             .name("spoorloos-writer".into())
@@ -128,6 +130,10 @@ struct Worker {
     /// When the oldest event of the batch arrived (or the next retry is due).
     oldest: Option<Instant>,
     lifecycle_due: Instant,
+    /// After a failed write: no new attempt before this, however full the batch.
+    backoff_until: Option<Instant>,
+    /// Failed attempts since the last successful write (logged once, then on recovery).
+    failures: u64,
 }
 
 impl Worker {
@@ -153,7 +159,8 @@ impl Worker {
             let due = self
                 .oldest
                 .is_some_and(|t| t.elapsed() >= self.config.flush_interval);
-            if due || self.batch.len() >= self.config.batch_size {
+            let backing_off = self.backoff_until.is_some_and(|t| Instant::now() < t);
+            if !backing_off && (due || self.batch.len() >= self.config.batch_size) {
                 self.flush();
             }
             if Instant::now() >= self.lifecycle_due {
@@ -219,16 +226,31 @@ impl Worker {
         let started = Instant::now();
         match self.store.append(&self.batch) {
             Ok(()) => {
+                if self.failures > 0 {
+                    tracing::warn!(
+                        "writing resumed after {} failed attempt(s); {} held event(s) stored",
+                        self.failures,
+                        self.batch.len()
+                    );
+                    self.failures = 0;
+                    self.backoff_until = None;
+                }
                 self.metrics.flushed(started.elapsed().as_secs_f64());
                 self.metrics.stored(self.batch.len() as u64);
+                self.metrics.write_recovered();
                 self.batch.clear();
                 self.oldest = None;
             }
             Err(e) => {
-                tracing::error!(
-                    "writing {} events failed, will retry: {e}",
-                    self.batch.len()
-                );
+                // Once, not per attempt: a full disk would otherwise flood the log
+                // (and the disk) with the same line every interval.
+                if self.failures == 0 {
+                    tracing::error!(
+                        "writing {} events failed, holding them and retrying: {e}",
+                        self.batch.len()
+                    );
+                }
+                self.failures += 1;
                 let limit = self.config.queue_capacity.max(self.config.batch_size);
                 if self.batch.len() > limit {
                     let excess = self.batch.len() - limit;
@@ -236,8 +258,10 @@ impl Worker {
                     self.metrics
                         .dropped_n(DropReason::StoreError, excess as u64);
                 }
+                self.metrics.write_failed(self.batch.len());
                 // Retry after one more interval rather than spinning on a failing disk.
                 self.oldest = Some(Instant::now());
+                self.backoff_until = Some(Instant::now() + self.config.flush_interval);
             }
         }
     }

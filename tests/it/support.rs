@@ -158,6 +158,14 @@ impl Server {
         }
     }
 
+    /// SIGKILL (a crash: no drain, no checkpoint), wait for exit; returns the
+    /// directory with the database so a new collector can start on it.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.dir
+    }
+
     /// SIGTERM, wait for exit; returns everything the process printed.
     pub fn stop(mut self) -> Stopped {
         let pid = self.child.id().to_string();

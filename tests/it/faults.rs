@@ -1,0 +1,310 @@
+//! Faults under load (issue 5): SIGTERM and `kill -9` while hits stream in, a disk
+//! that fills up and empties again, and clients guessing Stats API keys. Each test
+//! runs the real binary against a real DuckDB file.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::support::*;
+
+const SITE: &str = "example.test";
+
+/// A path made of letters only (the page minimiser keeps letters as they are).
+fn path(task: usize, i: usize) -> String {
+    let mut name = String::new();
+    let mut n = i;
+    loop {
+        name.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    format!("/load/{}/{name}", char::from(b'a' + task as u8))
+}
+
+/// Streams pageviews from `tasks` concurrent clients until `stop` is set; returns
+/// the paths whose event the collector acknowledged as stored-to-be (202 without
+/// a drop header) and how many requests were sent.
+async fn stream(url: String, tasks: usize, stop: Arc<AtomicBool>) -> (HashSet<String>, usize) {
+    let client = Server::client();
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
+        handles.push(tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            let mut sent = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let p = path(task, sent);
+                sent += 1;
+                let body =
+                    format!(r#"{{"name":"pageview","url":"http://{SITE}{p}","domain":"{SITE}"}}"#);
+                let resp = client
+                    .post(format!("{url}/api/event"))
+                    .header("user-agent", UA_FIREFOX)
+                    .header("content-type", "text/plain")
+                    .body(body)
+                    .send()
+                    .await;
+                match resp {
+                    Ok(r)
+                        if r.status() == 202
+                            && r.headers().get("x-spoorloos-dropped").is_none() =>
+                    {
+                        accepted.push(p)
+                    }
+                    Ok(_) => {}
+                    // The collector went away (the test stopped or killed it).
+                    Err(_) => break,
+                }
+            }
+            (accepted, sent)
+        }));
+    }
+    let mut accepted = HashSet::new();
+    let mut sent = 0;
+    for h in handles {
+        let (a, s) = h.await.expect("join");
+        accepted.extend(a);
+        sent += s;
+    }
+    (accepted, sent)
+}
+
+fn stored_paths(stopped: &Stopped) -> HashSet<String> {
+    stopped
+        .rows("SELECT pathname FROM events")
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_nothing_accepted() {
+    let server = start(&["--site", SITE]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn(stream(server.url.clone(), 8, stop.clone()));
+    server.wait_stored(500).await;
+    // SIGTERM while the clients are still sending.
+    let stopped = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .expect("join");
+    stop.store(true, Ordering::Relaxed);
+    let (accepted, sent) = load.await.expect("join");
+    let stored = stored_paths(&stopped);
+    assert!(accepted.len() >= 500, "only {} accepted", accepted.len());
+    let lost: Vec<_> = accepted.difference(&stored).take(5).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} accepted events lost, e.g. {lost:?}",
+        accepted.difference(&stored).count(),
+        accepted.len()
+    );
+    assert!(
+        stored.len() <= sent,
+        "{} stored of {sent} sent",
+        stored.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_under_load_keeps_everything_flushed_and_the_file_opens() {
+    let server = start(&["--site", SITE]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn(stream(server.url.clone(), 8, stop.clone()));
+    server.wait_stored(500).await;
+    let flushed = metric(&server.metrics().await, "spoorloos_events_stored_total");
+    assert!(flushed >= 500.0);
+    // A crash while the clients are still sending: no drain, no checkpoint.
+    let dir = server.kill();
+    stop.store(true, Ordering::Relaxed);
+    load.await.expect("join");
+
+    // The file opens (DuckDB replays its WAL) and a restarted collector serves.
+    let restarted = start_in(dir, &["--site", SITE]);
+    let resp = restarted.get("/p.gif", UA_FIREFOX, &[]).await;
+    assert_eq!(resp.status(), 200);
+    let stopped = restarted.stop();
+    let stored = stored_paths(&stopped);
+    // Everything written before the last flush we saw is there; what was accepted
+    // after it may be lost (the window: one flush interval plus the queue).
+    assert!(
+        stored.len() as f64 >= flushed,
+        "{} stored after the crash, {flushed} flushed before it",
+        stored.len()
+    );
+    assert!(
+        !stopped.output.contains("panicked"),
+        "restart output: {}",
+        stopped.output
+    );
+}
+
+/// A small tmpfs mounted on a temp dir (root only; `None` where mounting is not
+/// allowed), unmounted on drop.
+struct SmallDisk {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<(Self, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        // The collector's directory lives on the tmpfs; the guard unmounts it.
+        let inner = tempfile::tempdir_in(dir.path()).ok()?;
+        Some((Self { dir: Some(dir) }, inner))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = std::process::Command::new("umount")
+                .args(["-l"])
+                .arg(dir.path())
+                .status();
+        }
+    }
+}
+
+/// Fills the file system holding `dir` until a write fails; returns the filler.
+fn fill(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler");
+    let mut f = std::fs::File::create(&filler).expect("filler");
+    let block = vec![0u8; 64 * 1024];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.flush();
+    filler
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_keeps_the_endpoint_answering_and_writing_resumes() {
+    let Some((_disk, dir)) = SmallDisk::mount(64) else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let server = start_in(dir, &["--site", SITE]);
+    let filler = fill(server.dir.path());
+
+    // Hits keep coming while nothing can be written.
+    let mut sent = Vec::new();
+    for i in 0..200 {
+        let p = path(0, i);
+        let body = format!(r#"{{"name":"pageview","url":"http://{SITE}{p}","domain":"{SITE}"}}"#);
+        let resp = server.event(&body, UA_FIREFOX, &[]).await;
+        assert_eq!(resp.status(), 202);
+        sent.push(p);
+    }
+    let pixel = server
+        .get(
+            "/p.gif?u=http%3A%2F%2Fexample.test%2Fpixel",
+            UA_FIREFOX,
+            &[],
+        )
+        .await;
+    assert_eq!(pixel.status(), 200);
+    assert_eq!(pixel.bytes().await.expect("gif").len(), 43);
+    sent.push("/pixel".into());
+
+    // The failure is visible in /metrics.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut m = server.metrics().await;
+    while metric(&m, "spoorloos_store_write_errors_total") < 1.0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        m = server.metrics().await;
+    }
+    assert!(
+        metric(&m, "spoorloos_store_write_errors_total") >= 1.0,
+        "{m}"
+    );
+    assert!(metric(&m, "spoorloos_store_retry_pending") >= 1.0, "{m}");
+    assert_eq!(metric(&m, "spoorloos_hits_accepted_total"), 201.0, "{m}");
+
+    // Space returns: the held events are written, none lost.
+    std::fs::remove_file(&filler).expect("remove filler");
+    server.wait_stored(201).await;
+    let m = server.metrics().await;
+    assert_eq!(metric(&m, "spoorloos_events_stored_total"), 201.0, "{m}");
+    assert_eq!(metric(&m, "spoorloos_store_retry_pending"), 0.0, "{m}");
+    let stopped = server.stop();
+    let stored = stored_paths(&stopped);
+    for p in &sent {
+        assert!(stored.contains(p), "{p} lost; stored {stored:?}");
+    }
+    assert!(
+        stopped.output.contains("writing resumed"),
+        "{}",
+        stopped.output
+    );
+}
+
+#[tokio::test]
+async fn wrong_api_keys_are_rate_limited_per_client() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("keys.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"{SITE}\"]\ntrusted_proxies = [\"127.0.0.1\"]\n\n[[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
+            blake3::hash(b"right-key").to_hex()
+        ),
+    )
+    .expect("config");
+    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    let client = Server::client();
+    let ask = |key: &'static str, from: &'static str| {
+        client
+            .get(format!(
+                "{}/api/v1/stats/aggregate?site_id={SITE}&period=day",
+                server.url
+            ))
+            .header("authorization", format!("Bearer {key}"))
+            .header("x-forwarded-for", from)
+            .send()
+    };
+    assert_eq!(
+        ask("right-key", "198.51.100.7")
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    for _ in 0..10 {
+        assert_eq!(
+            ask("guess", "198.51.100.7").await.expect("send").status(),
+            401
+        );
+    }
+    // The eleventh guess, and even the right key, from that client: refused.
+    let refused = ask("right-key", "198.51.100.7").await.expect("send");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().get("retry-after").is_some());
+    let text = refused.text().await.expect("body");
+    assert!(text.contains("wrong API key"), "{text}");
+    // Another client is not affected.
+    assert_eq!(
+        ask("right-key", "198.51.100.8")
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    let m = server.metrics().await;
+    assert_eq!(metric(&m, "spoorloos_api_auth_failures_total"), 10.0, "{m}");
+    assert_eq!(metric(&m, "spoorloos_api_auth_limited_total"), 1.0, "{m}");
+    let stopped = server.stop();
+    // The key guessed and the right key never reach the log.
+    assert!(!stopped.output.contains("right-key") && !stopped.output.contains("guess"));
+}
