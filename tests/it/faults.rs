@@ -81,12 +81,21 @@ fn stored_paths(stopped: &Stopped) -> HashSet<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_under_load_loses_nothing_accepted() {
+type Load = tokio::task::JoinHandle<(HashSet<String>, usize)>;
+
+/// A collector with 8 clients streaming at it, once 500 events are stored; set the
+/// flag to stop the clients.
+async fn under_load() -> (Server, Arc<AtomicBool>, Load) {
     let server = start(&["--site", SITE]);
     let stop = Arc::new(AtomicBool::new(false));
     let load = tokio::spawn(stream(server.url.clone(), 8, stop.clone()));
     server.wait_stored(500).await;
+    (server, stop, load)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_nothing_accepted() {
+    let (server, stop, load) = under_load().await;
     // SIGTERM while the clients are still sending.
     let stopped = tokio::task::spawn_blocking(move || server.stop())
         .await
@@ -111,10 +120,7 @@ async fn sigterm_under_load_loses_nothing_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_under_load_keeps_everything_flushed_and_the_file_opens() {
-    let server = start(&["--site", SITE]);
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn(stream(server.url.clone(), 8, stop.clone()));
-    server.wait_stored(500).await;
+    let (server, stop, load) = under_load().await;
     let flushed = metric(&server.metrics().await, "spoorloos_events_stored_total");
     assert!(flushed >= 500.0);
     // A crash while the clients are still sending: no drain, no checkpoint.
