@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::aggregates::AggQuery;
 use super::combine::{Bases, Sums};
-use super::plan::{Param, plan};
+use super::plan::{Param, Sql, plan};
 use super::{Backend, Query, QueryError, Row};
 use crate::store::duckdb::DbHandle;
 
@@ -61,9 +61,9 @@ fn json_of(v: Value) -> serde_json::Value {
     }
 }
 
-impl Backend for DuckDbBackend {
-    fn run(&self, query: &Query) -> Result<Vec<Row>, QueryError> {
-        let sql = plan(query);
+impl DuckDbBackend {
+    /// Executes a planned statement for `query` and reads its rows.
+    fn run_sql(&self, query: &Query, sql: &Sql) -> Result<Vec<Row>, QueryError> {
         let params: Vec<Value> = sql.params.iter().map(to_value).collect();
         let dims = query.dimensions.len();
         let metrics = query.metrics.len();
@@ -89,6 +89,12 @@ impl Backend for DuckDbBackend {
             }
             Ok(out)
         })
+    }
+}
+
+impl Backend for DuckDbBackend {
+    fn run(&self, query: &Query) -> Result<Vec<Row>, QueryError> {
+        self.run_sql(query, &plan(query))
     }
 
     fn run_aggregates(&self, query: &AggQuery) -> Result<Vec<Bases>, QueryError> {
@@ -135,5 +141,105 @@ impl Backend for DuckDbBackend {
                 .and_then(chrono::DateTime::from_timestamp_micros)
                 .map(|t| t.naive_utc()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::query::plan::{by_visit, plan_over_events};
+    use crate::query::{Dimension, Filter, Metric, Op, OrderKey, Prop};
+    use crate::store::duckdb::DuckDbStore;
+
+    const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+
+    fn prop(name: &str) -> &'static Prop {
+        Prop::parse(name).expect("a known property")
+    }
+
+    fn query(metrics: &[Metric], dims: &[&str], filters: Vec<Filter>) -> Query {
+        let day = |d| {
+            NaiveDate::from_ymd_opt(2026, 1, d)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("date")
+        };
+        Query {
+            site: "example.test".into(),
+            from: day(1),
+            to: day(31),
+            metrics: metrics.to_vec(),
+            dimensions: dims.iter().map(|d| Dimension::Prop(prop(d))).collect(),
+            filters,
+            order_by: vec![(OrderKey::Metric(0), true)],
+            limit: 1000,
+            offset: 0,
+            offsets: Vec::new(),
+        }
+    }
+
+    fn leaf(op: Op, name: &str, values: &[&str]) -> Filter {
+        Filter::Leaf {
+            op,
+            prop: prop(name),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            case_sensitive: true,
+        }
+    }
+
+    /// Visit-only queries grouped by visit give the numbers of the event-level shape.
+    #[test]
+    fn both_query_shapes_agree() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("shapes.duckdb")).expect("open");
+        store
+            .handle()
+            .with(|conn| conn.execute(GENERATE, [50_000]))
+            .expect("connection")
+            .expect("generate");
+        let backend = DuckDbBackend::new(store.handle());
+        let all = [
+            Metric::Visitors,
+            Metric::Visits,
+            Metric::Pageviews,
+            Metric::Events,
+            Metric::BounceRate,
+            Metric::VisitDuration,
+            Metric::ViewsPerVisit,
+            Metric::Percentage,
+        ];
+        let queries = [
+            query(&all, &[], Vec::new()),
+            query(&all, &["visit:source"], Vec::new()),
+            query(&all, &["visit:country", "visit:device"], Vec::new()),
+            query(
+                &all,
+                &["visit:source"],
+                vec![leaf(Op::Is, "visit:source", &["Google", "Bing"])],
+            ),
+            query(
+                &all,
+                &["visit:browser"],
+                vec![Filter::Or(vec![
+                    leaf(Op::Is, "visit:country", &["NL"]),
+                    Filter::Not(Box::new(leaf(Op::Contains, "visit:entry_page", &["blog"]))),
+                ])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Pageviews],
+                &["visit:entry_page"],
+                vec![leaf(Op::Matches, "visit:channel", &["^Organic"])],
+            ),
+        ];
+        for q in &queries {
+            assert!(by_visit(q), "{q:?}");
+            let grouped = backend.run_sql(q, &plan(q)).expect("by visit");
+            let joined = backend
+                .run_sql(q, &plan_over_events(q))
+                .expect("over events");
+            assert!(!grouped.is_empty());
+            assert_eq!(grouped, joined, "{q:?}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A request flows through four steps, one file each:
 //! [`request`] parses and validates JSON (v2) or query-string (v1, [`v1`]) input into a
-//! typed [`Query`]; [`plan`] renders `sql/query/stats.sql` from allow-listed fragments
+//! typed [`Query`]; [`plan`] renders `sql/query/*.sql` from allow-listed fragments
 //! with every user value as a bound parameter; a [`Backend`] ([`duckdb`]) executes it;
 //! [`api`] shapes the response and checks the API key ([`keys`]).
 //!

@@ -1,0 +1,33 @@
+-- A Stats API query whose dimensions and filters are all visit properties and whose
+-- metrics can all be counted per visit (plan.rs decides), after visits_cte.sql: the
+-- visits are filtered and grouped as they are, without joining each visit back onto
+-- its events. The numbers are those stats.sql gives for the same query.
+matched AS (
+    SELECT * FROM sess WHERE {filter}
+),
+-- A visit counts as a visitor and a visit when it has an event other than engagement
+-- (as in stats.sql); every matched visit counts for the visit metrics.
+em AS (
+    SELECT {event_dims}
+        count(DISTINCT v_visitor) FILTER (WHERE v_events > 0) AS visitors,
+        count(*) FILTER (WHERE v_events > 0)                   AS visits,
+        coalesce(sum(v_pageviews), 0)                          AS pageviews,
+        coalesce(sum(v_events), 0)                             AS events,
+        count(*)                                               AS sessions,
+        coalesce(sum(CAST(v_bounce AS BIGINT)), 0)             AS bounces,
+        coalesce(sum(v_duration), 0)                           AS duration
+    FROM matched
+    GROUP BY ALL
+    {visit_having}
+),
+sm AS (
+    SELECT * FROM em
+),
+tot AS (
+    SELECT count(DISTINCT v_visitor) FILTER (WHERE v_events > 0) AS visitors FROM matched
+)
+SELECT {output}
+FROM em
+{joins}
+ORDER BY {order}
+LIMIT ? OFFSET ?

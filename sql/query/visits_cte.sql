@@ -1,0 +1,44 @@
+-- The start of every Stats API query over events (src/query/plan.rs renders it, followed
+-- by stats.sql or by_visit.sql). Each braced placeholder is filled only with fixed,
+-- allow-listed fragments from plan.rs; every value (site, times, filter values, limit,
+-- offset) is a bound parameter, pushed in textual order.
+--
+-- Events with no visitor/session id (privacy-signal hits) get a key of their own
+-- (-1 - rowid), so each counts as one visitor and one visit.
+WITH base AS (
+    SELECT *,
+        coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk,
+        coalesce(CAST(visitor_id AS HUGEINT), -1 - rowid) AS vk
+    FROM (SELECT *, rowid FROM events WHERE site = ? AND ts >= ? AND ts < ?)
+),
+-- Visits: attributes from the visit's first event, as the `sessions` view does.
+sess AS (
+    SELECT sk,
+        {session_start} AS v_lstart,
+        min(vk)                                                         AS v_visitor,
+        count(*) FILTER (WHERE name <> 'engagement')                    AS v_events,
+        arg_min(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_entry_page,
+        arg_max(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_exit_page,
+        count(*) FILTER (WHERE name = 'pageview')                       AS v_pageviews,
+        CAST(epoch(max(ts) - min(ts)) AS BIGINT)                        AS v_duration,
+        count(*) FILTER (WHERE name = 'pageview') <= 1
+            AND count(*) FILTER (WHERE name NOT IN ('pageview', 'engagement')) = 0 AS v_bounce,
+        arg_min(referrer, ts)        AS v_referrer,
+        arg_min(source, ts)          AS v_source,
+        arg_min(channel, ts)         AS v_channel,
+        arg_min(utm_source, ts)      AS v_utm_source,
+        arg_min(utm_medium, ts)      AS v_utm_medium,
+        arg_min(utm_campaign, ts)    AS v_utm_campaign,
+        arg_min(utm_content, ts)     AS v_utm_content,
+        arg_min(utm_term, ts)        AS v_utm_term,
+        arg_min(country, ts)         AS v_country,
+        arg_min(device, ts)          AS v_device,
+        arg_min(browser, ts)         AS v_browser,
+        arg_min(browser_version, ts) AS v_browser_version,
+        arg_min(os, ts)              AS v_os,
+        arg_min(os_version, ts)      AS v_os_version,
+        arg_min(screen, ts)          AS v_screen,
+        arg_min(connection_type, ts) AS v_connection_type
+    FROM base
+    GROUP BY sk
+),
