@@ -3,18 +3,18 @@
 //! spelling) or the raw User-Agent.
 //!
 //! Each case hides secrets (an e-mail address, the client's own IP, its User-Agent,
-//! a token) in many spellings in many places of a hit: page path, query, fragment
-//! (plain and hash routing), referrer path, query, fragment and user info, props,
-//! event name, connection field, extra domains, Client Hints and ECT headers. The hit
-//! takes the server's code path: the payload parser (`POST /api/event` JSON or the
-//! `GET /p.gif` query) → `RawHit`, built as `receive::routes` builds it →
-//! `Pipeline::process` → `Event`. Every field of every stored event is then searched
-//! for the secrets (raw and percent-decoded).
+//! a token) in many spellings in many places of a hit: page host, path, query,
+//! fragment (plain and hash routing), referrer host, path, query, fragment and user
+//! info, props, event name, connection field, extra domains, Client Hints and ECT
+//! headers. The hit takes the server's code path: the payload parser
+//! (`POST /api/event` JSON or the `GET /p.gif` query) → `RawHit`, built as
+//! `receive::routes` builds it → `Pipeline::process` → `Event`. Every field of every
+//! stored event is then searched for the secrets (as stored and percent-decoded).
 //!
-//! `KNOWN_LEAKS` lists the (secret, place) pairs where the pipeline stores what it
-//! was given today (docs/fuzzing.md, "Property tests"); they are left out unless
-//! `SPOORLOOS_PROPS_STRICT=1`, so the rest of the promise stays tested. Once
-//! `enrich` redacts them, empty the list.
+//! `known_leak` names the (secret, place) pairs where the pipeline stores what it was
+//! given today (docs/fuzzing.md, "What the property tests found"); they are left out
+//! unless `SPOORLOOS_PROPS_STRICT=1`, so the rest of the promise stays tested. Once
+//! the pipeline redacts them, `known_leak` should return `false` everywhere.
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -154,10 +154,11 @@ fn strict() -> bool {
 #[derive(Debug, Clone)]
 struct Case {
     ip: IpAddr,
-    /// The spellings of `ip` used in the hit (the detector knows every spelling).
+    /// Which spelling of `ip` the hit uses (the detector looks for all of them).
     ip_spelling: usize,
     user_agent: String,
     email: String,
+    /// Which of `EMAIL_SPELLINGS` the hit uses.
     email_spelling: usize,
     token: String,
     /// (secret, place, text before, text after)
