@@ -112,7 +112,10 @@ pub fn pipeline(policy: u8) -> &'static spoorloos::pipeline::Pipeline {
     let pipelines = &*PIPELINES;
     // The server forgets idle sessions every minute; here every 1024 hits, so the
     // session table cannot grow with the number of executions.
-    if CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1024 == 0 {
+    if CALLS
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .is_multiple_of(1024)
+    {
         for p in pipelines {
             p.pseudonymiser().sessions().sweep(i64::MAX);
         }
@@ -148,7 +151,7 @@ pub fn check_events(
         if signalled {
             assert_ne!(policy % 3, 1, "the drop policy stored a signalled hit");
         }
-        if signalled && policy % 3 == 0 {
+        if signalled && policy.is_multiple_of(3) {
             assert_eq!((event.visitor_id, event.session_id), (None, None));
         }
         assert_eq!(event.visitor_id.is_some(), event.session_id.is_some());
