@@ -4,6 +4,7 @@
 //! still holds IP and User-Agent) to stored [`Event`]s (which cannot), one per site
 //! the hit names. It is what the HTTP handlers call and what the benches measure.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::config::{Config, PrivacySignalPolicy};
@@ -129,6 +130,7 @@ impl Pipeline {
             engaged_ms: payload.engaged_ms,
             interactive: payload.interactive,
         };
+        let template = scrub(template, hit.user_agent);
         targets
             .into_iter()
             .map(|target| {
@@ -169,5 +171,89 @@ impl Pipeline {
         self.sites
             .get(&normalise_hostname(domain))
             .map(String::as_str)
+    }
+}
+
+/// The last pass over every text an event keeps from its request, whichever field a
+/// client put it in: e-mail addresses, IP addresses and tokens are redacted (as page
+/// paths are), and the hit's own User-Agent, sent back in a property or a URL, is cut
+/// out. What the earlier stages already minimised passes unchanged.
+fn scrub(mut event: Event, user_agent: &str) -> Event {
+    let clean = |text: &mut String| {
+        // Percent-encoded text is decoded (twice at most: an address encoded twice is
+        // still an address), so nothing hides from the checks below behind `%40`.
+        for _ in 0..2 {
+            if !text.contains('%') {
+                break;
+            }
+            let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+            if let Cow::Owned(decoded) = decoded {
+                *text = decoded;
+            } else {
+                break;
+            }
+        }
+        cut_user_agent(text, user_agent);
+        if let Cow::Owned(redacted) = redact(text) {
+            *text = redacted;
+        }
+    };
+    clean(&mut event.name);
+    clean(&mut event.hostname);
+    clean(&mut event.pathname);
+    for field in [
+        &mut event.referrer,
+        &mut event.source,
+        &mut event.utm_source,
+        &mut event.utm_medium,
+        &mut event.utm_campaign,
+        &mut event.utm_content,
+        &mut event.utm_term,
+        &mut event.props,
+    ] {
+        if let Some(text) = field.as_mut() {
+            clean(text);
+        }
+    }
+    event
+}
+
+/// Length of the User-Agent pieces looked for, and their stride: any run of 40 or
+/// more characters shared with the User-Agent holds a whole aligned piece.
+const UA_PIECE: usize = 24;
+const UA_STRIDE: usize = 16;
+
+/// Cuts every run the text shares with the hit's User-Agent that holds one of its
+/// aligned 24-byte pieces, extended as far as the two agree, into `:ua`: the UA or
+/// most of it, even where earlier redaction changed a version number in it. Shorter
+/// "User-Agents" (`curl`, `x`) are words, not fingerprints, and are left alone.
+fn cut_user_agent(text: &mut String, user_agent: &str) {
+    let ua = user_agent.as_bytes();
+    if ua.len() < UA_PIECE || text.len() < UA_PIECE {
+        return;
+    }
+    let mut offset = 0;
+    while offset + UA_PIECE <= ua.len() {
+        let piece = &user_agent[offset..offset + UA_PIECE];
+        // Headers are visible ASCII, so the piece and every byte compared below are
+        // ASCII and each cut falls on a char boundary of `text`.
+        if !piece.is_ascii() {
+            return;
+        }
+        while let Some(at) = text.find(piece) {
+            let bytes = text.as_bytes();
+            let (mut from, mut ua_from) = (at, offset);
+            while from > 0 && ua_from > 0 && bytes[from - 1] == ua[ua_from - 1] {
+                from -= 1;
+                ua_from -= 1;
+            }
+            let (mut to, mut ua_to) = (at + UA_PIECE, offset + UA_PIECE);
+            while to < bytes.len() && ua_to < ua.len() && bytes[to] == ua[ua_to] {
+                to += 1;
+                ua_to += 1;
+            }
+            text.replace_range(from..to, ":ua");
+        }
+        offset += UA_STRIDE;
     }
 }

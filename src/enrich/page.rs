@@ -226,13 +226,21 @@ pub fn normalise_hostname(host: &str) -> String {
 // ---------------------------------------------------------------------------
 // Redaction
 
+// The local part takes every character RFC 5322 allows there, not only the usual ones.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+").expect("constant regex compiles")
+    Regex::new(r"[\w.%+'!#$&*=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+").expect("constant regex compiles")
 });
 // The whole `@`-bearing chunk around an address is replaced, so that
 // `a@b.c@d.e` cannot leave a second address behind for a later pass.
-static AT_CHUNK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[\w.%+'@-]*@[\w.%+'@-]*").expect("constant regex compiles"));
+static AT_CHUNK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\w.%+'!#$&*=?^`{|}~@-]*@[\w.%+'@-]*").expect("constant regex compiles")
+});
+// Dots, dashes or underscores between decimal or hex octets: `203-0-113-9` and
+// `0xcb.0x0.0x71.0x9` are addresses too.
+static IPV4: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(?:0[xX][[:xdigit:]]{1,2}|\d{1,3})[._-]){3}(?:0[xX][[:xdigit:]]{1,2}|\d{1,3})")
+        .expect("constant regex compiles")
+});
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
         .expect("constant regex compiles")
@@ -241,7 +249,7 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
 static DIGITS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\d{6,}").expect("constant regex compiles"));
 
-const PLACEHOLDERS: [&str; 3] = ["email", "token", "num"];
+const PLACEHOLDERS: [&str; 4] = ["email", "token", "num", "ip"];
 
 /// Replaces personal or secret-looking substrings:
 ///
@@ -249,8 +257,11 @@ const PLACEHOLDERS: [&str; 3] = ["email", "token", "num"];
 /// - UUIDs, runs of ≥ 16 hex characters (with letters and digits), and runs of
 ///   ≥ 20 `[A-Za-z0-9_-]` characters whose letter+digit words add up to ≥ 16
 ///   characters → `:token`;
+/// - IP addresses (IPv4 quads joined by `.`, `-` or `_`; IPv6 in any spelling) → `:ip`;
 /// - runs of 6 or more digits → `:num` (years and short ids stay).
 ///
+/// `%40` counts as `@`: an address encoded once more than the URL decoding undid is
+/// still an address.
 /// Patterns never cross `/`, so a path is redacted segment by segment.
 /// Word-separated slugs (`top-10-rust-crates-in-2024`) are left alone because
 /// their letter+digit words are short. Linear time; never panics.
@@ -265,7 +276,14 @@ pub fn redact(s: &str) -> Cow<'_, str> {
         }
         .to_owned()
     };
-    let s = replace_regex(Cow::Borrowed(s), &AT_CHUNK, email);
+    let s = if s.contains("%40") {
+        Cow::Owned(s.replace("%40", "@"))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let s = replace_regex(s, &AT_CHUNK, email);
+    let s = replace_ipv6(s);
+    let s = replace_regex(s, &IPV4, NoExpand(":ip"));
     let s = replace_regex(s, &UUID, NoExpand(":token"));
     let s = replace_token_runs(s);
     replace_regex(s, &DIGITS, NoExpand(":num"))
@@ -282,6 +300,63 @@ fn replace_regex<'a>(s: Cow<'a, str>, re: &Regex, with: impl Replacer) -> Cow<'a
             Cow::Owned(replaced.unwrap_or(o))
         }
     }
+}
+
+/// Replaces IPv6 addresses: maximal runs of hex digits, `:` and `.` (an IPv4 tail)
+/// that the standard library parses as an address, with or without separators at
+/// their ends (`…/2001:db8::1.` ends a sentence; `2001:218::` keeps its `::`).
+fn replace_ipv6(s: Cow<'_, str>) -> Cow<'_, str> {
+    // `-` too: `2001-db8--1` is how some DNS names and URLs spell an IPv6 address.
+    let is_ip_byte = |b: u8| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'-');
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_ip_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_ip_byte(bytes[i]) {
+            i += 1;
+        }
+        let run = &s[start..i];
+        // Too few digits for a visitor's address: `::`, or `:::e` before a
+        // placeholder's `mail` (redacting it again would not be idempotent).
+        if run.matches([':', '-']).count() < 2
+            || run.bytes().filter(u8::is_ascii_hexdigit).count() < 3
+        {
+            continue;
+        }
+        // A `-` is either the dashed spelling's `:` or a separator between words.
+        let found = holds_ipv6(run)
+            || (run.contains('-')
+                && (holds_ipv6(&run.replace('-', ":")) || run.split('-').any(holds_ipv6)));
+        if found {
+            out.push_str(&s[copied..start]);
+            out.push_str(":ip");
+            copied = i;
+        }
+    }
+    if out.is_empty() {
+        return s;
+    }
+    out.push_str(&s[copied..]);
+    Cow::Owned(out)
+}
+
+/// Whether a run of hex digits, `:` and `.` is an IPv6 address, or one glued to up to
+/// four hex characters or separators on either side (`a2001:db8::1`, `…::1f.`).
+fn holds_ipv6(run: &str) -> bool {
+    let parses = |t: &str| t.parse::<std::net::Ipv6Addr>().is_ok();
+    // Every byte of the run is ASCII, so every cut is a char boundary.
+    let n = run.len();
+    (0..=n.min(5)).any(|a| {
+        (n.saturating_sub(5).max(a)..=n)
+            .rev()
+            .any(|b| parses(&run[a..b]))
+    })
 }
 
 fn is_token_byte(b: u8) -> bool {

@@ -11,10 +11,10 @@
 //! `receive::routes` builds it → `Pipeline::process` → `Event`. Every field of every
 //! stored event is then searched for the secrets (as stored and percent-decoded).
 //!
-//! `known_leak` names the (secret, place) pairs where the pipeline stores what it was
-//! given today (docs/fuzzing.md, "What the property tests found"); they are left out
-//! unless `SPOORLOOS_PROPS_STRICT=1`, so the rest of the promise stays tested. Once
-//! the pipeline redacts them, `known_leak` should return `false` everywhere.
+//! Every (secret, place) pair is checked: the leaks these tests first found (an IP or
+//! User-Agent in kept URL text and props, the event name as sent, e-mail addresses
+//! with unusual local parts or encoded once more) are closed by the pipeline's last
+//! pass (`scrub` in `src/pipeline.rs`).
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -102,53 +102,6 @@ const PLACES: [Place; 22] = [
     Place::Domain,
     Place::Hints,
 ];
-
-/// Where the pipeline stores what it was given today (see the module docs): text it
-/// keeps without recognising IP addresses or User-Agents, the event name as sent,
-/// and e-mail addresses still percent-encoded after the one decoding the server does.
-fn known_leak(case: &Case, secret: Secret, place: Place) -> bool {
-    use Place::*;
-    let kept_url_text = matches!(
-        place,
-        PageHost
-            | PathSegment
-            | UtmSource
-            | UtmMedium
-            | UtmCampaign
-            | UtmContent
-            | UtmTerm
-            | RefParam
-            | SourceParam
-            | ReferrerHost
-            | ReferrerPath
-    ) || (place == Fragment && case.hash_mode);
-    let kept_raw_text = matches!(place, PropKey | PropValue | Name);
-    if place == Name {
-        // Kept verbatim: any secret, or an address an affix and a token make up.
-        return true;
-    }
-    match secret {
-        Secret::Ip | Secret::UserAgent => kept_url_text || kept_raw_text,
-        Secret::Email => {
-            let spelling = EMAIL_SPELLINGS[case.email_spelling % EMAIL_SPELLINGS.len()];
-            let before_at = case.email.split('@').next().and_then(|l| l.chars().last());
-            let odd_local = before_at.is_some_and(|c| ODD_ATEXT.contains(c));
-            (odd_local && (kept_url_text || kept_raw_text))
-                || (spelling == EmailSpelling::DoubleEncoded && kept_url_text)
-                || (matches!(
-                    spelling,
-                    EmailSpelling::EncodedAt
-                        | EmailSpelling::Encoded
-                        | EmailSpelling::DoubleEncoded
-                ) && kept_raw_text)
-        }
-        Secret::Token => false,
-    }
-}
-
-fn strict() -> bool {
-    std::env::var_os("SPOORLOOS_PROPS_STRICT").is_some_and(|v| v == "1")
-}
 
 /// One generated hit: the visitor and where its secrets are hidden.
 #[derive(Debug, Clone)]
@@ -393,7 +346,6 @@ impl Case {
         self.hidden
             .iter()
             .filter(|(_, p, ..)| *p == place)
-            .filter(|(s, p, ..)| strict() || !known_leak(self, *s, *p))
             .map(|(s, _, before, after)| format!("{before}{}{after}", self.text(*s)))
             .collect()
     }
