@@ -26,9 +26,7 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use spoorloos::enrich::ua::ClientHints;
-use spoorloos::event::RawHit;
-use spoorloos::receive::client_ip::client_ip;
+use spoorloos::receive::hit::raw_hit;
 use spoorloos::receive::payload::{from_json, from_pixel_query};
 
 #[path = "common.rs"]
@@ -91,33 +89,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let proxies = ["10.0.0.0/8".parse().expect("constant network")];
-    let h = |name| header(&headers, name);
-    let purpose = |name| {
-        h(name).is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("prefetch") || v.contains("prerender") || v.contains("preview")
-        })
-    };
-    let hit = RawHit {
-        received_at: chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default(),
-        ip: client_ip(peer, &headers, &proxies),
-        user_agent: h("user-agent").unwrap_or_default(),
-        hints: ClientHints {
-            brands: h("sec-ch-ua"),
-            mobile: h("sec-ch-ua-mobile"),
-            platform: h("sec-ch-ua-platform"),
-            platform_version: h("sec-ch-ua-platform-version"),
-            full_version_list: h("sec-ch-ua-full-version-list"),
-        },
-        ect: h("ect"),
-        privacy_signal: h("sec-gpc").is_some_and(|v| v.trim() == "1")
-            || h("dnt").is_some_and(|v| v.trim() == "1"),
-        prefetch: purpose("sec-purpose")
-            || purpose("purpose")
-            || purpose("x-moz")
-            || purpose("x-purpose"),
-        payload,
-    };
+    let received_at = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    let hit = raw_hit(received_at, peer, &headers, &proxies, payload);
     let outcomes = common::pipeline(policy).process(&hit);
     common::check_events(&hit, policy, true, &outcomes);
 });

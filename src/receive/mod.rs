@@ -6,6 +6,7 @@
 //! [`RawHit`]: crate::event::RawHit
 
 pub mod client_ip;
+pub mod hit;
 pub mod payload;
 #[cfg(feature = "duckdb")]
 mod routes;

@@ -14,7 +14,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::State;
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
-use crate::enrich::ua::ClientHints;
 use crate::event::{Payload, RawHit};
 use crate::query::api::Answer;
 
@@ -103,33 +102,13 @@ fn raw_hit<'a>(
     headers: &'a HeaderMap,
     payload: Payload,
 ) -> RawHit<'a> {
-    let h = |name| header_str(headers, name);
-    let purpose = |name| {
-        h(name).is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("prefetch") || v.contains("prerender") || v.contains("preview")
-        })
-    };
-    RawHit {
-        received_at: state.clock.now(),
-        ip: client_ip(peer.ip(), headers, &state.trusted_proxies),
-        user_agent: h("user-agent").unwrap_or_default(),
-        hints: ClientHints {
-            brands: h("sec-ch-ua"),
-            mobile: h("sec-ch-ua-mobile"),
-            platform: h("sec-ch-ua-platform"),
-            platform_version: h("sec-ch-ua-platform-version"),
-            full_version_list: h("sec-ch-ua-full-version-list"),
-        },
-        ect: h("ect"),
-        privacy_signal: h("sec-gpc").is_some_and(|v| v.trim() == "1")
-            || h("dnt").is_some_and(|v| v.trim() == "1"),
-        prefetch: purpose("sec-purpose")
-            || purpose("purpose")
-            || purpose("x-moz")
-            || purpose("x-purpose"),
+    super::hit::raw_hit(
+        state.clock.now(),
+        peer.ip(),
+        headers,
+        &state.trusted_proxies,
         payload,
-    }
+    )
 }
 
 /// Runs the pipeline and queues what it accepts; returns how many events were dropped.
