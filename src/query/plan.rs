@@ -100,17 +100,10 @@ fn needs_sessions(q: &Query) -> bool {
 /// visits (`sql/query/by_visit.sql`) instead of joining them onto every event, which
 /// on 10M events took about twice as long.
 pub fn by_visit(q: &Query) -> bool {
-    fn visit_filter(f: &Filter) -> bool {
-        match f {
-            Filter::And(fs) | Filter::Or(fs) => fs.iter().all(visit_filter),
-            Filter::Not(inner) => visit_filter(inner),
-            Filter::Leaf { prop, .. } => !prop.is_event(),
-        }
-    }
     q.dimensions
         .iter()
         .all(|d| matches!(d, Dimension::Prop(p) if !p.is_event()))
-        && q.filters.iter().all(visit_filter)
+        && filtered_props(&q.filters).iter().all(|p| !p.is_event())
         && q.metrics.iter().all(|m| {
             matches!(
                 m,
@@ -133,17 +126,24 @@ pub fn by_visit(q: &Query) -> bool {
 
 /// Whether a dimension or filter reads a visit attribute (`v_*` from `sess`).
 fn reads_visit(q: &Query) -> bool {
-    fn in_filter(f: &Filter) -> bool {
-        match f {
-            Filter::And(fs) | Filter::Or(fs) => fs.iter().any(in_filter),
-            Filter::Not(inner) => in_filter(inner),
-            Filter::Leaf { prop, .. } => !prop.is_event(),
-        }
-    }
     q.dimensions
         .iter()
         .any(|d| matches!(d, Dimension::Prop(p) if !p.is_event()))
-        || q.filters.iter().any(in_filter)
+        || filtered_props(&q.filters).iter().any(|p| !p.is_event())
+}
+
+/// Every property the filters compare, however deeply nested.
+fn filtered_props(filters: &[Filter]) -> Vec<&'static Prop> {
+    fn walk(f: &Filter, out: &mut Vec<&'static Prop>) {
+        match f {
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().for_each(|f| walk(f, out)),
+            Filter::Not(inner) => walk(inner, out),
+            Filter::Leaf { prop, .. } => out.push(prop),
+        }
+    }
+    let mut out = Vec::new();
+    filters.iter().for_each(|f| walk(f, &mut out));
+    out
 }
 
 /// The aggregates of `em` that the metrics read, each with its trailing comma.
