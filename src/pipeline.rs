@@ -93,7 +93,9 @@ impl Pipeline {
             let map: serde_json::Map<String, serde_json::Value> = payload
                 .props
                 .iter()
-                .map(|(k, v)| (redact(k).into_owned(), redact(v).into_owned().into()))
+                // Each key and value, not the JSON text: redacting that could break
+                // an escape sequence and leave invalid JSON.
+                .map(|(k, v)| (clean(k, hit.user_agent), clean(v, hit.user_agent).into()))
                 .collect();
             serde_json::Value::Object(map).to_string()
         });
@@ -179,28 +181,10 @@ impl Pipeline {
 /// paths are), and the hit's own User-Agent, sent back in a property or a URL, is cut
 /// out. What the earlier stages already minimised passes unchanged.
 fn scrub(mut event: Event, user_agent: &str) -> Event {
-    let clean = |text: &mut String| {
-        // Percent-encoded text is decoded (twice at most: an address encoded twice is
-        // still an address), so nothing hides from the checks below behind `%40`.
-        for _ in 0..2 {
-            if !text.contains('%') {
-                break;
-            }
-            let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-            if let Cow::Owned(decoded) = decoded {
-                *text = decoded;
-            } else {
-                break;
-            }
-        }
-        cut_user_agent(text, user_agent);
-        if let Cow::Owned(redacted) = redact(text) {
-            *text = redacted;
-        }
-    };
-    clean(&mut event.name);
-    clean(&mut event.hostname);
-    clean(&mut event.pathname);
+    for text in [&mut event.name, &mut event.hostname, &mut event.pathname] {
+        *text = clean(text, user_agent);
+    }
+    // Props were cleaned key by key and value by value when they were built.
     for field in [
         &mut event.referrer,
         &mut event.source,
@@ -209,13 +193,32 @@ fn scrub(mut event: Event, user_agent: &str) -> Event {
         &mut event.utm_campaign,
         &mut event.utm_content,
         &mut event.utm_term,
-        &mut event.props,
     ] {
         if let Some(text) = field.as_mut() {
-            clean(text);
+            *text = clean(text, user_agent);
         }
     }
     event
+}
+
+/// One kept text, cleaned: percent-decoded (twice at most: an address encoded twice
+/// is still an address, and `%40` must not hide one), the User-Agent cut, redacted.
+fn clean(text: &str, user_agent: &str) -> String {
+    let mut text = text.to_owned();
+    for _ in 0..2 {
+        if !text.contains('%') {
+            break;
+        }
+        match percent_encoding::percent_decode_str(&text).decode_utf8_lossy() {
+            Cow::Owned(decoded) => text = decoded,
+            Cow::Borrowed(_) => break,
+        }
+    }
+    cut_user_agent(&mut text, user_agent);
+    match redact(&text) {
+        Cow::Owned(redacted) => redacted,
+        Cow::Borrowed(_) => text,
+    }
 }
 
 /// Length of the User-Agent pieces looked for, and their stride: any run of 40 or
