@@ -235,14 +235,18 @@ fn cut_user_agent(text: &mut String, user_agent: &str) {
     if ua.len() < UA_PIECE || text.len() < UA_PIECE {
         return;
     }
+    // Header values the server reads are visible ASCII, so every byte compared below
+    // is ASCII and each cut falls on a char boundary of `text`. Any other UA (only a
+    // caller of the library could pass one) is cut where it stands whole.
+    if !user_agent.is_ascii() {
+        if text.contains(user_agent) {
+            *text = text.replace(user_agent, ":ua");
+        }
+        return;
+    }
     let mut offset = 0;
     while offset + UA_PIECE <= ua.len() {
         let piece = &user_agent[offset..offset + UA_PIECE];
-        // Headers are visible ASCII, so the piece and every byte compared below are
-        // ASCII and each cut falls on a char boundary of `text`.
-        if !piece.is_ascii() {
-            return;
-        }
         while let Some(at) = text.find(piece) {
             let bytes = text.as_bytes();
             let (mut from, mut ua_from) = (at, offset);
