@@ -58,7 +58,7 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
-    let mut store = DuckDbStore::open(&config.database)?;
+    let mut store = DuckDbStore::open_limited(&config.database, config.store.memory_limit_mb)?;
     let now = clock.now();
     let timeout = chrono::Duration::minutes(i64::from(config.privacy.session_timeout_minutes));
     let salts = store.load_salts()?;

@@ -182,14 +182,21 @@ pub struct StoreConfig {
     pub batch_size: usize,
     /// The longest an accepted event waits before it is written, in milliseconds.
     pub flush_interval_ms: u64,
+    /// DuckDB's memory limit in MiB (its buffer pool; big queries spill to
+    /// `<database>.tmp/`). Unset: DuckDB's default, 80 % of the machine's memory.
+    pub memory_limit_mb: Option<u32>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            queue_capacity: 65_536,
+            // About a second of a busy site's hits at ≈ 1 KiB each: enough to ride
+            // out a batch write, small enough that a stalled writer cannot take
+            // more than ≈ 2 × 16 MiB (queue and batch) of memory.
+            queue_capacity: 16_384,
             batch_size: 4096,
             flush_interval_ms: 500,
+            memory_limit_mb: None,
         }
     }
 }
@@ -333,6 +340,9 @@ impl Config {
         }
         if self.retention.min_crowd == 0 {
             return Err(invalid("retention.min_crowd", "must be at least 1"));
+        }
+        if self.store.memory_limit_mb.is_some_and(|mb| mb < 32) {
+            return Err(invalid("store.memory_limit_mb", "must be at least 32"));
         }
         if !(10..=60_000).contains(&self.store.flush_interval_ms) {
             return Err(invalid(

@@ -85,15 +85,19 @@ pub struct DuckDbStore {
     handle: DbHandle,
     /// The writer's own connection (appends, roll-ups, retention).
     conn: Connection,
+    /// DuckDB's memory limit in MiB, applied again when compaction reopens the file.
+    memory_limit_mb: Option<u32>,
 }
 
 impl DuckDbStore {
     /// Opens (or creates) the file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let root = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        Self::open_limited(path, None)
+    }
+
+    /// Like [`open`](Self::open), with DuckDB's memory limit (MiB) when given.
+    pub fn open_limited(path: &Path, memory_limit_mb: Option<u32>) -> Result<Self, StoreError> {
+        let root = connect(path, memory_limit_mb)?;
         let conn = root.try_clone()?;
         let mut store = Self {
             path: path.to_owned(),
@@ -102,6 +106,7 @@ impl DuckDbStore {
                 gate: Arc::new(RwLock::new(())),
             },
             conn,
+            memory_limit_mb,
         };
         store.migrate()?;
         Ok(store)
@@ -294,13 +299,23 @@ impl Store for DuckDbStore {
         if moved.is_ok() {
             remove_if_present(&sibling(&self.path, "wal"))?;
         }
-        *root = Connection::open(&self.path).map_err(|source| StoreError::Open {
-            path: self.path.display().to_string(),
-            source,
-        })?;
+        *root = connect(&self.path, self.memory_limit_mb)?;
         self.conn = root.try_clone()?;
         moved.map_err(StoreError::Io)
     }
+}
+
+/// Opens the database file, under a memory limit when one is configured.
+fn connect(path: &Path, memory_limit_mb: Option<u32>) -> Result<Connection, StoreError> {
+    let open_error = |source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut config = duckdb::Config::default();
+    if let Some(mb) = memory_limit_mb {
+        config = config.max_memory(&format!("{mb}MiB")).map_err(open_error)?;
+    }
+    Connection::open_with_flags(path, config).map_err(open_error)
 }
 
 /// `file.duckdb` → `file.duckdb.<ext>`.

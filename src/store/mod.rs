@@ -7,6 +7,7 @@
 //! bounded queue, so the request path never waits for the disk.
 
 pub mod duckdb;
+mod priority;
 pub mod writer;
 
 use chrono::NaiveDate;
