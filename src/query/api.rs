@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::keys::Keys;
 use super::request::{self, Ctx};
-use super::{Backend, Query, QueryError, Row, combine, v1};
+use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, v1};
 use crate::clock::Clock;
 use crate::config::{Config, normalise_site};
 use crate::rollup::Lifecycle;
@@ -52,6 +52,124 @@ pub struct Engine {
     zones: HashMap<String, Tz>,
     clock: Clock,
     lifecycle: Lifecycle,
+}
+
+/// At most this many rows are counted for `include.total_rows` and compared with.
+const ALL_ROWS: u64 = 100_000;
+
+/// Runs a parsed v2 query with what its `include` asks for.
+fn v2_answer(site: &Site, v2: request::V2) -> Result<Value, QueryError> {
+    let request::V2 {
+        query,
+        range,
+        include,
+        echo,
+    } = v2;
+    let mut meta = Map::new();
+    let rows = if include.total_rows {
+        let all = site.run(&Query {
+            limit: ALL_ROWS,
+            offset: 0,
+            ..query.clone()
+        })?;
+        meta.insert("total_rows".into(), json!(all.len()));
+        let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        all.into_iter().skip(skip).take(take).collect()
+    } else {
+        site.run(&query)?
+    };
+    let time = query
+        .dimensions
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| match d {
+            Dimension::Time(g) => Some((i, *g)),
+            Dimension::Prop(_) => None,
+        });
+    if include.time_labels
+        && let Some((_, g)) = time
+    {
+        meta.insert("time_labels".into(), json!(request::time_labels(&range, g)));
+    }
+    let compared = match include.comparison {
+        Some(other) => Some(compare(site, &query, &range, &other, time)?),
+        None => None,
+    };
+    let results: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut entry = json!({"dimensions": r.dimensions, "metrics": r.metrics});
+            if let Some(c) = &compared {
+                entry["comparison"] = c.against(&query, &r);
+            }
+            entry
+        })
+        .collect();
+    Ok(json!({"results": results, "meta": meta, "query": echo}))
+}
+
+/// The comparison period's rows, keyed by their dimensions, with the time buckets of
+/// the main period mapped to the comparison period's bucket at the same position.
+struct Compared {
+    rows: HashMap<Vec<String>, Vec<Value>>,
+    time: Option<(usize, HashMap<String, String>)>,
+}
+
+fn compare(
+    site: &Site,
+    query: &Query,
+    range: &request::Range,
+    other: &request::Range,
+    time: Option<(usize, Granularity)>,
+) -> Result<Compared, QueryError> {
+    let rows = site.run(&Query {
+        from: other.from,
+        to: other.to,
+        offsets: request::offsets(site.tz, other.from, other.to),
+        limit: ALL_ROWS,
+        offset: 0,
+        ..query.clone()
+    })?;
+    let time = time.map(|(i, g)| {
+        let map = request::time_labels(range, g)
+            .into_iter()
+            .zip(request::time_labels(other, g))
+            .collect();
+        (i, map)
+    });
+    Ok(Compared {
+        rows: rows
+            .into_iter()
+            .map(|r| (r.dimensions, r.metrics))
+            .collect(),
+        time,
+    })
+}
+
+impl Compared {
+    /// `{"dimensions", "metrics", "change"}` of the row's counterpart; zeros when
+    /// the comparison period has none.
+    fn against(&self, query: &Query, row: &Row) -> Value {
+        let mut key = row.dimensions.clone();
+        if let Some((i, map)) = &self.time
+            && let Some(label) = key.get_mut(*i)
+        {
+            *label = map.get(label.as_str()).cloned().unwrap_or_default();
+        }
+        let metrics = self
+            .rows
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| vec![json!(0); query.metrics.len()]);
+        let change: Vec<Value> = query
+            .metrics
+            .iter()
+            .zip(row.metrics.iter().zip(&metrics))
+            .map(|(m, (now, before))| v1::change(*m, now, before))
+            .collect();
+        json!({"dimensions": key, "metrics": metrics, "change": change})
+    }
 }
 
 /// What a blocking job gets: the backend and the site's context.
@@ -154,13 +272,8 @@ impl Engine {
         };
         Self::blocking(move || {
             let first_day = || site.first_day();
-            let (query, echo) = request::parse_v2(&parsed, &site.ctx(&first_day))?;
-            let rows = site.run(&query)?;
-            let results: Vec<Value> = rows
-                .into_iter()
-                .map(|r| json!({"dimensions": r.dimensions, "metrics": r.metrics}))
-                .collect();
-            Ok(json!({"results": results, "meta": {}, "query": echo}))
+            let v2 = request::parse_v2(&parsed, &site.ctx(&first_day))?;
+            v2_answer(&site, v2)
         })
         .await
     }

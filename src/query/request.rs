@@ -106,6 +106,139 @@ pub fn named_range(name: &str, ctx: &Ctx<'_>) -> Result<Option<Range>, QueryErro
     Ok(Some(days(ctx.tz, first, last)))
 }
 
+/// The period of the same length just before `range` (`previous_period`).
+pub fn previous_period(range: &Range, tz: Tz) -> Range {
+    let len = (range.last - range.first).num_days() + 1;
+    let last = range.first.pred_opt().unwrap_or(range.first);
+    let first = last
+        .checked_sub_days(Days::new(u64::try_from(len - 1).unwrap_or(0)))
+        .unwrap_or(last);
+    days(tz, first, last)
+}
+
+/// The same dates a year earlier (`year_over_year`).
+pub fn year_before(range: &Range, tz: Tz) -> Range {
+    let back = |d: NaiveDate| d.checked_sub_months(Months::new(12)).unwrap_or(d);
+    days(tz, back(range.first), back(range.last))
+}
+
+/// Every bucket label of the range in the order of time, as the results label them,
+/// so that empty buckets can be shown (v1 timeseries, v2 `include.time_labels`).
+pub fn time_labels(range: &Range, g: Granularity) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut day = match g {
+        Granularity::Month => range.first.with_day(1).unwrap_or(range.first),
+        Granularity::Week => range
+            .first
+            .checked_sub_days(Days::new(u64::from(
+                range.first.weekday().num_days_from_monday(),
+            )))
+            .unwrap_or(range.first),
+        _ => range.first,
+    };
+    let step = |d: NaiveDate, g: Granularity| match g {
+        Granularity::Week => d.checked_add_days(Days::new(7)),
+        Granularity::Month => d.checked_add_months(Months::new(1)),
+        _ => d.checked_add_days(Days::new(1)),
+    };
+    while day <= range.last && out.len() < 10_000 {
+        let label = day.format("%Y-%m-%d");
+        if g == Granularity::Hour {
+            out.extend((0..24).map(|h| format!("{label} {h:02}:00:00")));
+        } else {
+            out.push(label.to_string());
+        }
+        let Some(next) = step(day, g) else { break };
+        day = next;
+    }
+    out
+}
+
+/// What a v2 body's `include` asks for besides the results.
+#[derive(Debug, Default)]
+pub struct Include {
+    /// Every time bucket of the range under `meta.time_labels`.
+    pub time_labels: bool,
+    /// The number of result rows before pagination under `meta.total_rows`.
+    pub total_rows: bool,
+    /// The period to compare each row with (`comparisons`).
+    pub comparison: Option<Range>,
+}
+
+/// A parsed v2 body: the query, the range it covers, what else to include, and the
+/// `query` echo of the response.
+#[derive(Debug)]
+pub struct V2 {
+    pub query: Query,
+    pub range: Range,
+    pub include: Include,
+    pub echo: Value,
+}
+
+fn parse_include(
+    value: Option<&Value>,
+    range: &Range,
+    ctx: &Ctx<'_>,
+) -> Result<Include, QueryError> {
+    let mut include = Include::default();
+    let Some(value) = value else {
+        return Ok(include);
+    };
+    let map = value
+        .as_object()
+        .ok_or_else(|| bad("Invalid include: expected an object."))?;
+    let flag = |k: &str, v: &Value| match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        other => Err(bad(format!(
+            "Invalid include.{k}: {other} is not a boolean."
+        ))),
+    };
+    for (k, v) in map {
+        match k.as_str() {
+            // Spoorloos imports nothing, so there is nothing to include.
+            "imports" => {
+                flag(k, v)?;
+            }
+            "time_labels" => include.time_labels = flag(k, v)?,
+            "total_rows" => include.total_rows = flag(k, v)?,
+            "comparisons" => include.comparison = comparison(v, range, ctx)?,
+            _ => return Err(bad(format!("Invalid include.{k}: not supported."))),
+        }
+    }
+    Ok(include)
+}
+
+/// `include.comparisons`: `{"mode": "previous_period" | "year_over_year"}` or
+/// `{"mode": "custom", "date_range": ["2024-01-01", "2024-01-31"]}`.
+fn comparison(value: &Value, range: &Range, ctx: &Ctx<'_>) -> Result<Option<Range>, QueryError> {
+    if value.is_null() || value == &Value::Bool(false) {
+        return Ok(None);
+    }
+    let mode = value.get("mode").and_then(Value::as_str);
+    match mode {
+        Some("previous_period") => Ok(Some(previous_period(range, ctx.tz))),
+        Some("year_over_year") => Ok(Some(year_before(range, ctx.tz))),
+        Some("custom") => {
+            let dates = value.get("date_range").and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(parse_date)
+                    .collect::<Vec<_>>()
+            });
+            match dates.as_deref() {
+                Some(&[first, last]) if first <= last => Ok(Some(days(ctx.tz, first, last))),
+                _ => Err(bad(
+                    "Invalid include.comparisons.date_range: expected two dates, the first not after the second.",
+                )),
+            }
+        }
+        _ => Err(bad(format!(
+            "Invalid include.comparisons {value}: mode must be previous_period, year_over_year or custom."
+        ))),
+    }
+}
+
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
@@ -454,24 +587,13 @@ pub fn site_id(body: &Value) -> Result<&str, QueryError> {
     }
 }
 
-/// Parses a v2 body; returns the query and the `query` echo of the response.
-pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<(Query, Value), QueryError> {
+/// Parses a v2 body.
+pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<V2, QueryError> {
     let obj = body
         .as_object()
         .ok_or_else(|| bad("Invalid request body: expected a JSON object."))?;
     if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(bad(format!("Invalid request body: unknown key `{k}`.")));
-    }
-    if let Some(include) = obj.get("include") {
-        let map = include
-            .as_object()
-            .ok_or_else(|| bad("Invalid include: expected an object."))?;
-        for (k, v) in map {
-            let off = matches!(v, Value::Bool(false) | Value::Null);
-            if !(k == "imports" || off) {
-                return Err(bad(format!("Invalid include.{k}: not supported.")));
-            }
-        }
     }
     let mut ctx_today = ctx.today;
     if let Some(date) = obj.get("date") {
@@ -487,6 +609,7 @@ pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<(Query, Value), QueryErro
         first_day: ctx.first_day,
     };
     let range = parse_date_range(obj.get("date_range"), &ctx)?;
+    let include = parse_include(obj.get("include"), &range, &ctx)?;
     let metric_names = strings(obj.get("metrics"), "metrics")?;
     let metrics = metric_names
         .iter()
@@ -558,7 +681,17 @@ pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<(Query, Value), QueryErro
         "include": obj.get("include").cloned().unwrap_or_else(|| json!({})),
         "pagination": {"limit": limit, "offset": offset},
     });
-    Ok((query, echo))
+    if include.time_labels && !query.dimensions.iter().any(|d| d.is_time()) {
+        return Err(bad(
+            "Invalid include.time_labels: requires a time dimension (time, time:hour, time:day, time:week or time:month).",
+        ));
+    }
+    Ok(V2 {
+        query,
+        range,
+        include,
+        echo,
+    })
 }
 
 /// A UTC instant as local ISO 8601 with offset, as Plausible echoes date ranges.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::Duration;
 use serde_json::{Map, Value, json};
 
 use super::api::Site;
@@ -173,8 +173,9 @@ fn build(
     Ok((q, metrics))
 }
 
-/// v1's change: a difference for bounce rate, otherwise percent change.
-fn change(metric: Metric, now: &Value, before: &Value) -> Value {
+/// The change from `before` to `now`, as Plausible reports it (v1 `compare`, v2
+/// `comparisons`): a difference in points for rates, otherwise percent change.
+pub fn change(metric: Metric, now: &Value, before: &Value) -> Value {
     let (Some(a), Some(b)) = (now.as_f64(), before.as_f64()) else {
         return Value::Null;
     };
@@ -195,10 +196,7 @@ fn aggregate(params: &Params, site: &Site) -> Result<Value, QueryError> {
     let compare = match params.get("compare") {
         None => None,
         Some("previous_period") => {
-            let days = (range.last - range.first).num_days() + 1;
-            let last = range.first - Duration::days(1);
-            let first = last - Duration::days(days - 1);
-            let prev_range = request::days(site.tz, first, last);
+            let prev_range = request::previous_period(&range, site.tz);
             let (pq, _) = build(params, site, prev_range, Vec::new(), 1, 0)?;
             Some(site.run(&pq)?.into_iter().next())
         }
@@ -251,7 +249,7 @@ fn timeseries(params: &Params, site: &Site) -> Result<Value, QueryError> {
         .filter_map(|r| Some((r.dimensions.first()?.as_str(), &r.metrics)))
         .collect();
     let mut results = Vec::new();
-    for label in buckets(&range, granularity) {
+    for label in request::time_labels(&range, granularity) {
         let mut entry = Map::new();
         entry.insert("date".into(), json!(label));
         for (i, m) in metrics.iter().enumerate() {
@@ -270,43 +268,6 @@ fn timeseries(params: &Params, site: &Site) -> Result<Value, QueryError> {
         results.push(Value::Object(entry));
     }
     Ok(json!({ "results": results }))
-}
-
-/// Every bucket label of the range, so empty buckets are answered with zeros.
-fn buckets(range: &Range, g: Granularity) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut day = match g {
-        Granularity::Month => range.first.with_day(1).unwrap_or(range.first),
-        Granularity::Week => {
-            range.first - Duration::days(i64::from(range.first.weekday().num_days_from_monday()))
-        }
-        _ => range.first,
-    };
-    while day <= range.last && out.len() < 10_000 {
-        match g {
-            Granularity::Hour => {
-                for h in 0..24 {
-                    out.push(format!("{} {h:02}:00:00", day.format("%Y-%m-%d")));
-                }
-                day += Duration::days(1);
-            }
-            Granularity::Day => {
-                out.push(day.format("%Y-%m-%d").to_string());
-                day += Duration::days(1);
-            }
-            Granularity::Week => {
-                out.push(day.format("%Y-%m-%d").to_string());
-                day += Duration::days(7);
-            }
-            Granularity::Month => {
-                out.push(day.format("%Y-%m-%d").to_string());
-                day = day
-                    .checked_add_months(chrono::Months::new(1))
-                    .unwrap_or(NaiveDate::MAX);
-            }
-        }
-    }
-    out
 }
 
 fn breakdown(params: &Params, site: &Site) -> Result<Value, QueryError> {

@@ -755,6 +755,93 @@ async fn stats_api_answers_known_numbers() {
     assert_eq!(a["results"], json!([]));
     let (status, a) = v1(&s, &format!("realtime/visitors?site_id={SITE}")).await;
     assert_eq!((status, a), (200, json!(2)));
+    // v2 `include`: every time bucket, the row count before pagination, and each
+    // row next to its counterpart in another period (the v1 figures above).
+    let (status, a) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "metrics": ["visitors"],
+        "dimensions": ["time:day"], "date_range": ["2026-01-10", "2026-01-12"],
+        "include": {"time_labels": true, "imports": true}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(
+        a["meta"]["time_labels"],
+        json!(["2026-01-10", "2026-01-11", "2026-01-12"])
+    );
+    assert_eq!(a["results"].as_array().map(Vec::len), Some(2), "{a}");
+    let (status, a) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "metrics": ["visitors"],
+        "dimensions": ["visit:country"], "date_range": "7d", "pagination": {"limit": 1},
+        "include": {"total_rows": true}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["meta"]["total_rows"], json!(4));
+    assert_eq!(
+        a["results"],
+        json!([{"dimensions": ["GB"], "metrics": [2]}])
+    );
+    let previous = json!({"mode": "previous_period"});
+    let (_, a) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "metrics": ["visitors", "bounce_rate"],
+        "date_range": ["2026-01-11", "2026-01-12"], "include": {"comparisons": previous}}),
+    )
+    .await;
+    assert_eq!(
+        a["results"],
+        json!([{"dimensions": [], "metrics": [2, 50],
+                "comparison": {"dimensions": [], "metrics": [4, 75], "change": [-50, -25]}}])
+    );
+    let (_, a) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "metrics": ["visitors"],
+        "dimensions": ["time:day"], "date_range": ["2026-01-11", "2026-01-12"],
+        "include": {"comparisons": previous}}),
+    )
+    .await;
+    assert_eq!(
+        a["results"],
+        json!([{"dimensions": ["2026-01-12"], "metrics": [2],
+                "comparison": {"dimensions": ["2026-01-10"], "metrics": [4], "change": [-50]}}])
+    );
+    let (_, a) = post(&s, Some(KEY), &json!({"site_id": SITE, "metrics": ["visitors"],
+        "dimensions": ["visit:country"], "date_range": ["2026-01-12", "2026-01-12"],
+        "include": {"comparisons": {"mode": "custom", "date_range": ["2026-01-10", "2026-01-10"]}}})).await;
+    assert_eq!(
+        a["results"][0],
+        json!({"dimensions": ["GB"], "metrics": [1],
+               "comparison": {"dimensions": ["GB"], "metrics": [1], "change": [0]}})
+    );
+    for (include, needle) in [
+        (json!({"time_labels": true}), "time_labels"),
+        (json!({"comparisons": {"mode": "last_week"}}), "comparisons"),
+        (
+            json!({"comparisons": {"mode": "custom", "date_range": ["2026-01-10"]}}),
+            "date_range",
+        ),
+        (json!({"total_rows": "yes"}), "total_rows"),
+        (json!({"funnel": true}), "funnel"),
+    ] {
+        let (status, a) = post(
+            &s,
+            Some(KEY),
+            &json!({"site_id": SITE, "metrics": ["visitors"],
+            "date_range": "7d", "include": include}),
+        )
+        .await;
+        assert_eq!(status, 400, "{include} → {a}");
+        assert!(
+            a["error"].as_str().unwrap_or_default().contains(needle),
+            "{a}"
+        );
+    }
     let (status, a) = v1(&s, &format!("aggregate?site_id={SITE}&period=3d")).await;
     assert_eq!(status, 400);
     assert!(
