@@ -140,7 +140,7 @@ fn queries() -> Vec<(&'static str, Value)> {
 fn cross_filtered() -> Value {
     json!({"site_id": SITE, "date_range": RANGE, "metrics": ["visitors", "visits", "bounce_rate"],
            "dimensions": ["visit:source"],
-           "filters": [["is", "visit:country", ["NL"]], ["is", "visit:device", ["mobile"]]]})
+           "filters": [["is", "visit:country", ["NL"]], ["is", "visit:device", ["Mobile"]]]})
 }
 
 fn ask(rt: &tokio::runtime::Runtime, engine: &Engine, body: &[u8]) -> String {

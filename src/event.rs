@@ -91,9 +91,9 @@ pub struct Event {
 /// Screen-width classes, as analytics peers report them; the width itself is not kept.
 pub fn screen_class(width: u32) -> &'static str {
     match width {
-        0..576 => "mobile",
-        576..992 => "tablet",
-        992..1440 => "laptop",
-        _ => "desktop",
+        0..576 => "Mobile",
+        576..992 => "Tablet",
+        992..1440 => "Laptop",
+        _ => "Desktop",
     }
 }

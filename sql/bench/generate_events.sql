@@ -52,8 +52,8 @@ kept AS (
             WHEN u_source < 0.93 THEN 6 WHEN u_source < 0.95 THEN 7 ELSE 8
         END AS src,
         CASE
-            WHEN u_device < 0.55 THEN 'mobile' WHEN u_device < 0.95 THEN 'desktop'
-            WHEN u_device < 0.99 THEN 'tablet' ELSE 'other'
+            WHEN u_device < 0.55 THEN 'Mobile' WHEN u_device < 0.95 THEN 'Desktop'
+            WHEN u_device < 0.99 THEN 'Tablet' ELSE 'Other'
         END AS device
     FROM sessions
     WHERE pos < len
@@ -102,14 +102,14 @@ SELECT
     END                                                                       AS browser,
     CAST(120 + (h >> 33) % 12 AS VARCHAR)                                     AS browser_version,
     CASE
-        WHEN device IN ('mobile', 'tablet') THEN CASE WHEN u_os < 0.6 THEN 'Android' ELSE 'iOS' END
+        WHEN device IN ('Mobile', 'Tablet') THEN CASE WHEN u_os < 0.6 THEN 'Android' ELSE 'iOS' END
         WHEN u_os < 0.65 THEN 'Windows' WHEN u_os < 0.90 THEN 'Mac' ELSE 'GNU/Linux'
     END                                                                       AS os,
     CAST(10 + (h >> 43) % 8 AS VARCHAR)                                       AS os_version,
     device,
     CASE device
-        WHEN 'mobile' THEN 'mobile' WHEN 'tablet' THEN 'tablet'
-        WHEN 'desktop' THEN CASE WHEN u_os < 0.5 THEN 'laptop' ELSE 'desktop' END
+        WHEN 'Mobile' THEN 'Mobile' WHEN 'Tablet' THEN 'Tablet'
+        WHEN 'Desktop' THEN CASE WHEN u_os < 0.5 THEN 'Laptop' ELSE 'Desktop' END
     END                                                                       AS screen,
     NULL                                                                      AS connection_type,
     false                                                                     AS save_data,

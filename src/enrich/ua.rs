@@ -70,10 +70,10 @@ pub enum Device {
 impl Device {
     pub fn as_str(self) -> &'static str {
         match self {
-            Device::Desktop => "desktop",
-            Device::Mobile => "mobile",
-            Device::Tablet => "tablet",
-            Device::Other => "other",
+            Device::Desktop => "Desktop",
+            Device::Mobile => "Mobile",
+            Device::Tablet => "Tablet",
+            Device::Other => "Other",
         }
     }
 }
@@ -977,7 +977,7 @@ mod tests {
         assert_eq!(mac_version("10.15.7"), "10.15");
         assert_eq!(mac_version("10_9"), "10.9");
         assert_eq!(mac_version("14.4.1"), "14");
-        assert_eq!(Device::Tablet.as_str(), "tablet");
+        assert_eq!(Device::Tablet.as_str(), "Tablet");
         assert_eq!(brand_family("Not-A.Brand"), None);
         assert_eq!(brand_family("Not)A;Brand"), None);
         assert_eq!(brand_family("Google Chrome"), Some((1, "Chrome")));

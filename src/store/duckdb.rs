@@ -19,6 +19,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../sql/migrations/0002_daily_aggregates.sql"),
     ),
+    (
+        3,
+        include_str!("../../sql/migrations/0003_device_labels.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");

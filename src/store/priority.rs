@@ -6,12 +6,18 @@
 //! behind it (p99 ≈ 14 ms at half of peak load; `SCHED_BATCH` did not help; see
 //! docs/load.md). As a `SCHED_IDLE` thread it runs only when the requests leave the
 //! core idle. A background thread starves under sustained load, and a starved
-//! thread cannot notice that itself, so the request that finds the queue a quarter
-//! full promotes the writer; the writer steps back once it has caught up.
-//! Switching between `SCHED_IDLE` and `SCHED_OTHER` needs no privilege.
+//! thread cannot notice that itself, so others promote it: the request that finds
+//! the queue a quarter full, and a watchdog thread that finds the writer has not
+//! drained the queue for two flush intervals (another process may be using the
+//! CPU, and an accepted event must not wait for it longer than that). The writer
+//! steps back once it has caught up. Switching between `SCHED_IDLE` and
+//! `SCHED_OTHER` needs no privilege.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
 
 /// Shared by the writer (which yields) and the request side (which promotes).
 #[derive(Debug)]
@@ -21,6 +27,9 @@ pub struct Priority {
     #[cfg(not(target_os = "linux"))]
     thread: OnceLock<()>,
     background: AtomicBool,
+    /// Milliseconds after `start` at which the writer last drained the queue.
+    drained_at: AtomicU64,
+    start: Instant,
     /// Queue depth at which the writer is promoted.
     pub catch_up_at: usize,
     /// Queue depth under which it yields again.
@@ -32,6 +41,8 @@ impl Priority {
         Priority {
             thread: OnceLock::new(),
             background: AtomicBool::new(false),
+            drained_at: AtomicU64::new(0),
+            start: Instant::now(),
             catch_up_at: (queue_capacity / 4).max(1),
             yield_below: queue_capacity / 16,
         }
@@ -48,6 +59,7 @@ impl Priority {
 
     /// Called by the writer with the number of events one drain found waiting.
     pub fn observe(&self, waiting: usize) {
+        self.drained_at.store(self.elapsed_ms(), Ordering::Release);
         if waiting < self.yield_below {
             self.step_back();
         }
@@ -58,6 +70,31 @@ impl Priority {
         if self.background.swap(false, Ordering::AcqRel) {
             self.apply(false);
         }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Starts the watchdog: every `interval` it promotes a writer that has not
+    /// drained for two intervals. It stops when the returned sender is dropped.
+    pub fn watch(self: &Arc<Self>, interval: Duration) -> std::io::Result<Sender<()>> {
+        let (stop, stopped) = bounded::<()>(0);
+        let this = Arc::clone(self);
+        let stale_ms = u64::try_from(interval.as_millis().saturating_mul(2)).unwrap_or(u64::MAX);
+        std::thread::Builder::new()
+            .name("spoorloos-watch".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    let since = this
+                        .elapsed_ms()
+                        .saturating_sub(this.drained_at.load(Ordering::Acquire));
+                    if since > stale_ms {
+                        this.promote();
+                    }
+                }
+            })?;
+        Ok(stop)
     }
 
     fn step_back(&self) {
@@ -104,4 +141,60 @@ fn set_policy(
 #[cfg(not(target_os = "linux"))]
 fn set_policy(_thread: &(), _background: bool) -> Result<(), std::convert::Infallible> {
     Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadSchedulePolicy, thread_schedule_policy,
+    };
+
+    use super::Priority;
+
+    fn idle() -> ThreadSchedulePolicy {
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
+    }
+
+    /// The writer starts in the background, another thread promotes it (by the
+    /// request side or the watchdog), and it steps back once it has caught up.
+    #[test]
+    fn the_writer_yields_is_promoted_and_steps_back() {
+        let priority = Arc::new(Priority::new(64));
+        let (ask, asked) = channel::<()>();
+        let (tell, told) = channel();
+        let writer = {
+            let priority = Arc::clone(&priority);
+            std::thread::spawn(move || {
+                priority.attach_current_thread();
+                for () in asked {
+                    let _ = tell.send(thread_schedule_policy().ok());
+                    priority.observe(0);
+                }
+            })
+        };
+        let mut policy = || {
+            ask.send(()).expect("writer alive");
+            told.recv().expect("answer")
+        };
+        assert_eq!(policy(), Some(idle()));
+        priority.promote();
+        assert_ne!(policy(), Some(idle()));
+        // observe(0) after the last answer stepped it back.
+        assert_eq!(policy(), Some(idle()));
+
+        // The watchdog promotes a writer that has not drained for two intervals.
+        let _watch = priority.watch(Duration::from_millis(10)).expect("watchdog");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            !priority
+                .background
+                .load(std::sync::atomic::Ordering::Acquire)
+        );
+        drop(ask);
+        writer.join().expect("writer thread");
+    }
 }

@@ -95,6 +95,8 @@ impl Queue {
 pub struct Writer {
     thread: Option<JoinHandle<()>>,
     control: Sender<Control>,
+    /// Dropping it stops the priority watchdog.
+    _watchdog: Sender<()>,
 }
 
 impl Writer {
@@ -118,6 +120,7 @@ impl Writer {
             backoff_until: None,
             failures: 0,
         };
+        let watchdog = priority.watch(config.flush_interval)?;
         let thread = std::thread::Builder::new()
             .name("spoorloos-writer".into())
             .spawn(move || worker.run(&events_rx, &control_rx))?;
@@ -133,6 +136,7 @@ impl Writer {
             Writer {
                 thread: Some(thread),
                 control: control_tx,
+                _watchdog: watchdog,
             },
         ))
     }
@@ -264,9 +268,11 @@ impl Worker {
                     self.failures = 0;
                     self.backoff_until = None;
                 }
+                // Recovered before stored: whoever sees the events counted as
+                // stored must not still see them pending.
+                self.metrics.write_recovered();
                 self.metrics.flushed(started.elapsed().as_secs_f64());
                 self.metrics.stored(self.batch.len() as u64);
-                self.metrics.write_recovered();
                 self.batch.clear();
             }
             Err(e) => {

@@ -205,9 +205,9 @@ fn bot_and_browser_corpora() {
         if file == "browsers.txt" {
             println!("{file} device classes: {devices:?}");
             let count = |class: &str| devices.get(class).copied().unwrap_or(0);
-            assert!(count("tablet") > 9_000, "tablets: {}", count("tablet"));
-            assert!(count("mobile") > 120_000, "mobiles: {}", count("mobile"));
-            assert!(count("desktop") > 28_000, "desktops: {}", count("desktop"));
+            assert!(count("Tablet") > 9_000, "tablets: {}", count("Tablet"));
+            assert!(count("Mobile") > 120_000, "mobiles: {}", count("Mobile"));
+            assert!(count("Desktop") > 28_000, "desktops: {}", count("Desktop"));
             print_throughput(&uas, rate);
         }
     }

@@ -43,21 +43,21 @@ async fn headless_chromium_with_pixel_script_and_plausible_tracker() {
                 && r[3] == device
         })
     };
-    assert!(has("/pixel/", "", "desktop"), "{pageviews:?}\n{summary}");
+    assert!(has("/pixel/", "", "Desktop"), "{pageviews:?}\n{summary}");
     assert!(
-        has("/script/", "Google", "desktop"),
+        has("/script/", "Google", "Desktop"),
         "{pageviews:?}\n{summary}"
     );
     assert!(
-        has("/script/", "Google", "mobile"),
+        has("/script/", "Google", "Mobile"),
         "{pageviews:?}\n{summary}"
     );
     assert!(
-        has("/script/spa/next", "", "desktop"),
+        has("/script/spa/next", "", "Desktop"),
         "{pageviews:?}\n{summary}"
     );
     assert!(
-        has("/plausible/", "Hacker News", "desktop"),
+        has("/plausible/", "Hacker News", "Desktop"),
         "{pageviews:?}\n{summary}"
     );
 

@@ -77,8 +77,8 @@ async fn pixel_always_answers_with_the_gif() {
     assert_eq!(
         rows,
         vec![
-            vec!["/".to_owned(), "desktop".into(), "laptop".into()],
-            vec!["/from-referer".to_owned(), "mobile".into(), "mobile".into()],
+            vec!["/".to_owned(), "Desktop".into(), "Laptop".into()],
+            vec!["/from-referer".to_owned(), "Mobile".into(), "Mobile".into()],
         ]
     );
 }
@@ -222,8 +222,8 @@ async fn enrichment_and_minimisation_are_stored() {
     assert_eq!(first[9], "GB");
     assert_eq!(first[10], "Chrome");
     assert_eq!(first[11], "macOS");
-    assert_eq!(first[12], "desktop");
-    assert_eq!(first[13], "desktop");
+    assert_eq!(first[12], "Desktop");
+    assert_eq!(first[13], "Desktop");
     let second = &rows[1];
     assert!(
         !second[2].contains("12345678") && !second[2].contains("jan@"),
@@ -232,7 +232,7 @@ async fn enrichment_and_minimisation_are_stored() {
     );
     assert_eq!(second[4], "Hacker News");
     assert_eq!(second[9], "US");
-    assert_eq!(second[12], "tablet");
+    assert_eq!(second[12], "Tablet");
     let third = &rows[2];
     assert_eq!(third[0], "Signup");
     assert_eq!(third[9], "JP");

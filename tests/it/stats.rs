@@ -317,9 +317,9 @@ async fn stats_api_answers_known_numbers() {
     assert_eq!(
         by(&s, "visit:device", &["visitors", "bounce_rate"], json!([])).await,
         rows(&[
-            ("desktop", json!([4, 50])),
-            ("mobile", json!([1, 100])),
-            ("tablet", json!([1, 100])),
+            ("Desktop", json!([4, 50])),
+            ("Mobile", json!([1, 100])),
+            ("Tablet", json!([1, 100])),
         ])
     );
     assert_eq!(
@@ -397,7 +397,7 @@ async fn stats_api_answers_known_numbers() {
             json!([["is", "visit:country", ["JP"]]])
         )
         .await,
-        rows(&[("laptop", json!(1))])
+        rows(&[("Laptop", json!(1))])
     );
     assert_eq!(
         by(
@@ -607,7 +607,7 @@ async fn stats_api_answers_known_numbers() {
             "or",
             [
                 ["is", "visit:country", ["JP"]],
-                ["is", "visit:device", ["tablet"]]
+                ["is", "visit:device", ["Tablet"]]
             ]
         ]]))
         .await,
