@@ -176,7 +176,7 @@ mod tests {
                 }
             })
         };
-        let mut policy = || {
+        let policy = || {
             ask.send(()).expect("writer alive");
             told.recv().expect("answer")
         };
