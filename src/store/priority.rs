@@ -8,7 +8,7 @@
 //! core idle. A background thread starves under sustained load, and a starved
 //! thread cannot notice that itself, so others promote it: the request that finds
 //! the queue a quarter full, and a watchdog thread that finds the writer has not
-//! drained the queue for two flush intervals (another process may be using the
+//! drained the queue for four flush intervals (another process may be using the
 //! CPU, and an accepted event must not wait for it longer than that). The writer
 //! steps back once it has caught up. Switching between `SCHED_IDLE` and
 //! `SCHED_OTHER` needs no privilege.
@@ -44,7 +44,9 @@ impl Priority {
             drained_at: AtomicU64::new(0),
             start: Instant::now(),
             catch_up_at: (queue_capacity / 4).max(1),
-            yield_below: queue_capacity / 16,
+            // Half of that: a drain finding less is keeping up (hysteresis, so a
+            // busy but healthy writer does not flip at every drain).
+            yield_below: queue_capacity / 8,
         }
     }
 
@@ -77,11 +79,12 @@ impl Priority {
     }
 
     /// Starts the watchdog: every `interval` it promotes a writer that has not
-    /// drained for two intervals. It stops when the returned sender is dropped.
+    /// drained for four intervals (a drain is due every interval; a batch write
+    /// under load can take one more). It stops when the returned sender is dropped.
     pub fn watch(self: &Arc<Self>, interval: Duration) -> std::io::Result<Sender<()>> {
         let (stop, stopped) = bounded::<()>(0);
         let this = Arc::clone(self);
-        let stale_ms = u64::try_from(interval.as_millis().saturating_mul(2)).unwrap_or(u64::MAX);
+        let stale_ms = u64::try_from(interval.as_millis().saturating_mul(4)).unwrap_or(u64::MAX);
         std::thread::Builder::new()
             .name("spoorloos-watch".into())
             .spawn(move || {
@@ -186,7 +189,7 @@ mod tests {
         // observe(0) after the last answer stepped it back.
         assert_eq!(policy(), Some(idle()));
 
-        // The watchdog promotes a writer that has not drained for two intervals.
+        // The watchdog promotes a writer that has not drained for four intervals.
         let _watch = priority.watch(Duration::from_millis(10)).expect("watchdog");
         std::thread::sleep(Duration::from_millis(100));
         assert!(

@@ -25,8 +25,21 @@ pub fn shared(rel: &str) -> PathBuf {
 pub struct Server {
     pub url: String,
     pub dir: tempfile::TempDir,
-    child: Child,
+    child: Process,
     output: Arc<Mutex<String>>,
+}
+
+/// The collector's process, killed when dropped still running: a test that fails
+/// before it stops its server leaves no server behind.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// Starts the collector with `args` (plus a temp database and port 0).
@@ -74,7 +87,7 @@ pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
     Server {
         url,
         dir,
-        child,
+        child: Process(child),
         output,
     }
 }
@@ -161,22 +174,22 @@ impl Server {
     /// SIGKILL (a crash: no drain, no checkpoint), wait for exit; returns the
     /// directory with the database so a new collector can start on it.
     pub fn kill(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
         self.dir
     }
 
     /// SIGTERM, wait for exit; returns everything the process printed.
     pub fn stop(mut self) -> Stopped {
-        let pid = self.child.id().to_string();
+        let pid = self.child.0.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child.0.try_wait() {
                 break Some(status);
             }
             if Instant::now() > deadline {
-                let _ = self.child.kill();
+                let _ = self.child.0.kill();
                 break None;
             }
             std::thread::sleep(Duration::from_millis(20));
