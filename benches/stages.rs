@@ -14,7 +14,7 @@ use spoorloos::enrich::{page, referrer};
 use spoorloos::event::RawHit;
 use spoorloos::filter::spam::SpamList;
 use spoorloos::pipeline::Pipeline;
-use spoorloos::pseudonymise::{Pseudonymiser, visitor_hash};
+use spoorloos::pseudonymise::visitor_hash;
 use spoorloos::receive::payload;
 use spoorloos::store::Store;
 use spoorloos::store::duckdb::DuckDbStore;
@@ -33,15 +33,7 @@ fn pipeline() -> Pipeline {
         sites: vec!["example.test".into()],
         ..Config::default()
     };
-    let pseudonymiser = Pseudonymiser::new(
-        Vec::new(),
-        Utc::now(),
-        chrono::Duration::minutes(30),
-        (32, 128),
-        Box::new(|_| {}),
-    )
-    .expect("salt");
-    Pipeline::new(&config, geo(), SpamList::default(), pseudonymiser)
+    Pipeline::standalone(&config, geo(), SpamList::default(), Utc::now()).expect("salt")
 }
 
 fn stages(c: &mut Criterion) {

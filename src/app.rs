@@ -60,7 +60,7 @@ pub async fn run(
     };
     let mut store = DuckDbStore::open_limited(&config.database, config.store.memory_limit_mb)?;
     let now = clock.now();
-    let timeout = chrono::Duration::minutes(i64::from(config.privacy.session_timeout_minutes));
+    let timeout = config.session_timeout();
     let salts = store.load_salts()?;
     let sessions = store.active_sessions((now - timeout).timestamp_micros())?;
 
@@ -84,7 +84,8 @@ pub async fn run(
         timeout,
         (config.privacy.ipv4_prefix, config.privacy.ipv6_prefix),
         Box::new(move |salts| salt_queue.persist_salts(salts)),
-    )?;
+    )?
+    .with_max_sessions(config.privacy.max_sessions);
     for (visitor, session, last_seen) in sessions {
         pseudonymiser
             .sessions()

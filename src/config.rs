@@ -99,6 +99,9 @@ pub struct PrivacyConfig {
     pub ipv6_prefix: u8,
     /// Inactivity that ends a session, in minutes.
     pub session_timeout_minutes: u32,
+    /// Active sessions kept in memory at most (≈ 40 bytes each); past it the
+    /// coldest are forgotten first.
+    pub max_sessions: usize,
 }
 
 impl Default for PrivacyConfig {
@@ -108,6 +111,7 @@ impl Default for PrivacyConfig {
             ipv4_prefix: 32,
             ipv6_prefix: 128,
             session_timeout_minutes: 30,
+            max_sessions: crate::pseudonymise::session::DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -319,6 +323,7 @@ impl Config {
             ("limits.max_connections", self.limits.max_connections),
             ("limits.max_headers", self.limits.max_headers),
             ("store.queue_capacity", self.store.queue_capacity),
+            ("privacy.max_sessions", self.privacy.max_sessions),
             ("store.batch_size", self.store.batch_size),
         ];
         for (key, value) in positive {
@@ -428,6 +433,11 @@ impl Config {
             .iter()
             .filter_map(|p| parse_network(p))
             .collect()
+    }
+
+    /// Inactivity that ends a session.
+    pub fn session_timeout(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.privacy.session_timeout_minutes))
     }
 
     pub fn flush_interval(&self) -> Duration {

@@ -16,6 +16,7 @@ use crate::event::{Event, RawHit, screen_class};
 use crate::filter::spam::SpamList;
 use crate::metrics::DropReason;
 use crate::pseudonymise::Pseudonymiser;
+use crate::pseudonymise::salt::SaltError;
 
 /// Effective connection types a browser can report; anything else is ignored.
 const EFFECTIVE_TYPES: [&str; 4] = ["slow-2g", "2g", "3g", "4g"];
@@ -39,6 +40,25 @@ impl Pipeline {
             signals: config.privacy.signals,
             pseudonymiser,
         }
+    }
+
+    /// A pipeline on its own, as benches, property tests and fuzzers use it: fresh
+    /// salts from `now` that are not kept anywhere, sessions as `config` says.
+    pub fn standalone(
+        config: &Config,
+        geo: Geo,
+        spam: SpamList,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, SaltError> {
+        let pseudonymiser = Pseudonymiser::new(
+            Vec::new(),
+            now,
+            config.session_timeout(),
+            (config.privacy.ipv4_prefix, config.privacy.ipv6_prefix),
+            Box::new(|_| {}),
+        )?
+        .with_max_sessions(config.privacy.max_sessions);
+        Ok(Self::new(config, geo, spam, pseudonymiser))
     }
 
     pub fn pseudonymiser(&self) -> &Pseudonymiser {

@@ -80,7 +80,6 @@ pub fn pipeline(policy: u8) -> &'static spoorloos::pipeline::Pipeline {
     use spoorloos::enrich::geo::Geo;
     use spoorloos::filter::spam::SpamList;
     use spoorloos::pipeline::Pipeline;
-    use spoorloos::pseudonymise::Pseudonymiser;
     use std::sync::LazyLock;
 
     fn build(signals: PrivacySignalPolicy) -> Pipeline {
@@ -90,16 +89,9 @@ pub fn pipeline(policy: u8) -> &'static spoorloos::pipeline::Pipeline {
         };
         config.privacy.signals = signals;
         let start = chrono::DateTime::from_timestamp(BASE_SECS, 0).unwrap_or_default();
-        let pseudonymiser = Pseudonymiser::new(
-            Vec::new(),
-            start,
-            chrono::Duration::minutes(30),
-            (32, 128),
-            Box::new(|_| {}),
-        )
-        .expect("the OS random source works");
         let spam = SpamList::parse("# spam\nbest-seo-offer.com\nspam.example\n");
-        Pipeline::new(&config, Geo::default(), spam, pseudonymiser)
+        Pipeline::standalone(&config, Geo::default(), spam, start)
+            .expect("the OS random source works")
     }
     static PIPELINES: LazyLock<[Pipeline; 3]> = LazyLock::new(|| {
         [

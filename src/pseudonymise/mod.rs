@@ -54,6 +54,13 @@ impl Pseudonymiser {
         })
     }
 
+    /// Bounds the session table to about `max` active sessions (before first use).
+    #[must_use]
+    pub fn with_max_sessions(mut self, max: usize) -> Self {
+        self.sessions = Sessions::with_capacity(self.sessions.timeout(), max);
+        self
+    }
+
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
     }

@@ -2,10 +2,18 @@
 //!
 //! State is keyed by the daily pseudonym only and lives in memory; the store gives it
 //! back after a restart (the sessions active in the last timeout window), so a
-//! restart does not split a visit.
+//! restart does not split a visit. The table is bounded (`privacy.max_sessions`,
+//! ≈ 40 bytes a session): past it, the coldest sessions are forgotten first (a
+//! visitor who returns after that starts a new visit) rather than memory growing
+//! with the number of visitors.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
+
+use quick_cache::unsync::Cache;
+
+/// Active sessions kept at most, by default: a site with this many concurrent
+/// visits has millions of visits a day.
+pub const DEFAULT_MAX_SESSIONS: usize = 250_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Session {
@@ -16,14 +24,19 @@ struct Session {
 }
 
 pub struct Sessions {
-    active: Mutex<HashMap<u64, Session>>,
+    active: Mutex<Cache<u64, Session>>,
     timeout: chrono::Duration,
 }
 
 impl Sessions {
     pub fn new(timeout: chrono::Duration) -> Self {
+        Self::with_capacity(timeout, DEFAULT_MAX_SESSIONS)
+    }
+
+    /// Keeps at most about `capacity` active sessions.
+    pub fn with_capacity(timeout: chrono::Duration, capacity: usize) -> Self {
         Self {
-            active: Mutex::new(HashMap::new()),
+            active: Mutex::new(Cache::new(capacity.max(1))),
             timeout,
         }
     }
@@ -42,11 +55,11 @@ impl Sessions {
         let timeout = self.timeout_micros();
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
         let alive = |s: &Session| now.saturating_sub(s.last_seen) < timeout;
-        let found = active
-            .get(&current)
-            .copied()
-            .filter(alive)
-            .or_else(|| previous.and_then(|p| active.get(&p).copied()).filter(alive));
+        let found = active.get(&current).copied().filter(alive).or_else(|| {
+            previous
+                .and_then(|p| active.peek(&p).copied())
+                .filter(alive)
+        });
         let session = match found {
             Some(s) => Session {
                 last_seen: now.max(s.last_seen),
@@ -79,7 +92,7 @@ impl Sessions {
     pub fn sweep(&self, now: i64) {
         let timeout = self.timeout_micros();
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        active.retain(|_, s| now.saturating_sub(s.last_seen) < timeout);
+        active.retain(|_, s: &Session| now.saturating_sub(s.last_seen) < timeout);
     }
 
     pub fn len(&self) -> usize {
@@ -105,4 +118,25 @@ fn new_session_id(visitor: u64, now: i64) -> u64 {
         out.copy_from_slice(&h.finalize().as_bytes()[..8]);
         u64::from_le_bytes(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sessions;
+
+    /// However many visitors arrive, the table stays near its bound, and a visitor
+    /// who keeps coming back keeps their session.
+    #[test]
+    fn the_table_is_bounded_and_keeps_the_busy_sessions() {
+        let sessions = Sessions::with_capacity(chrono::Duration::minutes(30), 100);
+        let regular = sessions.touch(u64::MAX, None, 0);
+        for visitor in 0..10_000u64 {
+            let now = i64::try_from(visitor).unwrap_or(i64::MAX);
+            sessions.touch(visitor, None, now);
+            if visitor % 10 == 0 {
+                assert_eq!(sessions.touch(u64::MAX, None, now), regular);
+            }
+        }
+        assert!(sessions.len() <= 110, "{} sessions kept", sessions.len());
+    }
 }

@@ -167,27 +167,30 @@ mod tests {
     #[test]
     fn the_writer_yields_is_promoted_and_steps_back() {
         let priority = Arc::new(Priority::new(64));
-        let (ask, asked) = channel::<()>();
+        // The writer thread answers its policy; asked with `true`, it first drains
+        // an empty queue (and so steps back).
+        let (ask, asked) = channel::<bool>();
         let (tell, told) = channel();
         let writer = {
             let priority = Arc::clone(&priority);
             std::thread::spawn(move || {
                 priority.attach_current_thread();
-                for () in asked {
+                for drain in asked {
+                    if drain {
+                        priority.observe(0);
+                    }
                     let _ = tell.send(thread_schedule_policy().ok());
-                    priority.observe(0);
                 }
             })
         };
-        let policy = || {
-            ask.send(()).expect("writer alive");
+        let policy = |drain: bool| {
+            ask.send(drain).expect("writer alive");
             told.recv().expect("answer")
         };
-        assert_eq!(policy(), Some(idle()));
+        assert_eq!(policy(false), Some(idle()));
         priority.promote();
-        assert_ne!(policy(), Some(idle()));
-        // observe(0) after the last answer stepped it back.
-        assert_eq!(policy(), Some(idle()));
+        assert_ne!(policy(false), Some(idle()));
+        assert_eq!(policy(true), Some(idle()));
 
         // The watchdog promotes a writer that has not drained for four intervals.
         let _watch = priority.watch(Duration::from_millis(10)).expect("watchdog");

@@ -28,7 +28,6 @@ use spoorloos::enrich::ua::ClientHints;
 use spoorloos::event::{Event, Payload, RawHit};
 use spoorloos::filter::spam::SpamList;
 use spoorloos::pipeline::Pipeline;
-use spoorloos::pseudonymise::Pseudonymiser;
 use spoorloos::receive::payload;
 
 const SITE: &str = "example.test";
@@ -533,15 +532,8 @@ static PIPELINE: LazyLock<Pipeline> = LazyLock::new(|| {
         sites: vec![SITE.to_owned()],
         ..Config::default()
     };
-    let pseudonymiser = Pseudonymiser::new(
-        Vec::new(),
-        Utc::now(),
-        chrono::Duration::minutes(30),
-        (32, 128),
-        Box::new(|_| {}),
-    )
-    .expect("the OS random source works");
-    Pipeline::new(&config, Geo::default(), SpamList::default(), pseudonymiser)
+    Pipeline::standalone(&config, Geo::default(), SpamList::default(), Utc::now())
+        .expect("the OS random source works")
 });
 
 /// The events the server would store for this hit, or `None` if the payload is refused.
