@@ -7,6 +7,7 @@
 //! visitor who returns after that starts a new visit) rather than memory growing
 //! with the number of visitors.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use quick_cache::unsync::Cache;
@@ -14,6 +15,11 @@ use quick_cache::unsync::Cache;
 /// Active sessions kept at most, by default: a site with this many concurrent
 /// visits has millions of visits a day.
 pub const DEFAULT_MAX_SESSIONS: usize = 250_000;
+
+/// Idle sessions are swept at most once a minute: a sweep walks the whole table
+/// under its lock (milliseconds at the bound, measured as request tail latency),
+/// and an idle session is already ignored when it is looked up.
+const SWEEP_EVERY_MICROS: i64 = 60_000_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Session {
@@ -26,6 +32,8 @@ struct Session {
 pub struct Sessions {
     active: Mutex<Cache<u64, Session>>,
     timeout: chrono::Duration,
+    /// When the last sweep ran (µs), `i64::MIN` before the first.
+    swept_at: AtomicI64,
 }
 
 impl Sessions {
@@ -38,6 +46,7 @@ impl Sessions {
         Self {
             active: Mutex::new(Cache::new(capacity.max(1))),
             timeout,
+            swept_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -88,8 +97,13 @@ impl Sessions {
         );
     }
 
-    /// Forgets sessions idle for longer than the timeout.
+    /// Forgets sessions idle for longer than the timeout (at most once a minute).
     pub fn sweep(&self, now: i64) {
+        let last = self.swept_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SWEEP_EVERY_MICROS {
+            return;
+        }
+        self.swept_at.store(now, Ordering::Relaxed);
         let timeout = self.timeout_micros();
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
         active.retain(|_, s: &Session| now.saturating_sub(s.last_seen) < timeout);
