@@ -285,7 +285,26 @@ impl Store for DuckDbStore {
             .replace("{target}", &sql_string(&fresh.to_string_lossy()))
             .replace("{source}", &sql_identifier(&source));
         self.conn.execute_batch(&sql)?;
-        // Every connection to the old file closes (readers wait on the lock) …
+        // The fresh file takes the old one's place while the database is closed.
+        let path = self.path.clone();
+        self.close_and_reopen(|| {
+            std::fs::rename(&fresh, &path).map_err(StoreError::Io)?;
+            remove_if_present(&sibling(&path, "wal"))
+        })
+    }
+
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        self.close_and_reopen(|| Ok(()))
+    }
+}
+
+impl DuckDbStore {
+    /// Closes the database (every connection: readers wait on the gate), runs
+    /// `between`, and opens the file again; `between`'s error is returned after.
+    fn close_and_reopen(
+        &mut self,
+        between: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let _swap = self
             .handle
             .gate
@@ -298,14 +317,10 @@ impl Store for DuckDbStore {
             .unwrap_or_else(PoisonError::into_inner);
         *root = Connection::open_in_memory()?;
         self.conn = root.try_clone()?;
-        // … the fresh file takes its place, and the database reopens on it.
-        let moved = std::fs::rename(&fresh, &self.path);
-        if moved.is_ok() {
-            remove_if_present(&sibling(&self.path, "wal"))?;
-        }
+        let outcome = between();
         *root = connect(&self.path, self.memory_limit_mb)?;
         self.conn = root.try_clone()?;
-        moved.map_err(StoreError::Io)
+        outcome
     }
 }
 

@@ -35,6 +35,18 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database refuses all writes until reopened (DuckDB's fatal
+    /// errors invalidate the database instance).
+    pub fn needs_reopen(&self) -> bool {
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        let text = e.to_string();
+        text.contains("FATAL Error") || text.contains("database has been invalidated")
+    }
+}
+
 /// A session that was active when the collector stopped: (visitor, session, last seen µs).
 pub type ActiveSession = (u64, u64, i64);
 
@@ -62,4 +74,7 @@ pub trait Store: Send {
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
     /// Rewrites storage so that nothing deleted survives in any file.
     fn compact(&mut self) -> Result<(), StoreError>;
+    /// Closes and opens the database again: after a fatal error (a checkpoint on a
+    /// full disk, say) DuckDB refuses every write until it is restarted.
+    fn reopen(&mut self) -> Result<(), StoreError>;
 }

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
 
-use super::Store;
 use super::priority::Priority;
+use super::{Store, StoreError};
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::metrics::{DropReason, Metrics};
@@ -112,6 +112,8 @@ impl Writer {
         let worker = Worker {
             nudged: nudged.clone(),
             priority: priority.clone(),
+            salts: None,
+            salt_failures: 0,
             store,
             config,
             metrics: metrics.clone(),
@@ -159,6 +161,9 @@ struct Worker {
     batch: Vec<Event>,
     nudged: Arc<AtomicBool>,
     priority: Arc<Priority>,
+    /// Salts to store (the newest set), kept until the store took them.
+    salts: Option<Vec<Salt>>,
+    salt_failures: u64,
     lifecycle_due: Instant,
     /// After a failed write: no new attempt before this, however full the batch.
     backoff_until: Option<Instant>,
@@ -176,7 +181,8 @@ impl Worker {
         loop {
             let woken = match control.recv_timeout(tick.saturating_duration_since(Instant::now())) {
                 Ok(Control::Salts(salts)) => {
-                    self.replace_salts(&salts);
+                    self.salts = Some(salts);
+                    self.store_salts();
                     continue;
                 }
                 Ok(Control::Wake) => true,
@@ -192,6 +198,7 @@ impl Worker {
             let backing_off = self.backoff_until.is_some_and(|t| Instant::now() < t);
             if !backing_off && (!woken || self.batch.len() >= self.config.batch_size) {
                 self.flush();
+                self.store_salts();
             }
             if Instant::now() >= self.lifecycle_due {
                 self.lifecycle();
@@ -200,9 +207,10 @@ impl Worker {
         // Everything accepted before shutdown is written, and salt changes applied.
         for msg in control.try_iter() {
             if let Control::Salts(salts) = msg {
-                self.replace_salts(&salts);
+                self.salts = Some(salts);
             }
         }
+        self.store_salts();
         for event in events.try_iter() {
             self.batch.push(event);
             if self.batch.len() >= self.config.batch_size {
@@ -215,9 +223,41 @@ impl Worker {
         }
     }
 
-    fn replace_salts(&mut self, salts: &[Salt]) {
-        if let Err(e) = self.store.replace_salts(salts) {
-            tracing::error!("cannot store the salts: {e}");
+    /// Stores the salts waiting to be stored, if any; on failure they wait for the
+    /// next tick. A destroyed salt stays in the file until this succeeds.
+    fn store_salts(&mut self) {
+        let Some(salts) = self.salts.take() else {
+            return;
+        };
+        match self.store.replace_salts(&salts) {
+            Ok(()) if self.salt_failures > 0 => {
+                tracing::warn!(
+                    "salts stored after {} failed attempt(s)",
+                    self.salt_failures
+                );
+                self.salt_failures = 0;
+            }
+            Ok(()) => {}
+            Err(e) => {
+                if self.salt_failures == 0 {
+                    tracing::error!("cannot store the salts, retrying: {e}");
+                }
+                self.salt_failures += 1;
+                self.recover(&e);
+                self.salts = Some(salts);
+            }
+        }
+    }
+
+    /// After a fatal error DuckDB refuses every write until the database is opened
+    /// again (a checkpoint that hit a full disk, say): reopen it, so writing can
+    /// resume once the cause is gone. A failed reopen is retried on the next error.
+    fn recover(&mut self, e: &StoreError) {
+        if e.needs_reopen() {
+            match self.store.reopen() {
+                Ok(()) => tracing::warn!("database reopened after a fatal error"),
+                Err(e) => tracing::debug!("cannot reopen the database yet: {e}"),
+            }
         }
     }
 
@@ -237,7 +277,10 @@ impl Worker {
                     );
                 }
             }
-            Err(e) => tracing::error!("roll-up or retention failed, will retry: {e}"),
+            Err(e) => {
+                tracing::error!("roll-up or retention failed, will retry: {e}");
+                self.recover(&e);
+            }
         }
     }
 
@@ -284,6 +327,7 @@ impl Worker {
                         self.batch.len()
                     );
                 }
+                self.recover(&e);
                 self.failures += 1;
                 let limit = self.config.queue_capacity.max(self.config.batch_size);
                 if self.batch.len() > limit {

@@ -256,6 +256,52 @@ async fn a_full_disk_keeps_the_endpoint_answering_and_writing_resumes() {
     );
 }
 
+/// A salt rotation at midnight on a full disk: the new salt cannot be stored (and
+/// when DuckDB fails in a checkpoint, the error is fatal: the database refuses
+/// every write until reopened, which the writer does). Once space is back the held
+/// hits and the new salts are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fatal_database_error_on_a_full_disk_is_recovered_from() {
+    let Some((_disk, dir)) = SmallDisk::mount(64) else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let server = start_in(
+        dir,
+        &["--site", SITE, "--clock-start", "2026-03-01T23:59:58Z"],
+    );
+    // Let start-up store the first salts, then fill the disk before midnight.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let filler = fill(server.dir.path());
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let p = path(1, i);
+        let body = format!(r#"{{"name":"pageview","url":"http://{SITE}{p}","domain":"{SITE}"}}"#);
+        assert_eq!(server.event(&body, UA_FIREFOX, &[]).await.status(), 202);
+        sent.push(p);
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    std::fs::remove_file(&filler).expect("remove filler");
+    server.wait_stored(20).await;
+    let stopped = server.stop();
+    let stored = stored_paths(&stopped);
+    for p in &sent {
+        assert!(
+            stored.contains(p),
+            "{p} lost; stored {stored:?}\n{}",
+            stopped.output
+        );
+    }
+    // The new day's salt reached the file too.
+    let days = stopped.rows("SELECT CAST(day AS VARCHAR) FROM salts ORDER BY day");
+    assert!(
+        days.iter().flatten().any(|d| d == "2026-03-02"),
+        "{days:?}\n{}",
+        stopped.output
+    );
+}
+
 #[tokio::test]
 async fn wrong_api_keys_are_rate_limited_per_client() {
     let dir = tempfile::tempdir().expect("dir");
