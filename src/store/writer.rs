@@ -254,6 +254,8 @@ impl Worker {
     /// resume once the cause is gone. A failed reopen is retried on the next error.
     fn recover(&mut self, e: &StoreError) {
         if e.needs_reopen() {
+            // As in `lifecycle`: DuckDB's new threads inherit this thread's policy.
+            self.priority.promote();
             match self.store.reopen() {
                 Ok(()) => tracing::warn!("database reopened after a fatal error"),
                 Err(e) => tracing::debug!("cannot reopen the database yet: {e}"),
@@ -263,6 +265,10 @@ impl Worker {
 
     /// Rolls up ended days and expires old data; a failure is retried next time.
     fn lifecycle(&mut self) {
+        // Compaction reopens the database from this thread, and DuckDB's worker
+        // threads (which also run the stats queries) inherit its scheduling policy:
+        // they must not be born idle-class. The next drain steps back.
+        self.priority.promote();
         self.flush();
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
         let today = self.config.clock.now().date_naive();
