@@ -16,10 +16,12 @@ use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
+use crate::query::Backend;
 use crate::query::api::Engine;
 use crate::query::duckdb::DuckDbBackend;
 use crate::query::guard::AuthGuard;
 use crate::receive::{self, State};
+use crate::rollup::Lifecycle;
 use crate::store::duckdb::DuckDbStore;
 use crate::store::writer::{Writer, WriterConfig};
 use crate::store::{Store, StoreError};
@@ -65,18 +67,27 @@ pub async fn run(
     let sessions = store.active_sessions((now - timeout).timestamp_micros())?;
 
     // The Stats API reads through the store's handle (compaction may swap the file).
-    let stats = Engine::new(Arc::new(DuckDbBackend::new(store.handle())), &config, clock);
+    let backend: Arc<dyn Backend> = Arc::new(DuckDbBackend::new(store.handle()));
+    let stats = Engine::new(backend.clone(), &config, clock);
 
     let metrics = Arc::new(Metrics::new());
     let writer_config = WriterConfig {
         queue_capacity: config.store.queue_capacity,
         batch_size: config.store.batch_size,
         flush_interval: config.flush_interval(),
-        lifecycle: config.retention.lifecycle(),
+        lifecycle: Lifecycle {
+            session_timeout: timeout,
+            ..config.retention.lifecycle()
+        },
         clock,
     };
-    let (queue, writer) =
-        Writer::spawn(Box::new(store), writer_config, metrics.clone()).map_err(AppError::Thread)?;
+    let (queue, writer) = Writer::spawn(
+        Box::new(store),
+        Some(backend),
+        writer_config,
+        metrics.clone(),
+    )
+    .map_err(AppError::Thread)?;
     let salt_queue = queue.clone();
     let pseudonymiser = Pseudonymiser::new(
         salts,
@@ -86,10 +97,8 @@ pub async fn run(
         Box::new(move |salts| salt_queue.persist_salts(salts)),
     )?
     .with_max_sessions(config.privacy.max_sessions);
-    for (visitor, session, last_seen) in sessions {
-        pseudonymiser
-            .sessions()
-            .restore(visitor, session, last_seen);
+    for session in sessions {
+        pseudonymiser.sessions().restore(session);
     }
     let state = Arc::new(State {
         pipeline: Pipeline::new(&config, geo, spam, pseudonymiser),

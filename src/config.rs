@@ -173,6 +173,7 @@ impl RetentionConfig {
             event_retention_days: self.event_days,
             aggregate_retention_months: self.aggregate_months,
             min_crowd: self.min_crowd,
+            ..crate::rollup::Lifecycle::default()
         }
     }
 }

@@ -62,6 +62,9 @@ pub struct Event {
     /// 64-bit keyed hash under the daily salt; `None` under a privacy signal.
     pub visitor_id: Option<u64>,
     pub session_id: Option<u64>,
+    /// The UTC day the visit began (days since the Unix epoch); the event's own day
+    /// when it has no session. A visit crossing midnight keeps its first day.
+    pub visit_day: i32,
     pub referrer: Option<String>,
     pub source: Option<String>,
     pub channel: &'static str,

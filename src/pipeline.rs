@@ -128,6 +128,7 @@ impl Pipeline {
             pathname: page.pathname.clone(),
             visitor_id: None,
             session_id: None,
+            visit_day: crate::pseudonymise::session::epoch_day(hit.received_at.timestamp_micros()),
             referrer: acquisition.referrer,
             source: acquisition.source,
             channel: acquisition.channel,
@@ -169,6 +170,7 @@ impl Pipeline {
                     ) {
                         event.visitor_id = Some(p.visitor_id);
                         event.session_id = Some(p.session_id);
+                        event.visit_day = p.visit_day;
                     }
                 }
                 Ok(event)

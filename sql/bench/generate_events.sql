@@ -116,5 +116,10 @@ SELECT
     CASE name WHEN 'Signup' THEN '{"plan":"' || ['free', 'pro', 'team'][CAST(r % 3 AS INTEGER) + 1] || '"}' END AS props,
     CASE WHEN name = 'engagement' THEN CAST(r % 101 AS UTINYINT) END          AS scroll_depth,
     CASE WHEN name = 'engagement' THEN CAST((r >> 8) % 120000 AS UINTEGER) END AS engaged_ms,
-    name <> 'engagement'                                                      AS interactive
+    name <> 'engagement'                                                      AS interactive,
+    -- The visit's first day (the salt's day); an event without a pseudonym is a
+    -- visit of its own.
+    CAST(TIMESTAMP '2026-01-01' + to_seconds(CAST((h >> 8) % (30 * 86400) AS BIGINT))
+        + to_seconds(CAST(CASE WHEN h % 200 = 7 THEN pos * (20 + (h >> 40) % 120) ELSE 0 END AS BIGINT))
+        AS DATE)                                                              AS visit_day
 FROM kept;

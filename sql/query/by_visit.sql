@@ -5,26 +5,25 @@
 matched AS (
     SELECT * FROM sess WHERE {filter}
 ),
--- A visit counts as a visitor and a visit when it has an event other than engagement
--- (as in stats.sql); every matched visit counts for the visit metrics.
+-- A visit counts when it has an event other than engagement (as in stats.sql).
 em AS (
     SELECT {event_dims}
-        count(DISTINCT v_visitor) FILTER (WHERE v_events > 0) AS visitors,
-        count(*) FILTER (WHERE v_events > 0)                   AS visits,
-        coalesce(sum(v_pageviews), 0)                          AS pageviews,
-        coalesce(sum(v_events), 0)                             AS events,
-        count(*)                                               AS sessions,
-        coalesce(sum(CAST(v_bounce AS BIGINT)), 0)             AS bounces,
-        coalesce(sum(v_duration), 0)                           AS duration
+        count(DISTINCT v_visitor)                  AS visitors,
+        count(*)                                   AS visits,
+        coalesce(sum(v_pageviews), 0)              AS pageviews,
+        coalesce(sum(v_events), 0)                 AS events,
+        count(*)                                   AS sessions,
+        coalesce(sum(CAST(v_bounce AS BIGINT)), 0) AS bounces,
+        coalesce(sum(v_duration), 0)               AS duration
     FROM matched
+    WHERE v_events > 0
     GROUP BY ALL
-    {visit_having}
 ),
 sm AS (
     SELECT * FROM em
 ),
 tot AS (
-    SELECT count(DISTINCT v_visitor) FILTER (WHERE v_events > 0) AS visitors FROM matched
+    SELECT count(DISTINCT v_visitor) AS visitors FROM matched WHERE v_events > 0
 )
 SELECT {output}
 FROM em

@@ -20,7 +20,9 @@ em AS (
     {event_having}
 ),
 -- Visit metrics over the visits with at least one matching event (all of them when
--- the query has no filter).
+-- the query has no filter). Only visits that count (an event other than engagement)
+-- are visits here, as in `em`: then every group here has its group in `em`, and the
+-- answers for disjoint sets of visits add up (visit partials rely on it).
 sm AS (
     SELECT {session_dims}
         count(*)                              AS sessions,
@@ -28,7 +30,7 @@ sm AS (
         sum(v_duration)                       AS duration,
         sum(v_pageviews)                      AS pageviews
     FROM sess
-    WHERE {visit_matched}
+    WHERE {visit_matched} AND v_events > 0
     GROUP BY ALL
 ),
 -- Scroll depth: the deepest scroll per visit and group, averaged.

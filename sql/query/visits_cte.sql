@@ -4,14 +4,17 @@
 -- offset) is a bound parameter, pushed in textual order.
 --
 -- Events with no visitor/session id (privacy-signal hits) get a key of their own
--- (-1 - rowid), so each counts as one visitor and one visit.
+-- (-1 - rowid), so each counts as one visitor and one visit. `visit_days` restricts
+-- the events to visits by the day they began (visit partials, src/query/partials.rs).
 WITH base AS (
     SELECT *,
         coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk,
         coalesce(CAST(visitor_id AS HUGEINT), -1 - rowid) AS vk
-    FROM (SELECT *, rowid FROM events WHERE site = ? AND ts >= ? AND ts < ?)
+    FROM (SELECT *, rowid FROM events WHERE site = ? AND ts >= ? AND ts < ? AND {visit_days})
 ),
--- Visits: attributes from the visit's first event, as the `sessions` view does.
+-- Visits: attributes from the visit's first event, as the `sessions` view does. A
+-- visit starts (for time buckets) at its first event other than engagement, the
+-- first that makes it count; visits of engagement events alone are no visits.
 sess AS (
     SELECT sk,
         {session_start} AS v_lstart,

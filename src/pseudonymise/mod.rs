@@ -22,6 +22,8 @@ pub type PersistSalts = Box<dyn Fn(Vec<Salt>) + Send + Sync>;
 pub struct Pseudonym {
     pub visitor_id: u64,
     pub session_id: u64,
+    /// The UTC day the visit began (days since the Unix epoch).
+    pub visit_day: i32,
 }
 
 pub struct Pseudonymiser {
@@ -107,12 +109,13 @@ impl Pseudonymiser {
                 .map(|salt| visitor_hash(&salt.key, site, ip, user_agent));
             (current, previous)
         };
-        let (visitor_id, session_id) =
-            self.sessions
-                .touch(current, previous, now.timestamp_micros());
+        let session = self
+            .sessions
+            .touch(current, previous, now.timestamp_micros());
         Ok(Pseudonym {
-            visitor_id,
-            session_id,
+            visitor_id: session.visitor_id,
+            session_id: session.session_id,
+            visit_day: session.visit_day,
         })
     }
 

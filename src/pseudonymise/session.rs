@@ -21,12 +21,23 @@ pub const DEFAULT_MAX_SESSIONS: usize = 250_000;
 /// and an idle session is already ignored when it is looked up.
 const SWEEP_EVERY_MICROS: i64 = 60_000_000;
 
-#[derive(Debug, Clone, Copy)]
-struct Session {
+/// One visit as the table keeps it; also what the store gives back after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
     /// The pseudonym stored with the session's events (yesterday's across midnight).
-    visitor_id: u64,
-    session_id: u64,
-    last_seen: i64,
+    pub visitor_id: u64,
+    pub session_id: u64,
+    /// The last hit, µs since the Unix epoch.
+    pub last_seen: i64,
+    /// The UTC day the visit began (days since the Unix epoch): the day of the salt
+    /// behind `visitor_id`, stored with every event of the visit so queries can tell
+    /// whole visits of ended days from the rest.
+    pub visit_day: i32,
+}
+
+/// The UTC day (days since the Unix epoch) of a time in µs.
+pub fn epoch_day(micros: i64) -> i32 {
+    i32::try_from(micros.div_euclid(86_400_000_000)).unwrap_or(i32::MAX)
 }
 
 pub struct Sessions {
@@ -60,9 +71,9 @@ impl Sessions {
         self.timeout.num_microseconds().unwrap_or(i64::MAX)
     }
 
-    /// Returns the (visitor id, session id) for a hit at `now` (µs): the visitor's
-    /// active session, the one it began under `previous` before midnight, or a new one.
-    pub fn touch(&self, current: u64, previous: Option<u64>, now: i64) -> (u64, u64) {
+    /// Returns the session of a hit at `now` (µs): the visitor's active session, the
+    /// one it began under `previous` before midnight, or a new one.
+    pub fn touch(&self, current: u64, previous: Option<u64>, now: i64) -> Session {
         let timeout = self.timeout_micros();
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
         let alive = |s: &Session| now.saturating_sub(s.last_seen) < timeout;
@@ -80,23 +91,17 @@ impl Sessions {
                 visitor_id: current,
                 session_id: self.ids.next(),
                 last_seen: now,
+                visit_day: epoch_day(now),
             },
         };
         active.insert(current, session);
-        (session.visitor_id, session.session_id)
+        session
     }
 
     /// Puts back a session read from the store after a restart.
-    pub fn restore(&self, visitor_id: u64, session_id: u64, last_seen: i64) {
+    pub fn restore(&self, session: Session) {
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        active.insert(
-            visitor_id,
-            Session {
-                visitor_id,
-                session_id,
-                last_seen,
-            },
-        );
+        active.insert(session.visitor_id, session);
     }
 
     /// Forgets sessions idle for longer than the timeout (at most once a minute).
@@ -163,12 +168,12 @@ mod tests {
     #[test]
     fn the_table_is_bounded_and_keeps_the_busy_sessions() {
         let sessions = Sessions::with_capacity(chrono::Duration::minutes(30), 100);
-        let regular = sessions.touch(u64::MAX, None, 0);
+        let regular = sessions.touch(u64::MAX, None, 0).session_id;
         for visitor in 0..10_000u64 {
             let now = i64::try_from(visitor).unwrap_or(i64::MAX);
             sessions.touch(visitor, None, now);
             if visitor % 10 == 0 {
-                assert_eq!(sessions.touch(u64::MAX, None, now), regular);
+                assert_eq!(sessions.touch(u64::MAX, None, now).session_id, regular);
             }
         }
         assert!(sessions.len() <= 110, "{} sessions kept", sessions.len());

@@ -221,6 +221,54 @@ pub fn translate(
     })
 }
 
+/// A row's dimension labels in the query's order, from its time bucket and label.
+pub(super) fn slot_labels(
+    slots: &[Dimension],
+    bucket: Option<String>,
+    label: Option<String>,
+) -> Vec<String> {
+    slots
+        .iter()
+        .map(|d| match d {
+            Dimension::Time(_) => bucket.clone(),
+            Dimension::Prop(_) => label.clone(),
+        })
+        .map(|v| v.unwrap_or_else(|| "(none)".into()))
+        .collect()
+}
+
+/// `value IN ($n, …)` over the `is` values (lowered unless case-sensitive), each
+/// pushed onto `params` as a numbered parameter; `TRUE` without a filter.
+pub(super) fn value_filter(
+    params: &mut Vec<Param>,
+    values: Option<&[String]>,
+    case_sensitive: bool,
+) -> String {
+    let Some(values) = values else {
+        return "TRUE".to_owned();
+    };
+    let column = if case_sensitive {
+        "value"
+    } else {
+        "lower(value)"
+    };
+    let mut marks = Vec::new();
+    for v in values {
+        let v = if case_sensitive {
+            v.clone()
+        } else {
+            v.to_lowercase()
+        };
+        params.push(Param::Text(v));
+        marks.push(format!("${}", params.len()));
+    }
+    if marks.is_empty() {
+        "FALSE".to_owned()
+    } else {
+        format!("{column} IN ({})", marks.join(", "))
+    }
+}
+
 impl AggQuery {
     /// The same days and filter without any breakdown (the `percentage` denominator).
     pub fn total(&self) -> Self {
@@ -239,14 +287,7 @@ impl AggQuery {
                 l
             }
         });
-        self.slots
-            .iter()
-            .map(|d| match d {
-                Dimension::Time(_) => bucket.clone(),
-                Dimension::Prop(_) => label.clone(),
-            })
-            .map(|v| v.unwrap_or_else(|| "(none)".into()))
-            .collect()
+        slot_labels(&self.slots, bucket, label)
     }
 
     /// The SQL text (numbered parameters) and its parameters.
@@ -278,31 +319,7 @@ impl AggQuery {
         } else {
             "CAST(NULL AS VARCHAR)"
         };
-        let values = match &self.values {
-            None => "TRUE".to_owned(),
-            Some(values) => {
-                let column = if self.case_sensitive {
-                    "value"
-                } else {
-                    "lower(value)"
-                };
-                let mut marks = Vec::new();
-                for v in values {
-                    let v = if self.case_sensitive {
-                        v.clone()
-                    } else {
-                        v.to_lowercase()
-                    };
-                    params.push(Param::Text(v));
-                    marks.push(format!("${}", params.len()));
-                }
-                if marks.is_empty() {
-                    "FALSE".to_owned()
-                } else {
-                    format!("{column} IN ({})", marks.join(", "))
-                }
-            }
-        };
+        let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
         let text = TEMPLATE
             .replace("{bucket}", bucket)
             .replace("{label}", label)
@@ -314,7 +331,7 @@ impl AggQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{OrderKey, Prop};
+    use crate::query::{OrderKey, Prop, VisitDays};
 
     fn query(dims: &[&str], filter: Option<(&str, Op)>) -> Query {
         Query {
@@ -339,6 +356,7 @@ mod tests {
             limit: 10,
             offset: 0,
             offsets: Vec::new(),
+            visits: VisitDays::All,
         }
     }
 

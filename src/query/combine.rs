@@ -2,9 +2,11 @@
 //!
 //! - Days from `events_from` on (the event retention) are answered from events; days
 //!   before it from the daily aggregates ([`aggregates`](super::aggregates)), which
-//!   refuse what they cannot answer exactly. A range straddling the boundary is split,
-//!   both parts are asked for their sums ([`Sums`]), the sums are added per dimension
-//!   value, and the metrics are computed from them with the SQL's rounding.
+//!   refuse what they cannot answer exactly. Within the events, the whole visits of
+//!   sealed days come from their partials ([`partials`](super::partials)) where the
+//!   query allows, and the events answer for the other visits. Each part is asked for
+//!   its sums ([`Sums`]), the sums are added per dimension value, and the metrics
+//!   are computed from them with the SQL's rounding.
 //! - Minimum crowd size: in a breakdown by a property, rows with fewer than
 //!   `min_crowd` visitors are folded into one `(other)` row (per time bucket), as the
 //!   roll-up does, so an answer never describes one person. Answers without a property
@@ -19,8 +21,8 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Value, json};
 
-use super::aggregates;
-use super::{Backend, Dimension, Metric, OrderKey, Query, QueryError, Row};
+use super::{Backend, Dimension, Metric, OrderKey, Query, QueryError, Row, VisitDays};
+use super::{aggregates, partials};
 
 /// The additive parts of a result row.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +95,8 @@ fn wanted(q: &Query, m: Metric) -> bool {
     }
 }
 
-/// Answers `q`: events from `events_from` (UTC) on, aggregates before.
+/// Answers `q`: events from `events_from` (UTC) on, aggregates before; within the
+/// events, the whole visits of sealed days from their partials where they can.
 pub fn run(
     backend: &dyn Backend,
     q: &Query,
@@ -102,12 +105,12 @@ pub fn run(
 ) -> Result<Vec<Row>, QueryError> {
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
-    if q.from >= boundary && !fold {
+    let partial = partials::plan(backend, q, events_from)?;
+    if q.from >= boundary && !fold && partial.is_none() {
         return backend.run(q);
     }
     let mut parts = Vec::new();
-    let split = q.from < boundary;
-    if split {
+    if q.from < boundary {
         if q.from.time() != NaiveTime::MIN {
             return Err(QueryError::invalid(format!(
                 "this query reaches before {events_from}, where only daily aggregates are \
@@ -130,12 +133,31 @@ pub fn run(
                 .sum();
             rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
         }
-        parts.extend(rows);
+        parts.push(rows);
+    }
+    let mut events = q.clone();
+    if let Some(pq) = &partial {
+        let mut rows = backend.run_partials(pq)?;
+        if q.metrics.contains(&Metric::Percentage) {
+            let total: i64 = backend
+                .run_partials(&pq.total())?
+                .iter()
+                .map(|b| b.sums.visitors)
+                .sum();
+            rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
+        }
+        parts.push(rows);
+        // Every other visit: those that began on other days, or cross the range's ends.
+        events.visits = VisitDays::Except(pq.first, pq.last);
     }
     if q.to > boundary {
-        parts.extend(from_events(backend, q, boundary)?);
+        parts.push(from_events(backend, &events, boundary)?);
     }
-    let mut rows = if split { merge(q, parts) } else { parts };
+    let mut rows = if parts.len() > 1 {
+        merge(q, parts)
+    } else {
+        parts.into_iter().flatten().collect()
+    };
     if fold {
         rows = fold_small(rows, q, i64::from(min_crowd));
     }
@@ -192,15 +214,17 @@ fn from_events(
 
 /// Adds rows with the same dimension values; the result holds only sums. A query
 /// without dimensions always has one row.
-fn merge(q: &Query, parts: Vec<Bases>) -> Vec<Bases> {
-    let mut order: Vec<Vec<String>> = Vec::new();
-    let mut by_key: HashMap<Vec<String>, Sums> = HashMap::new();
+fn merge(q: &Query, parts: Vec<Vec<Bases>>) -> Vec<Bases> {
     // The denominator is the whole answer's, the same on every row of a part: add
     // each part's once.
-    let mut totals: HashMap<bool, i64> = HashMap::new();
-    for b in parts {
-        let from_events = !b.kept.is_empty();
-        totals.insert(from_events, b.sums.total_visitors);
+    let total: i64 = parts
+        .iter()
+        .filter_map(|part| part.first())
+        .map(|b| b.sums.total_visitors)
+        .sum();
+    let mut order: Vec<Vec<String>> = Vec::new();
+    let mut by_key: HashMap<Vec<String>, Sums> = HashMap::new();
+    for b in parts.into_iter().flatten() {
         let entry = by_key.entry(b.dimensions.clone()).or_insert_with(|| {
             order.push(b.dimensions.clone());
             Sums::default()
@@ -210,7 +234,6 @@ fn merge(q: &Query, parts: Vec<Bases>) -> Vec<Bases> {
     if q.dimensions.is_empty() && order.is_empty() {
         order.push(Vec::new());
     }
-    let total: i64 = totals.values().sum();
     order
         .into_iter()
         .map(|key| {
@@ -270,6 +293,12 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b != 0).then(|| a as f64 / b as f64)
 }
 
+/// `100.0 * a / b` in the SQL's order (multiplied first), so halves round alike.
+fn percent(a: i64, b: i64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    (b != 0).then(|| 100.0 * a as f64 / b as f64)
+}
+
 #[allow(clippy::cast_possible_truncation)]
 fn whole(x: f64) -> i64 {
     x.round() as i64
@@ -297,11 +326,11 @@ fn finish(q: &Query, b: Bases) -> Row {
                 json!(ratio(s.session_pageviews, s.sessions).map_or(0.0, |r| round_to(r, 2)))
             }
             Metric::BounceRate => {
-                json!(ratio(s.bounces, s.sessions).map_or(0, |r| whole(100.0 * r)))
+                json!(percent(s.bounces, s.sessions).map_or(0, whole))
             }
             Metric::VisitDuration => json!(ratio(s.duration, s.sessions).map_or(0, whole)),
             Metric::Percentage => {
-                json!(ratio(s.visitors, s.total_visitors).map_or(0.0, |r| round_to(100.0 * r, 1)))
+                json!(percent(s.visitors, s.total_visitors).map_or(0.0, |r| round_to(r, 1)))
             }
             Metric::TimeOnPage => ratio(s.engaged_ms, s.engaged_visitors)
                 .map_or(Value::Null, |r| json!(whole(r / 1000.0))),

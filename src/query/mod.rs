@@ -22,11 +22,12 @@ pub mod combine;
 pub mod duckdb;
 pub mod guard;
 pub mod keys;
+pub mod partials;
 pub mod plan;
 pub mod request;
 pub mod v1;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// Why a query is refused. The Display text is the `error` of the response.
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +319,19 @@ pub struct Query {
     pub limit: u64,
     pub offset: u64,
     pub offsets: Vec<OffsetSegment>,
+    /// Which visits the query reads, by the day they began.
+    pub visits: VisitDays,
+}
+
+/// A restriction of a [`Query`] to visits by the UTC day they began (inclusive
+/// bounds). Visit partials are the engine's answers over `Only` one day's visits;
+/// a query that reads partials for some days asks the events for `Except` those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VisitDays {
+    #[default]
+    All,
+    Only(NaiveDate, NaiveDate),
+    Except(NaiveDate, NaiveDate),
 }
 
 /// One result row: dimension labels and metric values in the query's order.
@@ -339,4 +353,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         query: &aggregates::AggQuery,
     ) -> Result<Vec<combine::Bases>, QueryError>;
+    /// Sums over the visit partials of sealed days ([`partials`]).
+    fn run_partials(
+        &self,
+        query: &partials::PartialQuery,
+    ) -> Result<Vec<combine::Bases>, QueryError>;
+    /// The sealed visit days in `[from, to)`, in order, each with the day of its
+    /// visits' last event.
+    fn sealed_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, NaiveDate)>, QueryError>;
 }

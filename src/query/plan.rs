@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query};
+use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, VisitDays};
 
 /// Every query over events: the visits, then the event-level shape…
 const TEMPLATE: &str = concat!(
@@ -186,7 +186,8 @@ fn event_aggregates(sql: &mut Sql, q: &Query) {
 
 fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
     match placeholder {
-        "session_start" => local_time(sql, q, "min(ts)"),
+        "session_start" => local_time(sql, q, "min(ts) FILTER (WHERE name <> 'engagement')"),
+        "visit_days" => visit_days(sql, q.visits),
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
         "event_dims" => dims(sql, q, false),
@@ -211,11 +212,6 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
             } else {
                 "TRUE"
             });
-        }
-        "visit_having" => {
-            if !q.dimensions.is_empty() {
-                sql.push("HAVING count(*) FILTER (WHERE v_events > 0) > 0");
-            }
         }
         "event_having" => {
             // Groups of engagement events alone are not rows; the aggregate row always is.
@@ -258,6 +254,21 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
             let _ = write!(sql.text, "<unknown placeholder {other}>");
         }
     }
+}
+
+/// The base's restriction to visits by the day they began.
+fn visit_days(sql: &mut Sql, visits: VisitDays) {
+    let (first, last, keep) = match visits {
+        VisitDays::All => return sql.push("TRUE"),
+        VisitDays::Only(first, last) => (first, last, true),
+        VisitDays::Except(first, last) => (first, last, false),
+    };
+    sql.push(if keep { "(" } else { "(NOT " });
+    sql.push("visit_day BETWEEN CAST(");
+    sql.bind(Param::Text(first.to_string()));
+    sql.push(" AS DATE) AND CAST(");
+    sql.bind(Param::Text(last.to_string()));
+    sql.push(" AS DATE))");
 }
 
 fn is_goal_dim(d: &Dimension) -> bool {
@@ -571,6 +582,7 @@ mod tests {
             order_by: vec![(OrderKey::Dimension(0), false)],
             limit: 10,
             offset: 0,
+            visits: VisitDays::All,
             offsets: vec![
                 OffsetSegment {
                     from_micros: i64::MIN,

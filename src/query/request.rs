@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{
     Dimension, Filter, Granularity, Metric, OffsetSegment, Op, OrderKey, Prop, Query, QueryError,
+    VisitDays,
 };
 
 /// Plausible's default and maximum page size.
@@ -427,6 +428,7 @@ pub fn build(parts: Parts, ctx: &Ctx<'_>) -> Result<Query, QueryError> {
         limit,
         offset,
         offsets: offsets(ctx.tz, range.from, range.to),
+        visits: VisitDays::All,
     })
 }
 

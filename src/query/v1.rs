@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::api::Site;
 use super::request::{self, Parts, Range};
-use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
+use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError, VisitDays};
 
 fn bad(message: impl Into<String>) -> QueryError {
     QueryError::invalid(message)
@@ -338,6 +338,7 @@ fn realtime(site: &Site) -> Result<Value, QueryError> {
         limit: 1,
         offset: 0,
         offsets: Vec::new(),
+        visits: VisitDays::All,
     };
     let rows = site.run(&q)?;
     Ok(rows

@@ -205,13 +205,15 @@ zodat die aan geen enkele andere paginaweergave te koppelen is.\n",
         &format!(
             "The page views with their visitor and visit codes are deleted after {} days. \
 Before that, each ended day is summed up into daily totals per page, source, country and so on, without any visitor or visit code; \
-apart from the site's overall total per day, a total that would describe fewer than {} visitors is merged into \"(other)\". These daily totals are kept for {} months, then deleted.\n",
+apart from the site's overall total per day, a total that would describe fewer than {} visitors is merged into \"(other)\". These daily totals are kept for {} months, then deleted. \
+To answer questions quickly, totals per day are also kept without that merging, but never longer than the page views they come from: they are deleted with them.\n",
             r.event_days, r.min_crowd, r.aggregate_months
         ),
         &format!(
             "De paginaweergaven met hun bezoekers- en bezoekcodes worden na {} dagen verwijderd. \
 Daarvoor wordt elke afgelopen dag opgeteld tot dagtotalen per pagina, bron, land enzovoort, zonder bezoekers- of bezoekcode; \
-behalve het totaal van de hele site per dag wordt een totaal dat minder dan {} bezoekers zou beschrijven samengevoegd onder \"(other)\". Deze dagtotalen bewaren we {} maanden en verwijderen we daarna.\n",
+behalve het totaal van de hele site per dag wordt een totaal dat minder dan {} bezoekers zou beschrijven samengevoegd onder \"(other)\". Deze dagtotalen bewaren we {} maanden en verwijderen we daarna. \
+Om vragen snel te beantwoorden bewaren we daarnaast totalen per dag zonder dat samenvoegen, maar nooit langer dan de paginaweergaven waaruit ze komen: ze worden samen daarmee verwijderd.\n",
             r.event_days, r.min_crowd, r.aggregate_months
         ),
     ));

@@ -3,11 +3,19 @@
 //! Each ended day is rolled up once into anonymous daily aggregates (no visitor or
 //! session id; rows under the minimum crowd size folded into `(other)`). Pseudonymous
 //! events are then expired after their retention, aggregates after theirs, both in a
-//! way that removes the bytes from the file (see the store). The writer thread runs
-//! [`run`] at start-up and then periodically; this module only decides what is due.
+//! way that removes the bytes from the file (see the store). Each visit day whose
+//! visits have all ended is sealed: the query engine's answers over its visits are
+//! kept as visit partials until the events expire ([`partials`]). The writer thread
+//! runs [`run`] at start-up and then periodically; this module only decides what is
+//! due.
+
+#[cfg(feature = "duckdb")]
+pub mod partials;
 
 use chrono::{Months, NaiveDate};
 
+#[cfg(feature = "duckdb")]
+use crate::query::Backend;
 #[cfg(feature = "duckdb")]
 use crate::store::{Store, StoreError};
 
@@ -20,6 +28,8 @@ pub struct Lifecycle {
     pub aggregate_retention_months: u32,
     /// Aggregate rows with fewer visitors are folded into `(other)`.
     pub min_crowd: u32,
+    /// A visit ends after this long without an event; a day is sealed after that.
+    pub session_timeout: chrono::Duration,
 }
 
 impl Default for Lifecycle {
@@ -28,6 +38,7 @@ impl Default for Lifecycle {
             event_retention_days: 30,
             aggregate_retention_months: 25,
             min_crowd: 5,
+            session_timeout: chrono::Duration::minutes(30),
         }
     }
 }
@@ -36,6 +47,7 @@ impl Default for Lifecycle {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     pub days_rolled_up: Vec<NaiveDate>,
+    pub days_sealed: Vec<NaiveDate>,
     pub events_expired: u64,
     pub aggregates_expired: u64,
 }
@@ -54,18 +66,31 @@ impl Lifecycle {
     }
 }
 
-/// Rolls up every ended day not yet rolled up, then expires what is past retention.
-/// Rolling up comes first, so no day expires before its aggregates exist.
+/// Rolls up every ended day not yet rolled up, seals the visit days whose visits
+/// have ended (with `reader`, the query engine over the same database), then
+/// expires what is past retention. Rolling up comes first, so no day expires before
+/// its aggregates exist.
 #[cfg(feature = "duckdb")]
 pub fn run(
     store: &mut dyn Store,
+    reader: Option<&dyn Backend>,
     policy: &Lifecycle,
-    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report, StoreError> {
+    let today = now.date_naive();
     let mut report = Report::default();
     for day in store.pending_rollup_days(today)? {
         store.roll_up_day(day, policy.min_crowd)?;
         report.days_rolled_up.push(day);
+    }
+    if let Some(reader) = reader {
+        report.days_sealed = partials::seal(
+            store,
+            reader,
+            now,
+            policy.session_timeout,
+            policy.events_from(today),
+        )?;
     }
     report.events_expired = store.expire_events(policy.events_from(today))?;
     report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;

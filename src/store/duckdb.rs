@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 
-use super::{ActiveSession, Store, StoreError};
+use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::event::Event;
 use crate::pseudonymise::salt::Salt;
 
@@ -22,6 +22,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         3,
         include_str!("../../sql/migrations/0003_device_labels.sql"),
+    ),
+    (
+        4,
+        include_str!("../../sql/migrations/0004_visit_partials.sql"),
     ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
@@ -37,6 +41,11 @@ const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
+const PARTIALS_DELETE: &str = include_str!("../../sql/retention/partials_delete.sql");
+const SEALED_DAYS_DELETE: &str = include_str!("../../sql/retention/sealed_days_delete.sql");
+const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_days.sql");
+const LAST_SEALED_DAY: &str = include_str!("../../sql/rollup/last_sealed_day.sql");
+const SEAL_DAY: &str = include_str!("../../sql/rollup/seal_day.sql");
 const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
@@ -137,6 +146,12 @@ impl DuckDbStore {
     }
 }
 
+/// A date as DuckDB's `DATE` (days since the Unix epoch).
+fn date32(day: NaiveDate) -> Value {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    Value::Date32(i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX))
+}
+
 fn opt_tiny(v: Option<u8>) -> Value {
     v.map_or(Value::Null, Value::UTinyInt)
 }
@@ -178,6 +193,7 @@ impl Store for DuckDbStore {
                     opt_tiny(e.scroll_depth),
                     e.engaged_ms,
                     e.interactive,
+                    Value::Date32(e.visit_day),
                 ])?;
             }
             appender.flush()?;
@@ -231,7 +247,12 @@ impl Store for DuckDbStore {
     fn active_sessions(&mut self, since_micros: i64) -> Result<Vec<ActiveSession>, StoreError> {
         let mut stmt = self.conn.prepare(SESSIONS_ACTIVE)?;
         let rows = stmt.query_map([since_micros], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok(ActiveSession {
+                visitor_id: row.get(0)?,
+                session_id: row.get(1)?,
+                last_seen: row.get(2)?,
+                visit_day: row.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -263,8 +284,87 @@ impl Store for DuckDbStore {
         Ok(())
     }
 
+    fn pending_visit_days(
+        &mut self,
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare(PENDING_VISIT_DAYS)?;
+        let rows = stmt.query_map([from.to_string(), before.to_string()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (day, site, last) = row?;
+            let day = day
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("visit day {day:?}")))?;
+            out.push((day, site, last));
+        }
+        Ok(out)
+    }
+
+    fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError> {
+        let day: Option<String> = self.conn.query_row(LAST_SEALED_DAY, [], |row| row.get(0))?;
+        day.map(|d| {
+            d.parse()
+                .map_err(|_| StoreError::Corrupt(format!("sealed day {d:?}")))
+        })
+        .transpose()
+    }
+
+    fn seal_visit_day(
+        &mut self,
+        day: NaiveDate,
+        last_day: NaiveDate,
+        rows: &[PartialRow],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut appender = tx.appender("visit_partials")?;
+            for r in rows {
+                let [
+                    visitors,
+                    visits,
+                    pageviews,
+                    events,
+                    sessions,
+                    bounces,
+                    duration,
+                    spv,
+                ] = r.sums;
+                appender.append_row(params![
+                    r.site,
+                    date32(r.visit_day),
+                    r.bucket.map_or(Value::Null, date32),
+                    r.property,
+                    r.value,
+                    visitors,
+                    visits,
+                    pageviews,
+                    events,
+                    sessions,
+                    bounces,
+                    duration,
+                    spv,
+                ])?;
+            }
+            appender.flush()?;
+        }
+        tx.execute(SEAL_DAY, [day.to_string(), last_day.to_string()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
-        Ok(self.conn.execute(EVENTS_DELETE, [before.to_string()])? as u64)
+        let day = before.to_string();
+        self.conn.execute(PARTIALS_DELETE, [&day])?;
+        self.conn.execute(SEALED_DAYS_DELETE, [&day])?;
+        Ok(self.conn.execute(EVENTS_DELETE, [&day])? as u64)
     }
 
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError> {

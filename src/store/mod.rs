@@ -33,6 +33,8 @@ pub enum StoreError {
     Io(std::io::Error),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("computing visit partials failed: {0}")]
+    Partials(String),
 }
 
 impl StoreError {
@@ -47,8 +49,24 @@ impl StoreError {
     }
 }
 
-/// A session that was active when the collector stopped: (visitor, session, last seen µs).
-pub type ActiveSession = (u64, u64, i64);
+/// One row of visit partials: the query engine's sums for one site, visit day and
+/// property value (see `sql/migrations/0004_visit_partials.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialRow {
+    pub site: String,
+    pub visit_day: NaiveDate,
+    /// `None`: the day's visits whole; else the events falling on this day.
+    pub bucket: Option<NaiveDate>,
+    /// A Stats API property; `""` for totals.
+    pub property: &'static str,
+    pub value: String,
+    /// visitors, visits, pageviews, events, sessions, bounces, duration, session
+    /// pageviews: `visit_partials`' column order.
+    pub sums: [i64; 8],
+}
+
+/// A session that was active when the collector stopped.
+pub type ActiveSession = crate::pseudonymise::session::Session;
 
 /// The narrow storage interface. One owner, one thread: no `Sync` needed.
 pub trait Store: Send {
@@ -66,7 +84,25 @@ pub trait Store: Send {
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than
     /// `min_crowd` visitors are folded into `(other)`.
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError>;
-    /// Deletes events before `day`; returns how many. Their bytes go with [`compact`].
+    /// Visit days in `[from, before)` after the last sealed one, per site, with the
+    /// time (µs) of their visits' latest event.
+    fn pending_visit_days(
+        &mut self,
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError>;
+    /// The latest sealed visit day.
+    fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError>;
+    /// Stores a visit day's partials and marks it sealed (`last_day`: its visits'
+    /// latest event), atomically.
+    fn seal_visit_day(
+        &mut self,
+        day: NaiveDate,
+        last_day: NaiveDate,
+        rows: &[PartialRow],
+    ) -> Result<(), StoreError>;
+    /// Deletes events before `day`, and the partials derived from them; returns how
+    /// many events. Their bytes go with [`compact`].
     ///
     /// [`compact`]: Store::compact
     fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError>;

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::event::Event;
 use crate::metrics::{DropReason, Metrics};
 use crate::pseudonymise::salt::Salt;
+use crate::query::Backend;
 use crate::rollup::{self, Lifecycle};
 
 enum Control {
@@ -102,6 +103,7 @@ pub struct Writer {
 impl Writer {
     pub fn spawn(
         store: Box<dyn Store>,
+        reader: Option<Arc<dyn Backend>>,
         config: WriterConfig,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<(Queue, Writer)> {
@@ -115,6 +117,7 @@ impl Writer {
             salts: None,
             salt_failures: 0,
             store,
+            reader,
             config,
             metrics: metrics.clone(),
             batch: Vec::with_capacity(config.batch_size),
@@ -156,6 +159,8 @@ impl Writer {
 
 struct Worker {
     store: Box<dyn Store>,
+    /// The query engine over the same database, for sealing visit days.
+    reader: Option<Arc<dyn Backend>>,
     config: WriterConfig,
     metrics: Arc<Metrics>,
     batch: Vec<Event>,
@@ -271,13 +276,20 @@ impl Worker {
         self.priority.promote();
         self.flush();
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
-        let today = self.config.clock.now().date_naive();
-        match rollup::run(self.store.as_mut(), &self.config.lifecycle, today) {
+        let now = self.config.clock.now();
+        match rollup::run(
+            self.store.as_mut(),
+            self.reader.as_deref(),
+            &self.config.lifecycle,
+            now,
+        ) {
             Ok(report) => {
                 if report != rollup::Report::default() {
                     tracing::info!(
-                        "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
+                        "rolled up {} day(s), sealed {} visit day(s); expired {} event(s) \
+                         and {} aggregate row(s)",
                         report.days_rolled_up.len(),
+                        report.days_sealed.len(),
                         report.events_expired,
                         report.aggregates_expired
                     );

@@ -1,0 +1,210 @@
+//! Partials: the part of a [`Query`] answered from `visit_partials`, the engine's own
+//! answers over the whole visits of each sealed day (written by
+//! [`rollup::partials`](crate::rollup::partials)), so a query over a month reads a few
+//! thousand rows instead of grouping millions of events.
+//!
+//! Why the sums are exact: a visit's events all carry the day it began
+//! (`visit_day`), which is also the day of the salt behind its visitor id, so the
+//! visits of different days have disjoint visitors; and the engine's answers over
+//! disjoint sets of visits add up (`sql/query/stats.sql` counts a visit only where
+//! it also counts its events). A query reads the partials of the sealed days whose
+//! visits lie wholly inside its range ([`plan`]), and asks the events for every other
+//! visit ([`VisitDays::Except`]).
+//!
+//! What they answer: the additive metrics (`visitors`, `visits`, `pageviews`,
+//! `events`, `bounce_rate`, `visit_duration`, `views_per_visit`; `percentage`
+//! without a filter); no property or one as dimension, optionally with
+//! `time:day|week|month` in UTC; an `is` filter on that same property. Anything else
+//! reads the events alone, as before.
+
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::aggregates::{slot_labels, value_filter};
+use super::plan::Param;
+use super::{Backend, Dimension, Filter, Granularity, Metric, Op, Query, QueryError, VisitDays};
+
+const TEMPLATE: &str = include_str!("../../sql/query/partials.sql");
+
+/// The metrics a partial row stores, in `visit_partials`' column order: the sums
+/// the engine combines (see [`combine`](super::combine)).
+pub const STORED: &[Metric] = &[
+    Metric::Visitors,
+    Metric::Visits,
+    Metric::Pageviews,
+    Metric::Events,
+    Metric::Sessions,
+    Metric::Bounces,
+    Metric::Duration,
+    Metric::SessionPageviews,
+];
+
+/// A query over the partials of visit days `[first, last]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartialQuery {
+    pub site: String,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// The property whose rows are read; `""` for the totals.
+    pub property: &'static str,
+    pub time: Option<Granularity>,
+    /// `is` values on `property`, if filtered.
+    pub values: Option<Vec<String>>,
+    pub case_sensitive: bool,
+    /// Output layout: for each query dimension, the time bucket or the property value.
+    pub slots: Vec<Dimension>,
+}
+
+/// The partials a query could read, before knowing which days are sealed.
+fn shape(q: &Query) -> Option<PartialQuery> {
+    if q.visits != VisitDays::All || q.offsets.iter().any(|o| o.offset_secs != 0) {
+        return None;
+    }
+    let mut property = None;
+    let mut time = None;
+    for d in &q.dimensions {
+        match d {
+            Dimension::Time(Granularity::Hour) => return None,
+            Dimension::Time(g) if time.is_none() => time = Some(*g),
+            Dimension::Prop(p) if property.is_none() => property = Some(*p),
+            _ => return None,
+        }
+    }
+    let (values, case_sensitive) = match q.filters.as_slice() {
+        [] => (None, true),
+        [
+            Filter::Leaf {
+                op: Op::Is,
+                prop,
+                values,
+                case_sensitive,
+            },
+        ] if Some(*prop) == property => (Some(values.clone()), *case_sensitive),
+        _ => return None,
+    };
+    let additive = q.metrics.iter().all(|m| {
+        matches!(
+            m,
+            Metric::Visitors
+                | Metric::Visits
+                | Metric::Pageviews
+                | Metric::Events
+                | Metric::ViewsPerVisit
+                | Metric::BounceRate
+                | Metric::VisitDuration
+        ) || (*m == Metric::Percentage && values.is_none())
+    });
+    additive.then(|| PartialQuery {
+        site: q.site.clone(),
+        first: NaiveDate::MIN,
+        last: NaiveDate::MIN,
+        property: property.map_or("", |p| p.name),
+        time,
+        values,
+        case_sensitive,
+        slots: q.dimensions.clone(),
+    })
+}
+
+/// The first midnight at or after `t`.
+fn day_from(t: NaiveDateTime) -> NaiveDate {
+    if t.time() == NaiveTime::MIN {
+        t.date()
+    } else {
+        t.date() + Days::new(1)
+    }
+}
+
+/// The partials `q` reads, if any: the longest run of consecutive sealed days from
+/// `events_from` on whose visits lie wholly inside the query's range. With weeks or
+/// months, a day whose visits reach two days on is left to the events, because its
+/// rows give buckets of one day only.
+pub fn plan(
+    backend: &dyn Backend,
+    q: &Query,
+    events_from: NaiveDate,
+) -> Result<Option<PartialQuery>, QueryError> {
+    let Some(mut pq) = shape(q) else {
+        return Ok(None);
+    };
+    let first = day_from(q.from).max(events_from);
+    let end = q.to.date();
+    if first >= end {
+        return Ok(None);
+    }
+    let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
+    let mut best: Option<(NaiveDate, NaiveDate)> = None;
+    let mut run: Option<(NaiveDate, NaiveDate)> = None;
+    for (day, last_day) in backend.sealed_days(first, end)? {
+        let usable = last_day < end && !(days_apart && last_day > day + Days::new(1));
+        run = match run {
+            Some((start, prev)) if usable && prev + Days::new(1) == day => Some((start, day)),
+            _ if usable => Some((day, day)),
+            _ => None,
+        };
+        if let Some((start, stop)) = run
+            && best.is_none_or(|(a, b)| (stop - start) > (b - a))
+        {
+            best = Some((start, stop));
+        }
+    }
+    Ok(best.map(|(first, last)| {
+        pq.first = first;
+        pq.last = last;
+        pq
+    }))
+}
+
+impl PartialQuery {
+    /// The same days without filter or breakdown (the `percentage` denominator).
+    pub fn total(&self) -> Self {
+        Self {
+            property: "",
+            time: None,
+            values: None,
+            slots: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// A result row's dimension labels in the query's order.
+    pub fn labels(&self, bucket: Option<String>, label: Option<String>) -> Vec<String> {
+        slot_labels(&self.slots, bucket, label)
+    }
+
+    /// The SQL text (numbered parameters) and its parameters.
+    pub fn render(&self) -> (String, Vec<Param>) {
+        let mut params = vec![
+            Param::Text(self.site.clone()),
+            Param::Text(self.first.to_string()),
+            Param::Text(self.last.to_string()),
+            Param::Text(self.property.to_owned()),
+        ];
+        // Without days split between buckets, a day's visits are read whole (their
+        // visitors once); by day, one row per day their events fall on. By week or
+        // month, whole unless the visits cross into the next bucket.
+        let (bucket, rows) = match self.time {
+            None => ("CAST(NULL AS VARCHAR)", "bucket IS NULL"),
+            Some(Granularity::Day) => ("strftime(bucket, '%Y-%m-%d')", "bucket IS NOT NULL"),
+            Some(Granularity::Week) => (
+                "strftime(date_trunc('week', coalesce(bucket, visit_day)), '%Y-%m-%d')",
+                "(bucket IS NULL) = (date_trunc('week', visit_day) = date_trunc('week', visit_day + 1))",
+            ),
+            Some(Granularity::Month | Granularity::Hour) => (
+                "strftime(date_trunc('month', coalesce(bucket, visit_day)), '%Y-%m-%d')",
+                "(bucket IS NULL) = (date_trunc('month', visit_day) = date_trunc('month', visit_day + 1))",
+            ),
+        };
+        let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
+        let label = if self.slots.iter().any(|d| !d.is_time()) {
+            "value"
+        } else {
+            "CAST(NULL AS VARCHAR)"
+        };
+        let text = TEMPLATE
+            .replace("{bucket}", bucket)
+            .replace("{label}", label)
+            .replace("{rows}", rows)
+            .replace("{values}", &values);
+        (text, params)
+    }
+}
