@@ -143,11 +143,28 @@ async fn events_and_aggregates_agree() {
     server.wait_stored(7).await;
     let stopped = server.stop();
 
-    // The next day: rolled up, events still kept; answered from events.
+    // Late that day: answered from the events alone.
     let day = json!(["2026-01-10", "2026-01-10"]);
-    let server = start_at(stopped.dir, 1, "2026-01-11T00:30:00Z");
+    let server = start_at(stopped.dir, 1, "2026-01-10T23:00:00Z");
     let (server, from_events) = answers_or_log(server, &day).await;
     assert_eq!(from_events[0][0]["metrics"][0], json!(5), "{from_events:?}");
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM sealed_days"),
+        [["BigInt(0)"]]
+    );
+
+    // The next day, once its visits have ended, the day is rolled up and sealed:
+    // then the same questions are answered from its visit partials.
+    let server = start_at(stopped.dir, 1, "2026-01-11T00:30:00Z");
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT CAST(day AS VARCHAR), CAST(last_day AS VARCHAR) FROM sealed_days"),
+        [["2026-01-10", "2026-01-10"]]
+    );
+    let server = start_at(stopped.dir, 1, "2026-01-11T00:40:00Z");
+    let (server, from_partials) = answers_or_log(server, &day).await;
+    assert_eq!(from_partials, from_events);
     let stopped = server.stop();
 
     // Past the 30-day retention: events gone, the same answers from aggregates.
@@ -215,7 +232,12 @@ async fn events_and_aggregates_agree() {
             "{answer}"
         );
     }
-    server.stop();
+    // The visit partials went with the events they came from.
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM visit_partials WHERE visit_day < DATE '2026-03-01'"),
+        [["BigInt(0)"]]
+    );
 }
 
 #[tokio::test]
