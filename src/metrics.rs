@@ -69,6 +69,7 @@ pub struct Metrics {
     retry_pending: Gauge,
     auth_failures: Counter,
     auth_limited: Counter,
+    sealed: Counter,
 }
 
 impl Default for Metrics {
@@ -91,6 +92,7 @@ impl Metrics {
         let retry_pending = Gauge::default();
         let auth_failures = Counter::default();
         let auth_limited = Counter::default();
+        let sealed = Counter::default();
         registry.register(
             "store_write_errors",
             "Batch writes the store refused (full disk, I/O error); the batch is retried",
@@ -141,6 +143,11 @@ impl Metrics {
             "Time to append and commit one batch",
             flush_seconds.clone(),
         );
+        registry.register(
+            "visit_days_sealed",
+            "Visit days whose partials were stored (queries read them instead of events)",
+            sealed.clone(),
+        );
         // Every reason is present from the start, so a dashboard sees zeros, not gaps.
         for reason in DropReason::ALL {
             let _ = dropped.get_or_create(&ReasonLabel {
@@ -159,6 +166,7 @@ impl Metrics {
             retry_pending,
             auth_failures,
             auth_limited,
+            sealed,
         }
     }
 
@@ -180,6 +188,10 @@ impl Metrics {
 
     pub fn auth_limited(&self) {
         self.auth_limited.inc();
+    }
+
+    pub fn sealed(&self) {
+        self.sealed.inc();
     }
 
     pub fn accepted(&self) {

@@ -15,10 +15,90 @@ use crate::store::{PartialRow, Store, StoreError};
 /// Time allowed for an accepted event to reach the database (queue and batch).
 const IN_FLIGHT: chrono::Duration = chrono::Duration::minutes(1);
 
-/// Seals, in order, every visit day from `events_from` up to yesterday whose visits
-/// have all ended: no event for `session_timeout` (plus the time an event spends in
-/// flight). Days without events between sealed ones are sealed empty, so queries
-/// can read across them. Returns the days sealed.
+/// A visit day ready to be sealed: its visits' latest event fell on `last_day`;
+/// `sites` had visits that day (none: a day without events, sealed empty so that
+/// queries can read across it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub sites: Vec<String>,
+}
+
+/// The visit days to seal next, in order: from the day after the last sealed one
+/// (not before `events_from`) up to yesterday, while their visits have all ended,
+/// no event for `session_timeout` (plus the time an event spends in flight). Days
+/// must be sealed in this order: a later day waits for an earlier one.
+pub fn pending(
+    store: &mut dyn Store,
+    now: DateTime<Utc>,
+    session_timeout: chrono::Duration,
+    events_from: NaiveDate,
+) -> Result<Vec<Pending>, StoreError> {
+    let quiet_before = (now - session_timeout - IN_FLIGHT).timestamp_micros();
+    let rows = store.pending_visit_days(events_from, now.date_naive())?;
+    let mut previous = store.last_sealed_day()?;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let day = rows[i].0;
+        let of_day: Vec<&(NaiveDate, String, i64)> =
+            rows[i..].iter().take_while(|p| p.0 == day).collect();
+        i += of_day.len();
+        let latest = of_day.iter().map(|p| p.2).max().unwrap_or(i64::MAX);
+        if latest >= quiet_before {
+            break;
+        }
+        if let Some(previous) = previous {
+            let mut gap = (previous + Days::new(1)).max(events_from);
+            while gap < day {
+                out.push(Pending {
+                    day: gap,
+                    last_day: gap,
+                    sites: Vec::new(),
+                });
+                gap = gap + Days::new(1);
+            }
+        }
+        out.push(Pending {
+            day,
+            last_day: DateTime::from_timestamp_micros(latest)
+                .map_or(day, |t| t.date_naive())
+                .max(day),
+            sites: of_day.iter().map(|p| p.1.clone()).collect(),
+        });
+        previous = Some(day);
+    }
+    Ok(out)
+}
+
+/// The partials of one pending day: the engine's answers, read through `reader`.
+/// Slow on a big day (about fifty queries per site), so the writer has it done on
+/// a thread of its own and only [`store`]s the result.
+pub fn compute(reader: &dyn Backend, day: &Pending) -> Result<Vec<PartialRow>, StoreError> {
+    let mut rows = Vec::new();
+    for site in &day.sites {
+        partial_rows(reader, site, day.day, day.last_day, &mut rows)?;
+    }
+    Ok(rows)
+}
+
+/// Stores a computed day and marks it sealed, unless its events have expired
+/// meanwhile (`events_from`): partials never outlive their events.
+pub fn store(
+    store: &mut dyn Store,
+    day: &Pending,
+    rows: &[PartialRow],
+    events_from: NaiveDate,
+) -> Result<bool, StoreError> {
+    if day.day < events_from {
+        return Ok(false);
+    }
+    store.seal_visit_day(day.day, day.last_day, rows)?;
+    Ok(true)
+}
+
+/// Seals every pending day at once, on this thread (tests, benchmarks, the CLI).
 pub fn seal(
     store: &mut dyn Store,
     reader: &dyn Backend,
@@ -26,41 +106,12 @@ pub fn seal(
     session_timeout: chrono::Duration,
     events_from: NaiveDate,
 ) -> Result<Vec<NaiveDate>, StoreError> {
-    let today = now.date_naive();
-    let quiet_before = (now - session_timeout - IN_FLIGHT).timestamp_micros();
-    let pending = store.pending_visit_days(events_from, today)?;
     let mut sealed = Vec::new();
-    let mut previous = store.last_sealed_day()?;
-    let mut i = 0;
-    while i < pending.len() {
-        let day = pending[i].0;
-        let sites: Vec<&(NaiveDate, String, i64)> =
-            pending[i..].iter().take_while(|p| p.0 == day).collect();
-        i += sites.len();
-        let latest = sites.iter().map(|p| p.2).max().unwrap_or(i64::MAX);
-        if latest >= quiet_before {
-            // A visit may still go on; later days wait for this one.
-            break;
+    for day in pending(store, now, session_timeout, events_from)? {
+        let rows = compute(reader, &day)?;
+        if self::store(store, &day, &rows, events_from)? {
+            sealed.push(day.day);
         }
-        let last_day = DateTime::from_timestamp_micros(latest)
-            .map_or(day, |t| t.date_naive())
-            .max(day);
-        let mut rows = Vec::new();
-        for (_, site, _) in sites {
-            partial_rows(reader, site, day, last_day, &mut rows)?;
-        }
-        // Days before this one without any event: nothing to store, but sealed, so
-        // that queries can read the days around them from partials.
-        if let Some(previous) = previous {
-            let mut gap = (previous + Days::new(1)).max(events_from);
-            while gap < day {
-                store.seal_visit_day(gap, gap, &[])?;
-                gap = gap + Days::new(1);
-            }
-        }
-        store.seal_visit_day(day, last_day, &rows)?;
-        sealed.push(day);
-        previous = Some(day);
     }
     Ok(sealed)
 }

@@ -18,16 +18,23 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
 
 use super::priority::Priority;
-use super::{Store, StoreError};
+use super::{PartialRow, Store, StoreError};
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::metrics::{DropReason, Metrics};
 use crate::pseudonymise::salt::Salt;
 use crate::query::Backend;
+use crate::rollup::partials::{self, Pending};
 use crate::rollup::{self, Lifecycle};
 
 enum Control {
     Salts(Vec<Salt>),
+    /// A visit day's partials, computed on the sealer thread; `last` of its job.
+    Sealed {
+        day: Pending,
+        rows: Result<Vec<PartialRow>, String>,
+        last: bool,
+    },
     /// A batch is waiting in the queue: write it now rather than at the next tick.
     Wake,
     Shutdown,
@@ -41,6 +48,33 @@ pub struct WriterConfig {
     /// Roll-up and retention, run at start-up and every [`LIFECYCLE_EVERY`].
     pub lifecycle: Lifecycle,
     pub clock: Clock,
+}
+
+/// The sealer thread: computes each visit day's partials through the query engine
+/// (about fifty queries per site; seconds to minutes on a big day) and sends them
+/// to the writer to store, so the writer keeps draining the queue meanwhile. It
+/// stops at a failed day, because days are sealed in order.
+fn spawn_sealer(
+    reader: Arc<dyn Backend>,
+    control: Sender<Control>,
+) -> std::io::Result<Sender<Vec<Pending>>> {
+    let (jobs, received) = unbounded::<Vec<Pending>>();
+    std::thread::Builder::new()
+        .name("spoorloos-seal".into())
+        .spawn(move || {
+            for job in received {
+                let n = job.len();
+                for (i, day) in job.into_iter().enumerate() {
+                    let rows = partials::compute(reader.as_ref(), &day).map_err(|e| e.to_string());
+                    let failed = rows.is_err();
+                    let last = failed || i + 1 == n;
+                    if control.send(Control::Sealed { day, rows, last }).is_err() || failed {
+                        break;
+                    }
+                }
+            }
+        })?;
+    Ok(jobs)
 }
 
 /// How often the writer checks for days to roll up and data to expire.
@@ -111,13 +145,19 @@ impl Writer {
         let (control_tx, control_rx) = unbounded();
         let nudged = Arc::new(AtomicBool::new(false));
         let priority = Arc::new(Priority::new(config.queue_capacity));
+        let sealer = match reader {
+            Some(reader) => Some(spawn_sealer(reader, control_tx.clone())?),
+            None => None,
+        };
         let worker = Worker {
             nudged: nudged.clone(),
             priority: priority.clone(),
             salts: None,
             salt_failures: 0,
             store,
-            reader,
+            sealer,
+            sealing: false,
+            seal_failed: false,
             config,
             metrics: metrics.clone(),
             batch: Vec::with_capacity(config.batch_size),
@@ -159,8 +199,13 @@ impl Writer {
 
 struct Worker {
     store: Box<dyn Store>,
-    /// The query engine over the same database, for sealing visit days.
-    reader: Option<Arc<dyn Backend>>,
+    /// Jobs for the sealer thread, which computes visit partials (see
+    /// [`spawn_sealer`]); `None` without a query engine.
+    sealer: Option<Sender<Vec<Pending>>>,
+    /// A job is out; no other is sent until its last day comes back.
+    sealing: bool,
+    /// A day of the current job failed: its later days are not stored.
+    seal_failed: bool,
     config: WriterConfig,
     metrics: Arc<Metrics>,
     batch: Vec<Event>,
@@ -188,6 +233,10 @@ impl Worker {
                 Ok(Control::Salts(salts)) => {
                     self.salts = Some(salts);
                     self.store_salts();
+                    continue;
+                }
+                Ok(Control::Sealed { day, rows, last }) => {
+                    self.sealed(&day, rows, last);
                     continue;
                 }
                 Ok(Control::Wake) => true,
@@ -277,19 +326,14 @@ impl Worker {
         self.flush();
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.config.clock.now();
-        match rollup::run(
-            self.store.as_mut(),
-            self.reader.as_deref(),
-            &self.config.lifecycle,
-            now,
-        ) {
+        // Sealing is slow on a big day: the sealer thread computes, this one stores.
+        match rollup::run(self.store.as_mut(), None, &self.config.lifecycle, now) {
             Ok(report) => {
+                self.start_sealing(now);
                 if report != rollup::Report::default() {
                     tracing::info!(
-                        "rolled up {} day(s), sealed {} visit day(s); expired {} event(s) \
-                         and {} aggregate row(s)",
+                        "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
                         report.days_rolled_up.len(),
-                        report.days_sealed.len(),
                         report.events_expired,
                         report.aggregates_expired
                     );
@@ -297,6 +341,64 @@ impl Worker {
             }
             Err(e) => {
                 tracing::error!("roll-up or retention failed, will retry: {e}");
+                self.recover(&e);
+            }
+        }
+    }
+
+    /// Sends the visit days due for sealing to the sealer thread, unless a job is out.
+    fn start_sealing(&mut self, now: chrono::DateTime<chrono::Utc>) {
+        let Some(jobs) = &self.sealer else {
+            return;
+        };
+        if self.sealing {
+            return;
+        }
+        let policy = &self.config.lifecycle;
+        let events_from = policy.events_from(now.date_naive());
+        match partials::pending(
+            self.store.as_mut(),
+            now,
+            policy.session_timeout,
+            events_from,
+        ) {
+            Ok(days) if !days.is_empty() => {
+                self.sealing = jobs.send(days).is_ok();
+                self.seal_failed = false;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!("finding visit days to seal failed, will retry: {e}");
+                self.recover(&e);
+            }
+        }
+    }
+
+    /// Stores a day the sealer computed. Days are stored in order; after a failure
+    /// the rest of the job waits for the next lifecycle run.
+    fn sealed(&mut self, day: &Pending, rows: Result<Vec<PartialRow>, String>, last: bool) {
+        if last {
+            self.sealing = false;
+        }
+        if self.seal_failed {
+            return;
+        }
+        let events_from = self
+            .config
+            .lifecycle
+            .events_from(self.config.clock.now().date_naive());
+        let stored = rows
+            .map_err(StoreError::Partials)
+            .and_then(|rows| partials::store(self.store.as_mut(), day, &rows, events_from));
+        match stored {
+            Ok(true) => {
+                self.metrics.sealed();
+                tracing::info!("sealed visit day {}", day.day);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                self.seal_failed = true;
+                tracing::warn!("sealing visit day {} failed, will retry: {e}", day.day);
                 self.recover(&e);
             }
         }

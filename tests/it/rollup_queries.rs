@@ -157,6 +157,9 @@ async fn events_and_aggregates_agree() {
     // The next day, once its visits have ended, the day is rolled up and sealed:
     // then the same questions are answered from its visit partials.
     let server = start_at(stopped.dir, 1, "2026-01-11T00:30:00Z");
+    server
+        .wait_metric("spoorloos_visit_days_sealed_total", 1)
+        .await;
     let stopped = server.stop();
     assert_eq!(
         stopped.rows("SELECT CAST(day AS VARCHAR), CAST(last_day AS VARCHAR) FROM sealed_days"),

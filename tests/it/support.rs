@@ -160,11 +160,15 @@ impl Server {
 
     /// Waits (bounded) until `/metrics` reports `n` stored events.
     pub async fn wait_stored(&self, n: u64) {
+        self.wait_metric("spoorloos_events_stored_total", n).await;
+    }
+
+    /// Waits (bounded) until the counter `name` in `/metrics` reaches `n`.
+    pub async fn wait_metric(&self, name: &str, n: u64) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let m = self.metrics().await;
-            if metric(&m, "spoorloos_events_stored_total") >= n as f64 || Instant::now() > deadline
-            {
+            if metric(&m, name) >= n as f64 || Instant::now() > deadline {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
