@@ -66,8 +66,9 @@ pub struct Bases {
     pub kept: Vec<Value>,
 }
 
-/// The internal metrics appended to an events query, in this order.
-const SUMS: &[Metric] = &[
+/// The sums of a group of visits: what visit partials store, in `visit_partials`'
+/// column order, and the first internal metrics appended to an events query.
+pub const VISIT_SUMS: &[Metric] = &[
     Metric::Visitors,
     Metric::Visits,
     Metric::Pageviews,
@@ -76,6 +77,10 @@ const SUMS: &[Metric] = &[
     Metric::Bounces,
     Metric::Duration,
     Metric::SessionPageviews,
+];
+
+/// The internal metrics only an events query gives, appended after [`VISIT_SUMS`].
+const EVENT_SUMS: &[Metric] = &[
     Metric::TotalVisitors,
     Metric::EngagedMs,
     Metric::EngagedVisitors,
@@ -126,12 +131,7 @@ pub fn run(
         let agg = aggregates::translate(q, q.from.date(), end_day, events_from)?;
         let mut rows = backend.run_aggregates(&agg)?;
         if q.metrics.contains(&Metric::Percentage) {
-            let total: i64 = backend
-                .run_aggregates(&agg.total())?
-                .iter()
-                .map(|b| b.sums.visitors)
-                .sum();
-            rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
+            set_total(&mut rows, &backend.run_aggregates(&agg.total())?);
         }
         parts.push(rows);
     }
@@ -139,12 +139,7 @@ pub fn run(
     if let Some(pq) = &partial {
         let mut rows = backend.run_partials(pq)?;
         if q.metrics.contains(&Metric::Percentage) {
-            let total: i64 = backend
-                .run_partials(&pq.total())?
-                .iter()
-                .map(|b| b.sums.visitors)
-                .sum();
-            rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
+            set_total(&mut rows, &backend.run_partials(&pq.total())?);
         }
         parts.push(rows);
         // Every other visit: those that began on other days, or cross the range's ends.
@@ -168,6 +163,12 @@ pub fn run(
     Ok(out.into_iter().skip(offset).take(limit).collect())
 }
 
+/// Gives every row the `percentage` denominator: the visitors of the part's total.
+fn set_total(rows: &mut [Bases], total: &[Bases]) {
+    let total: i64 = total.iter().map(|b| b.sums.visitors).sum();
+    rows.iter_mut().for_each(|r| r.sums.total_visitors = total);
+}
+
 /// The events part, from `boundary` on, unpaginated and with its sums.
 fn from_events(
     backend: &dyn Backend,
@@ -178,7 +179,12 @@ fn from_events(
     eq.from = eq.from.max(boundary);
     eq.limit = u64::MAX;
     eq.offset = 0;
-    let sums: Vec<Metric> = SUMS.iter().copied().filter(|m| wanted(q, *m)).collect();
+    let sums: Vec<Metric> = VISIT_SUMS
+        .iter()
+        .chain(EVENT_SUMS)
+        .copied()
+        .filter(|m| wanted(q, *m))
+        .collect();
     eq.metrics.extend(&sums);
     let n = q.metrics.len();
     Ok(backend

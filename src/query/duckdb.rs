@@ -200,6 +200,30 @@ mod tests {
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
 
+    /// Every metric partials and visit grouping can answer.
+    const ALL: [Metric; 8] = [
+        Metric::Visitors,
+        Metric::Visits,
+        Metric::Pageviews,
+        Metric::Events,
+        Metric::BounceRate,
+        Metric::VisitDuration,
+        Metric::ViewsPerVisit,
+        Metric::Percentage,
+    ];
+
+    /// A store with `events` generated events (`sql/bench/generate_events.sql`).
+    fn generated(events: i64) -> (tempfile::TempDir, DuckDbStore) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("generated.duckdb")).expect("open");
+        store
+            .handle()
+            .with(|conn| conn.execute(GENERATE, [events]))
+            .expect("connection")
+            .expect("generate");
+        (dir, store)
+    }
+
     fn prop(name: &str) -> &'static Prop {
         Prop::parse(name).expect("a known property")
     }
@@ -237,24 +261,9 @@ mod tests {
     /// Visit-only queries grouped by visit give the numbers of the event-level shape.
     #[test]
     fn both_query_shapes_agree() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = DuckDbStore::open(&dir.path().join("shapes.duckdb")).expect("open");
-        store
-            .handle()
-            .with(|conn| conn.execute(GENERATE, [50_000]))
-            .expect("connection")
-            .expect("generate");
+        let (_dir, store) = generated(50_000);
         let backend = DuckDbBackend::new(store.handle());
-        let all = [
-            Metric::Visitors,
-            Metric::Visits,
-            Metric::Pageviews,
-            Metric::Events,
-            Metric::BounceRate,
-            Metric::VisitDuration,
-            Metric::ViewsPerVisit,
-            Metric::Percentage,
-        ];
+        let all = ALL;
         let queries = [
             query(&all, &[], Vec::new()),
             query(&all, &["visit:source"], Vec::new()),
@@ -295,29 +304,14 @@ mod tests {
     /// has visits across midnight, events without a pseudonym and custom events).
     #[test]
     fn partials_add_up_to_the_events() {
-        let dir = tempfile::tempdir().expect("dir");
-        let mut store = DuckDbStore::open(&dir.path().join("partials.duckdb")).expect("open");
-        store
-            .handle()
-            .with(|conn| conn.execute(GENERATE, [60_000]))
-            .expect("connection")
-            .expect("generate");
+        let (_dir, mut store) = generated(60_000);
         let backend = DuckDbBackend::new(store.handle());
         let at = |d, h| {
             NaiveDate::from_ymd_opt(2026, 1, d)
                 .and_then(|d| d.and_hms_opt(h, 0, 0))
                 .expect("date")
         };
-        let all = [
-            Metric::Visitors,
-            Metric::Visits,
-            Metric::Pageviews,
-            Metric::Events,
-            Metric::BounceRate,
-            Metric::VisitDuration,
-            Metric::ViewsPerVisit,
-            Metric::Percentage,
-        ];
+        let all = ALL;
         let with_time = |g, dims: &[&str], metrics: &[Metric], filters| {
             let mut q = query(metrics, dims, filters);
             q.dimensions.insert(0, Dimension::Time(g));

@@ -25,19 +25,6 @@ use super::{Backend, Dimension, Filter, Granularity, Metric, Op, Query, QueryErr
 
 const TEMPLATE: &str = include_str!("../../sql/query/partials.sql");
 
-/// The metrics a partial row stores, in `visit_partials`' column order: the sums
-/// the engine combines (see [`combine`](super::combine)).
-pub const STORED: &[Metric] = &[
-    Metric::Visitors,
-    Metric::Visits,
-    Metric::Pageviews,
-    Metric::Events,
-    Metric::Sessions,
-    Metric::Bounces,
-    Metric::Duration,
-    Metric::SessionPageviews,
-];
-
 /// A query over the partials of visit days `[first, last]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartialQuery {

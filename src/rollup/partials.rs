@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
-use crate::query::partials::STORED;
+use crate::query::combine::VISIT_SUMS;
 use crate::query::{Backend, Dimension, Granularity, PROPS, Query, VisitDays};
 use crate::store::{PartialRow, Store, StoreError};
 
@@ -139,7 +139,7 @@ fn partial_rows(
                 site: site.to_owned(),
                 from,
                 to,
-                metrics: STORED.to_vec(),
+                metrics: VISIT_SUMS.to_vec(),
                 dimensions,
                 filters: Vec::new(),
                 order_by: Vec::new(),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::NaiveDate;
 use duckdb::types::{TimeUnit, Value};
-use duckdb::{Connection, params};
+use duckdb::{Connection, appender_params_from_iter, params};
 
 use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::event::Event;
@@ -327,31 +327,15 @@ impl Store for DuckDbStore {
         {
             let mut appender = tx.appender("visit_partials")?;
             for r in rows {
-                let [
-                    visitors,
-                    visits,
-                    pageviews,
-                    events,
-                    sessions,
-                    bounces,
-                    duration,
-                    spv,
-                ] = r.sums;
-                appender.append_row(params![
-                    r.site,
+                let mut values = vec![
+                    Value::Text(r.site.clone()),
                     date32(r.visit_day),
                     r.bucket.map_or(Value::Null, date32),
-                    r.property,
-                    r.value,
-                    visitors,
-                    visits,
-                    pageviews,
-                    events,
-                    sessions,
-                    bounces,
-                    duration,
-                    spv,
-                ])?;
+                    Value::Text(r.property.to_owned()),
+                    Value::Text(r.value.clone()),
+                ];
+                values.extend(r.sums.map(Value::BigInt));
+                appender.append_row(appender_params_from_iter(values))?;
             }
             appender.flush()?;
         }
