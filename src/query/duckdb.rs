@@ -352,6 +352,14 @@ mod tests {
                 &[Metric::Visitors, Metric::Pageviews],
                 vec![leaf(Op::Is, "event:page", &["/", "/blog/article-5"])],
             ),
+            // A site an hour east of UTC: its local days move the range.
+            Query {
+                offsets: vec![crate::query::OffsetSegment {
+                    from_micros: i64::MIN,
+                    offset_secs: 3600,
+                }],
+                ..query(&all, &["visit:source"], Vec::new())
+            },
             // Partials cannot answer this one: the events alone do.
             query(
                 &[Metric::Visitors, Metric::BounceRate],
@@ -363,6 +371,8 @@ mod tests {
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),
             (at(5, 12), at(25, 6)),
+            // Local days an hour east of UTC.
+            (at(2, 23), at(19, 23)),
         ];
         let mut queries = Vec::new();
         for (from, to) in ranges {

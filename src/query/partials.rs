@@ -14,8 +14,8 @@
 //! What they answer: the additive metrics (`visitors`, `visits`, `pageviews`,
 //! `events`, `bounce_rate`, `visit_duration`, `views_per_visit`; `percentage`
 //! without a filter); no property or one as dimension, optionally with
-//! `time:day|week|month` in UTC; an `is` filter on that same property. Anything else
-//! reads the events alone, as before.
+//! `time:day|week|month` for sites in UTC; an `is` filter on that same property.
+//! Anything else reads the events alone, as before.
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -43,7 +43,10 @@ pub struct PartialQuery {
 
 /// The partials a query could read, before knowing which days are sealed.
 fn shape(q: &Query) -> Option<PartialQuery> {
-    if q.visits != VisitDays::All || q.offsets.iter().any(|o| o.offset_secs != 0) {
+    // Time buckets are UTC days in the partials; without a time dimension the site's
+    // zone only moves the range, which is in UTC by now.
+    let zoned = q.offsets.iter().any(|o| o.offset_secs != 0);
+    if q.visits != VisitDays::All || (zoned && q.dimensions.iter().any(|d| d.is_time())) {
         return None;
     }
     let mut property = None;
