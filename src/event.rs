@@ -6,6 +6,7 @@
 //! User-Agent or a full URL, so the compiler guards the privacy invariant.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::enrich::page::Page;
 use crate::enrich::ua::ClientHints;
@@ -55,7 +56,9 @@ pub struct RawHit<'a> {
 pub struct Event {
     /// Microseconds since the Unix epoch, UTC.
     pub ts_micros: i64,
-    pub site: String,
+    /// Shared, like the attributes that come from caches: a queued event is one
+    /// allocation fewer for each.
+    pub site: Arc<str>,
     pub name: String,
     pub hostname: String,
     pub pathname: String,
@@ -76,10 +79,10 @@ pub struct Event {
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
-    pub browser: String,
-    pub browser_version: String,
-    pub os: String,
-    pub os_version: String,
+    pub browser: Arc<str>,
+    pub browser_version: Arc<str>,
+    pub os: Arc<str>,
+    pub os_version: Arc<str>,
     pub device: &'static str,
     pub screen: Option<&'static str>,
     pub connection_type: Option<String>,

@@ -5,7 +5,8 @@
 //! the hit names. It is what the HTTP handlers call and what the benches measure.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::config::{Config, PrivacySignalPolicy};
 use crate::enrich::geo::Geo;
@@ -22,7 +23,7 @@ use crate::pseudonymise::salt::SaltError;
 const EFFECTIVE_TYPES: [&str; 4] = ["slow-2g", "2g", "3g", "4g"];
 
 pub struct Pipeline {
-    sites: HashSet<String>,
+    sites: HashMap<String, Arc<str>>,
     ua: UaParser,
     geo: Geo,
     spam: SpamList,
@@ -33,7 +34,11 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(config: &Config, geo: Geo, spam: SpamList, pseudonymiser: Pseudonymiser) -> Self {
         Self {
-            sites: config.sites.iter().cloned().collect(),
+            sites: config
+                .sites
+                .iter()
+                .map(|s| (s.clone(), Arc::from(s.as_str())))
+                .collect(),
             ua: UaParser::new(16_384),
             geo,
             spam,
@@ -122,7 +127,7 @@ impl Pipeline {
         let utm = &page.utm;
         let template = Event {
             ts_micros: hit.received_at.timestamp_micros(),
-            site: String::new(),
+            site: Arc::from(""),
             name: payload.name.clone(),
             hostname: page.hostname.clone(),
             pathname: page.pathname.clone(),
@@ -159,11 +164,10 @@ impl Pipeline {
             .map(|target| {
                 let site = self.site(target).ok_or(DropReason::UnknownSite)?;
                 let mut event = template.clone();
-                event.site = site.to_owned();
                 if !anonymous {
                     // Should the OS random source fail, the hit still counts, unlinked.
                     if let Ok(p) = self.pseudonymiser.pseudonymise(
-                        site,
+                        &site,
                         hit.ip,
                         hit.user_agent,
                         hit.received_at,
@@ -173,6 +177,7 @@ impl Pipeline {
                         event.visit_day = p.visit_day;
                     }
                 }
+                event.site = site;
                 Ok(event)
             })
             .collect()
@@ -191,10 +196,8 @@ impl Pipeline {
     }
 
     /// The configured site a domain names (`www.` and case ignored).
-    fn site(&self, domain: &str) -> Option<&str> {
-        self.sites
-            .get(&normalise_hostname(domain))
-            .map(String::as_str)
+    fn site(&self, domain: &str) -> Option<Arc<str>> {
+        self.sites.get(&normalise_hostname(domain)).cloned()
     }
 }
 

@@ -133,11 +133,7 @@ pub fn check_events(
     assert_eq!(outcomes.len(), expected, "one outcome per target site");
     let signalled = hit.privacy_signal || hit.payload.gpc;
     for event in outcomes.iter().flatten() {
-        assert!(
-            SITES.contains(&event.site.as_str()),
-            "site {:?}",
-            event.site
-        );
+        assert!(SITES.contains(&&*event.site), "site {:?}", event.site);
         assert!(CHANNELS.contains(&event.channel));
         assert!(!hit.prefetch, "a prefetch was stored");
         if signalled {

@@ -29,7 +29,7 @@
 //!   are ignored rather than copied, so a client cannot invent new values.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use quick_cache::sync::Cache;
 use regex::Regex;
@@ -83,14 +83,14 @@ impl Device {
 pub struct UaInfo {
     /// Browser family: "Chrome", "Firefox", "Safari", "Edge", "Opera",
     /// "Samsung Internet", ... or `"(unknown)"`.
-    pub browser: String,
+    pub browser: Arc<str>,
     /// Major version only ("124"); empty if unknown.
-    pub browser_version: String,
+    pub browser_version: Arc<str>,
     /// OS family: "Windows", "macOS", "iOS", "iPadOS", "Android", "Linux",
     /// "ChromeOS", ... or `"(unknown)"`.
-    pub os: String,
+    pub os: Arc<str>,
     /// Coarse OS version ("11", "14", "10.15"); empty if unknown.
-    pub os_version: String,
+    pub os_version: Arc<str>,
     pub device: Device,
     /// Non-human traffic, see [`crate::filter::bots::is_bot`].
     pub bot: bool,
@@ -159,10 +159,10 @@ fn parse_ua(raw: &str) -> UaInfo {
     let bot = bots::ua_bot_reason(ua, Some((category, name))).is_some();
 
     UaInfo {
-        browser: browser.into_owned(),
-        browser_version,
-        os: os.into_owned(),
-        os_version,
+        browser: browser.into(),
+        browser_version: browser_version.into(),
+        os: os.into(),
+        os_version: os_version.into(),
         device,
         bot,
     }
@@ -407,9 +407,9 @@ fn refine_with_hints(info: &mut UaInfo, hints: &ClientHints<'_>) {
         // themselves, Playwright) only fills a gap: overriding "Chrome" would
         // split one browser's counts between hinted (HTTPS) and unhinted
         // requests.
-        if family != "Chromium" || info.browser == UNKNOWN {
-            info.browser = family.to_owned();
-            info.browser_version = version.to_owned();
+        if family != "Chromium" || &*info.browser == UNKNOWN {
+            info.browser = family.into();
+            info.browser_version = version.into();
         }
     }
 
@@ -417,16 +417,16 @@ fn refine_with_hints(info: &mut UaInfo, hints: &ClientHints<'_>) {
     // A mobile UA with desktop-platform hints is a UA override (device emulation,
     // `--user-agent`): the UA is what was chosen, so the platform hints are ignored.
     // (The reverse, a desktop UA with Android hints, is a real tablet in desktop mode.)
-    let overridden = matches!(info.os.as_str(), "Android" | "iOS" | "iPadOS")
+    let overridden = matches!(&*info.os, "Android" | "iOS" | "iPadOS")
         && platform.is_some_and(|os| matches!(os, "Windows" | "macOS" | "Linux" | "ChromeOS"));
     if overridden {
         return;
     }
     if let Some(os) = platform
-        && os != info.os
+        && os != &*info.os
     {
-        info.os = os.to_owned();
-        info.os_version.clear();
+        info.os = os.into();
+        info.os_version = "".into();
     }
 
     if let Some(version) = hints
@@ -436,27 +436,26 @@ fn refine_with_hints(info: &mut UaInfo, hints: &ClientHints<'_>) {
     {
         let major_str = major(version);
         let parsed = major_str.parse::<u32>().ok();
-        match (info.os.as_str(), parsed) {
+        match (&*info.os, parsed) {
             // Microsoft's mapping: platform version 13+ is Windows 11,
             // 1..=10 is Windows 10 (11 and 12 never shipped), 0 is 7/8/8.1
             // (keep the UA's answer).
-            ("Windows", Some(13..)) => info.os_version = "11".to_owned(),
-            ("Windows", Some(1..=12)) => info.os_version = "10".to_owned(),
+            ("Windows", Some(13..)) => info.os_version = "11".into(),
+            ("Windows", Some(1..=12)) => info.os_version = "10".into(),
             ("Windows", _) => {}
-            ("macOS", Some(_)) => info.os_version = mac_version(version),
-            ("Android" | "iOS" | "iPadOS", Some(_)) => info.os_version = major_str.to_owned(),
+            ("macOS", Some(_)) => info.os_version = mac_version(version).into(),
+            ("Android" | "iOS" | "iPadOS", Some(_)) => info.os_version = major_str.into(),
             _ => {}
         }
     }
 
-    let platform_is_desktop =
-        matches!(info.os.as_str(), "Windows" | "macOS" | "Linux" | "ChromeOS");
+    let platform_is_desktop = matches!(&*info.os, "Windows" | "macOS" | "Linux" | "ChromeOS");
     match hints.mobile.map(str::trim) {
         Some("?1") if matches!(info.device, Device::Desktop | Device::Other) => {
             info.device = Device::Mobile;
         }
         // Chrome on Android tablets sends ?0 (often with a desktop UA).
-        Some("?0") if info.os == "Android" && info.device != Device::Other => {
+        Some("?0") if &*info.os == "Android" && info.device != Device::Other => {
             info.device = Device::Tablet;
         }
         Some("?0") if platform_is_desktop && info.device == Device::Mobile => {
@@ -571,10 +570,10 @@ mod tests {
         let got = parser.parse(ua, &hints);
         let (browser, browser_version, os, os_version, device, bot) = expected;
         let want = UaInfo {
-            browser: browser.to_owned(),
-            browser_version: browser_version.to_owned(),
-            os: os.to_owned(),
-            os_version: os_version.to_owned(),
+            browser: browser.into(),
+            browser_version: browser_version.into(),
+            os: os.into(),
+            os_version: os_version.into(),
             device,
             bot,
         };

@@ -569,29 +569,29 @@ fn process(case: &Case, hit: &Hit) -> Option<Vec<Event>> {
 /// Every text field of a stored event, props split into their keys and values.
 fn fields(event: &Event) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = [
-        ("site", Some(&event.site)),
-        ("name", Some(&event.name)),
-        ("hostname", Some(&event.hostname)),
-        ("pathname", Some(&event.pathname)),
-        ("referrer", event.referrer.as_ref()),
-        ("source", event.source.as_ref()),
-        ("utm_source", event.utm_source.as_ref()),
-        ("utm_medium", event.utm_medium.as_ref()),
-        ("utm_campaign", event.utm_campaign.as_ref()),
-        ("utm_content", event.utm_content.as_ref()),
-        ("utm_term", event.utm_term.as_ref()),
-        ("country", event.country.as_ref()),
-        ("region", event.region.as_ref()),
-        ("city", event.city.as_ref()),
-        ("browser", Some(&event.browser)),
-        ("browser_version", Some(&event.browser_version)),
-        ("os", Some(&event.os)),
-        ("os_version", Some(&event.os_version)),
-        ("connection_type", event.connection_type.as_ref()),
-        ("props", event.props.as_ref()),
+        ("site", Some(&*event.site)),
+        ("name", Some(event.name.as_str())),
+        ("hostname", Some(event.hostname.as_str())),
+        ("pathname", Some(event.pathname.as_str())),
+        ("referrer", event.referrer.as_deref()),
+        ("source", event.source.as_deref()),
+        ("utm_source", event.utm_source.as_deref()),
+        ("utm_medium", event.utm_medium.as_deref()),
+        ("utm_campaign", event.utm_campaign.as_deref()),
+        ("utm_content", event.utm_content.as_deref()),
+        ("utm_term", event.utm_term.as_deref()),
+        ("country", event.country.as_deref()),
+        ("region", event.region.as_deref()),
+        ("city", event.city.as_deref()),
+        ("browser", Some(&*event.browser)),
+        ("browser_version", Some(&*event.browser_version)),
+        ("os", Some(&*event.os)),
+        ("os_version", Some(&*event.os_version)),
+        ("connection_type", event.connection_type.as_deref()),
+        ("props", event.props.as_deref()),
     ]
     .into_iter()
-    .filter_map(|(name, v)| v.map(|v| (name, v.clone())))
+    .filter_map(|(name, v)| v.map(|v| (name, v.to_owned())))
     .collect();
     out.push(("channel", event.channel.to_owned()));
     out.push(("device", event.device.to_owned()));
