@@ -200,7 +200,7 @@ fn browser_family<'a>(
             "Instagram" => "Instagram",
             _ => "Samsung Internet",
         };
-        let version = caps.get(2).map_or("", |m| m.as_str());
+        let version = caps.get(2).map_or("", |m| major(m.as_str()));
         return (Cow::Borrowed(family), version.to_owned());
     }
 
@@ -217,7 +217,7 @@ fn browser_family<'a>(
             let version = CHROME
                 .captures(ua)
                 .and_then(|c| c.get(1))
-                .map_or_else(|| major(woothee_version), |m| m.as_str());
+                .map_or_else(|| major(woothee_version), |m| major(m.as_str()));
             return (Cow::Borrowed("WebView"), version.to_owned());
         }
         "Google Search App" => "Google App",
@@ -582,6 +582,27 @@ mod tests {
 
     fn none() -> ClientHints<'static> {
         ClientHints::default()
+    }
+
+    /// Found by fuzzing: a browser token's version kept every digit it had.
+    #[test]
+    fn overlong_versions_are_unknown() {
+        let parser = UaParser::new(0);
+        let digits = "9".repeat(70);
+        for ua in [
+            format!("Silk/12{digits}3!"),
+            format!(
+                "Mozilla/5.0 (Linux; Android 9; wv) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Version/4.0 Chrome/1{digits} Mobile Safari/537.36"
+            ),
+        ] {
+            let info = parser.parse(&ua, &ClientHints::default());
+            assert!(
+                info.browser_version.is_empty(),
+                "{ua}: {:?}",
+                info.browser_version
+            );
+        }
     }
 
     #[test]
