@@ -75,7 +75,7 @@ fn generate(events: i64) -> Data {
         event_retention_days: 3650,
         ..Lifecycle::default()
     };
-    let report = rollup::run(&mut store, None, &policy, now()).expect("roll up");
+    let report = rollup::run(&mut store, &policy, now()).expect("roll up");
     store.checkpoint().expect("checkpoint");
     let size = std::fs::metadata(&path).expect("file size").len();
     println!(
@@ -102,11 +102,18 @@ fn seal(data: &mut Data) {
         ..Lifecycle::default()
     };
     let reader = DuckDbBackend::new(data.store.handle());
-    let report = rollup::run(&mut data.store, Some(&reader), &policy, now()).expect("seal");
+    let sealed = rollup::partials::seal(
+        &mut data.store,
+        &reader,
+        now(),
+        policy.session_timeout,
+        policy.events_from(now().date_naive()),
+    )
+    .expect("seal");
     data.store.checkpoint().expect("checkpoint");
     println!(
         "sealed {} visit days in {:.1} s",
-        report.days_sealed.len(),
+        sealed.len(),
         started.elapsed().as_secs_f64()
     );
 }

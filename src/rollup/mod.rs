@@ -15,8 +15,6 @@ pub mod partials;
 use chrono::{Months, NaiveDate};
 
 #[cfg(feature = "duckdb")]
-use crate::query::Backend;
-#[cfg(feature = "duckdb")]
 use crate::store::{Store, StoreError};
 
 /// Retention and anonymity settings.
@@ -47,7 +45,6 @@ impl Default for Lifecycle {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     pub days_rolled_up: Vec<NaiveDate>,
-    pub days_sealed: Vec<NaiveDate>,
     pub events_expired: u64,
     pub aggregates_expired: u64,
 }
@@ -66,14 +63,12 @@ impl Lifecycle {
     }
 }
 
-/// Rolls up every ended day not yet rolled up, seals the visit days whose visits
-/// have ended (with `reader`, the query engine over the same database), then
-/// expires what is past retention. Rolling up comes first, so no day expires before
-/// its aggregates exist.
+/// Rolls up every ended day not yet rolled up, then expires what is past retention.
+/// Rolling up comes first, so no day expires before its aggregates exist. Sealing
+/// visit days is [`partials`]' (the writer has it done on a thread of its own).
 #[cfg(feature = "duckdb")]
 pub fn run(
     store: &mut dyn Store,
-    reader: Option<&dyn Backend>,
     policy: &Lifecycle,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report, StoreError> {
@@ -82,15 +77,6 @@ pub fn run(
     for day in store.pending_rollup_days(today)? {
         store.roll_up_day(day, policy.min_crowd)?;
         report.days_rolled_up.push(day);
-    }
-    if let Some(reader) = reader {
-        report.days_sealed = partials::seal(
-            store,
-            reader,
-            now,
-            policy.session_timeout,
-            policy.events_from(today),
-        )?;
     }
     report.events_expired = store.expire_events(policy.events_from(today))?;
     report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;

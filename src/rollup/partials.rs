@@ -98,7 +98,8 @@ pub fn store(
     Ok(true)
 }
 
-/// Seals every pending day at once, on this thread (tests, benchmarks, the CLI).
+/// Seals every pending day at once, on this thread (tests and benchmarks; the
+/// writer splits the work with its sealer thread).
 pub fn seal(
     store: &mut dyn Store,
     reader: &dyn Backend,

@@ -327,7 +327,7 @@ impl Worker {
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.config.clock.now();
         // Sealing is slow on a big day: the sealer thread computes, this one stores.
-        match rollup::run(self.store.as_mut(), None, &self.config.lifecycle, now) {
+        match rollup::run(self.store.as_mut(), &self.config.lifecycle, now) {
             Ok(report) => {
                 self.start_sealing(now);
                 if report != rollup::Report::default() {
