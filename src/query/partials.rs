@@ -173,16 +173,31 @@ impl PartialQuery {
         // visitors once); by day, one row per day their events fall on. By week or
         // month, whole unless the visits cross into the next bucket.
         let (bucket, rows) = match self.time {
-            None => ("CAST(NULL AS VARCHAR)", "bucket IS NULL"),
-            Some(Granularity::Day) => ("strftime(bucket, '%Y-%m-%d')", "bucket IS NOT NULL"),
-            Some(Granularity::Week) => (
-                "strftime(date_trunc('week', coalesce(bucket, visit_day)), '%Y-%m-%d')",
-                "(bucket IS NULL) = (date_trunc('week', visit_day) = date_trunc('week', visit_day + 1))",
+            None => (
+                "CAST(NULL AS VARCHAR)".to_owned(),
+                "bucket IS NULL".to_owned(),
             ),
-            Some(Granularity::Month | Granularity::Hour) => (
-                "strftime(date_trunc('month', coalesce(bucket, visit_day)), '%Y-%m-%d')",
-                "(bucket IS NULL) = (date_trunc('month', visit_day) = date_trunc('month', visit_day + 1))",
+            Some(Granularity::Day) => (
+                "strftime(bucket, '%Y-%m-%d')".to_owned(),
+                "bucket IS NOT NULL".to_owned(),
             ),
+            // `shape` lets no hour through.
+            Some(g) => {
+                let unit = if g == Granularity::Week {
+                    "week"
+                } else {
+                    "month"
+                };
+                (
+                    format!(
+                        "strftime(date_trunc('{unit}', coalesce(bucket, visit_day)), '%Y-%m-%d')"
+                    ),
+                    format!(
+                        "(bucket IS NULL) = \
+                         (date_trunc('{unit}', visit_day) = date_trunc('{unit}', visit_day + 1))"
+                    ),
+                )
+            }
         };
         let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
         let label = if self.slots.iter().any(|d| !d.is_time()) {
@@ -191,9 +206,9 @@ impl PartialQuery {
             "CAST(NULL AS VARCHAR)"
         };
         let text = TEMPLATE
-            .replace("{bucket}", bucket)
+            .replace("{bucket}", &bucket)
             .replace("{label}", label)
-            .replace("{rows}", rows)
+            .replace("{rows}", &rows)
             .replace("{values}", &values);
         (text, params)
     }

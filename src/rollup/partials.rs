@@ -39,12 +39,10 @@ pub fn pending(
     let rows = store.pending_visit_days(events_from, now.date_naive())?;
     let mut previous = store.last_sealed_day()?;
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < rows.len() {
-        let day = rows[i].0;
-        let of_day: Vec<&(NaiveDate, String, i64)> =
-            rows[i..].iter().take_while(|p| p.0 == day).collect();
-        i += of_day.len();
+    for of_day in rows.chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(day, _, _)) = of_day.first() else {
+            continue;
+        };
         let latest = of_day.iter().map(|p| p.2).max().unwrap_or(i64::MAX);
         if latest >= quiet_before {
             break;
