@@ -12,8 +12,8 @@
 #   scripts/load.sh [--duration SECS] [--warmup SECS] [--connections N]
 #                   [--threads N] [--rate REQ_PER_S] [--requests N]
 #                   [--server-cpus LIST] [--client-cpus LIST] [--geoip PATH|none]
-#                   [--browsers PATH] [--renice-writer] [--no-build] [--keep]
-#                   [--out FILE]
+#                   [--browsers PATH] [--renice-writer] [--perf] [--no-build]
+#                   [--keep] [--out FILE]
 #
 # Defaults suit a 2-core machine: the server under test pinned to CPU 0, wrk with
 # one thread pinned to CPU 1 (taskset), 64 connections, 20 s per phase after 3 s of
@@ -23,6 +23,8 @@
 # --renice-writer is a diagnostic, not the product's behaviour: it sets nice 19 on
 # every Spoorloos thread but the tokio worker (the DuckDB writer and DuckDB's own
 # threads), to show what the writer's competition for the core costs.
+# --perf records each Spoorloos phase's measured run with `perf record -g` (needs
+# perf; implies --keep) into TMP/NAME.perf.data, to see where the time goes.
 # Exits 1 when an accepted event is missing from the database file.
 set -euo pipefail
 
@@ -43,6 +45,7 @@ build=1
 keep=0
 out=""
 renice_writer=0
+perf=0
 
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
         --no-build) build=0; shift ;;
         --renice-writer) renice_writer=1; shift ;;
         --keep) keep=1; shift ;;
+        --perf) perf=1; keep=1; shift ;;
         --out) out="$2"; shift 2 ;;
         -h | --help) usage ;;
         *) echo "load.sh: unknown argument $1" >&2; usage ;;
@@ -211,7 +215,14 @@ measure() {
     t0="$(date +%s.%N)"
     s0="$(proc_ticks "$server_pid")"
     read -r -a c0 <<<"$(cpu_jiffies "$(first_cpu "$server_cpus")") $(cpu_jiffies "$(first_cpu "$client_cpus")")"
+    local recorder=""
+    if [ "$perf" = 1 ] && [ "$name" != "${name#spoorloos}" ]; then
+        perf record -q -F 999 -g -p "$server_pid" -o "$tmp/$name.perf.data" -- sleep "$duration" \
+            >/dev/null 2>&1 &
+        recorder=$!
+    fi
     run_wrk "$name" "$duration" "$r" 1000
+    if [ -n "$recorder" ]; then wait "$recorder" || true; fi
     t1="$(date +%s.%N)"
     s1="$(proc_ticks "$server_pid")"
     read -r -a c1 <<<"$(cpu_jiffies "$(first_cpu "$server_cpus")") $(cpu_jiffies "$(first_cpu "$client_cpus")")"

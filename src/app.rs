@@ -22,7 +22,7 @@ use crate::query::duckdb::DuckDbBackend;
 use crate::query::guard::AuthGuard;
 use crate::receive::{self, State};
 use crate::rollup::Lifecycle;
-use crate::store::duckdb::DuckDbStore;
+use crate::store::duckdb::{DuckDbStore, Resources};
 use crate::store::writer::{Writer, WriterConfig};
 use crate::store::{Store, StoreError};
 
@@ -60,7 +60,11 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
-    let mut store = DuckDbStore::open_limited(&config.database, config.store.memory_limit_mb)?;
+    let resources = Resources {
+        memory_limit_mb: config.store.memory_limit_mb,
+        threads: Some(config.store.threads),
+    };
+    let mut store = DuckDbStore::open_limited(&config.database, resources)?;
     let now = clock.now();
     let timeout = config.session_timeout();
     let salts = store.load_salts()?;

@@ -98,19 +98,28 @@ pub struct DuckDbStore {
     handle: DbHandle,
     /// The writer's own connection (appends, roll-ups, retention).
     conn: Connection,
-    /// DuckDB's memory limit in MiB, applied again when compaction reopens the file.
-    memory_limit_mb: Option<u32>,
+    /// Applied again when compaction reopens the file.
+    resources: Resources,
+}
+
+/// How much of the machine DuckDB may take; `None` leaves DuckDB's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// Its buffer pool in MiB (DuckDB's default: 80 % of the machine's memory).
+    pub memory_limit_mb: Option<u32>,
+    /// Its worker threads (DuckDB's default: one per core).
+    pub threads: Option<u32>,
 }
 
 impl DuckDbStore {
     /// Opens (or creates) the file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_limited(path, None)
+        Self::open_limited(path, Resources::default())
     }
 
-    /// Like [`open`](Self::open), with DuckDB's memory limit (MiB) when given.
-    pub fn open_limited(path: &Path, memory_limit_mb: Option<u32>) -> Result<Self, StoreError> {
-        let root = connect(path, memory_limit_mb)?;
+    /// Like [`open`](Self::open), within the given resources.
+    pub fn open_limited(path: &Path, resources: Resources) -> Result<Self, StoreError> {
+        let root = connect(path, resources)?;
         let conn = root.try_clone()?;
         let mut store = Self {
             path: path.to_owned(),
@@ -119,7 +128,7 @@ impl DuckDbStore {
                 gate: Arc::new(RwLock::new(())),
             },
             conn,
-            memory_limit_mb,
+            resources,
         };
         store.migrate()?;
         Ok(store)
@@ -402,21 +411,24 @@ impl DuckDbStore {
         *root = Connection::open_in_memory()?;
         self.conn = root.try_clone()?;
         let outcome = between();
-        *root = connect(&self.path, self.memory_limit_mb)?;
+        *root = connect(&self.path, self.resources)?;
         self.conn = root.try_clone()?;
         outcome
     }
 }
 
-/// Opens the database file, under a memory limit when one is configured.
-fn connect(path: &Path, memory_limit_mb: Option<u32>) -> Result<Connection, StoreError> {
+/// Opens the database file within `resources`.
+fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> {
     let open_error = |source| StoreError::Open {
         path: path.display().to_string(),
         source,
     };
     let mut config = duckdb::Config::default();
-    if let Some(mb) = memory_limit_mb {
+    if let Some(mb) = resources.memory_limit_mb {
         config = config.max_memory(&format!("{mb}MiB")).map_err(open_error)?;
+    }
+    if let Some(threads) = resources.threads {
+        config = config.threads(threads.into()).map_err(open_error)?;
     }
     Connection::open_with_flags(path, config).map_err(open_error)
 }

@@ -83,7 +83,9 @@ pub const LIFECYCLE_EVERY: Duration = Duration::from_secs(600);
 /// The request side of the writer: cheap to clone, never blocks.
 #[derive(Clone)]
 pub struct Queue {
-    events: Sender<Event>,
+    /// Boxed, so the channel's ring (allocated and touched in full up front) costs
+    /// a pointer per slot, not a whole event: memory follows the queue's depth.
+    events: Sender<Box<Event>>,
     control: Sender<Control>,
     metrics: Arc<Metrics>,
     /// Queue depth at which the writer is nudged (its batch size).
@@ -97,7 +99,7 @@ pub struct Queue {
 impl Queue {
     /// Hands an event to the writer; `false` (and an `overload` drop) when full.
     pub fn push(&self, event: Event) -> bool {
-        match self.events.try_send(event) {
+        match self.events.try_send(Box::new(event)) {
             Ok(()) => {
                 self.metrics.accepted();
                 let depth = self.events.len();
@@ -144,7 +146,7 @@ impl Writer {
         let (events_tx, events_rx) = bounded(config.queue_capacity);
         let (control_tx, control_rx) = unbounded();
         let nudged = Arc::new(AtomicBool::new(false));
-        let priority = Arc::new(Priority::new(config.queue_capacity));
+        let priority = Arc::new(Priority::new(config.queue_capacity, config.batch_size));
         let sealer = match reader {
             Some(reader) => Some(spawn_sealer(reader, control_tx.clone())?),
             None => None,
@@ -222,7 +224,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, events: &Receiver<Event>, control: &Receiver<Control>) {
+    fn run(mut self, events: &Receiver<Box<Event>>, control: &Receiver<Control>) {
         self.priority.attach_current_thread();
         // Due days are rolled up and expired data removed before anything else, so
         // even a collector stopped right after start-up has done it.
@@ -266,7 +268,7 @@ impl Worker {
         }
         self.store_salts();
         for event in events.try_iter() {
-            self.batch.push(event);
+            self.batch.push(*event);
             if self.batch.len() >= self.config.batch_size {
                 self.flush();
             }
@@ -308,8 +310,6 @@ impl Worker {
     /// resume once the cause is gone. A failed reopen is retried on the next error.
     fn recover(&mut self, e: &StoreError) {
         if e.needs_reopen() {
-            // As in `lifecycle`: DuckDB's new threads inherit this thread's policy.
-            self.priority.promote();
             match self.store.reopen() {
                 Ok(()) => tracing::warn!("database reopened after a fatal error"),
                 Err(e) => tracing::debug!("cannot reopen the database yet: {e}"),
@@ -319,10 +319,6 @@ impl Worker {
 
     /// Rolls up ended days and expires old data; a failure is retried next time.
     fn lifecycle(&mut self) {
-        // Compaction reopens the database from this thread, and DuckDB's worker
-        // threads (which also run the stats queries) inherit its scheduling policy:
-        // they must not be born idle-class. The next drain steps back.
-        self.priority.promote();
         self.flush();
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.config.clock.now();
@@ -406,12 +402,17 @@ impl Worker {
 
     /// Moves what waits in the queue into the batch; clears the nudge first, so an
     /// event pushed meanwhile can nudge again.
-    fn drain(&mut self, events: &Receiver<Event>) {
+    fn drain(&mut self, events: &Receiver<Box<Event>>) {
         self.nudged.store(false, Ordering::Release);
         self.priority.observe(events.len());
-        // Bounded by what is there now, so a flood cannot keep the writer draining.
-        for event in events.try_iter().take(self.config.queue_capacity) {
-            self.batch.push(event);
+        // A backlog goes in commits of up to four batches (cheaper per row than
+        // one batch), and the rest waits in the queue, so a flood cannot keep the
+        // writer draining, nor hold a second queue's worth of events in the batch.
+        for event in events
+            .try_iter()
+            .take(self.config.batch_size.saturating_mul(4))
+        {
+            self.batch.push(*event);
         }
     }
 
@@ -437,6 +438,8 @@ impl Worker {
                 self.metrics.flushed(started.elapsed().as_secs_f64());
                 self.metrics.stored(self.batch.len() as u64);
                 self.batch.clear();
+                // A backlog drains in one big batch; its memory goes back after.
+                self.batch.shrink_to(self.config.batch_size);
             }
             Err(e) => {
                 // Once, not per attempt: a full disk would otherwise flood the log
