@@ -10,7 +10,8 @@
 //! (`rollup::run`), and the file size with bytes per event. The `events_raw/` benches
 //! run before the visit days are sealed; then the roll-up seals them (timed) and the
 //! `events/` benches read the partials; each query's answer must be the same both
-//! ways.
+//! ways. Roll-up, sealing and queries run within the collector's default DuckDB
+//! resources (`[store]` `threads`, `memory_limit_mb`), as in production.
 //!
 //! Two engines share the file: one whose event retention (10 years) reaches before the
 //! data, so every query reads events, and one whose retention (1 day) ends after the
@@ -35,7 +36,7 @@ use spoorloos::query::api::Engine;
 use spoorloos::query::duckdb::DuckDbBackend;
 use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
-use spoorloos::store::duckdb::DuckDbStore;
+use spoorloos::store::duckdb::{DuckDbStore, Resources};
 
 const GENERATE: &str = include_str!("../sql/bench/generate_events.sql");
 const SITE: &str = "example.test";
@@ -69,6 +70,12 @@ fn generate(events: i64) -> Data {
         size as f64 / 1048576.0,
         size as f64 / inserted as f64,
     );
+    // From here on as the collector would: within its default DuckDB resources (one
+    // thread, its memory limit), which the faster generation above did without.
+    drop(store);
+    let resources = Resources::from_config(&Config::default().store);
+    println!("roll-up, sealing and queries with DuckDB {resources:?}");
+    let mut store = DuckDbStore::open_limited(&path, resources).expect("reopen store");
 
     let started = Instant::now();
     let policy = Lifecycle {

@@ -60,11 +60,8 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
-    let resources = Resources {
-        memory_limit_mb: config.store.memory_limit_mb,
-        threads: Some(config.store.threads),
-    };
-    let mut store = DuckDbStore::open_limited(&config.database, resources)?;
+    let mut store =
+        DuckDbStore::open_limited(&config.database, Resources::from_config(&config.store))?;
     let now = clock.now();
     let timeout = config.session_timeout();
     let salts = store.load_salts()?;

@@ -190,6 +190,9 @@ pub struct StoreConfig {
     /// DuckDB's memory limit in MiB (its buffer pool; big queries spill to
     /// `<database>.tmp/`).
     pub memory_limit_mb: Option<u32>,
+    /// DuckDB's memory limit in MiB while it rolls up a day, when above
+    /// `memory_limit_mb`: grouping a whole day's visits needs more than ingestion.
+    pub rollup_memory_limit_mb: Option<u32>,
     /// DuckDB's worker threads. One keeps its checkpoint work on the writer thread,
     /// where it runs in the background; more make big stats queries faster, at the
     /// cost of request latency under load (docs/load.md).
@@ -209,6 +212,9 @@ impl Default for StoreConfig {
             // instead of 0.7 s over 10M raw events); DuckDB's own default (80 % of
             // the machine) put 336 MiB of RSS under peak load (docs/load.md).
             memory_limit_mb: Some(64),
+            // A day of 333k events (10M a month) needs about 256 MiB, 3.3M events
+            // about 1 GiB (docs/figures.md); a quiet day takes far less.
+            rollup_memory_limit_mb: Some(1024),
             threads: 1,
         }
     }
@@ -358,6 +364,12 @@ impl Config {
         if self.store.memory_limit_mb.is_some_and(|mb| mb < 32) {
             return Err(invalid("store.memory_limit_mb", "must be at least 32"));
         }
+        if self.store.rollup_memory_limit_mb.is_some_and(|mb| mb < 32) {
+            return Err(invalid(
+                "store.rollup_memory_limit_mb",
+                "must be at least 32",
+            ));
+        }
         if !(1..=1024).contains(&self.store.threads) {
             return Err(invalid("store.threads", "must be between 1 and 1024"));
         }
@@ -504,6 +516,10 @@ mod tests {
         check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
         check("[store]\nbatch_size = 0", "store.batch_size");
         check("[store]\nthreads = 0", "store.threads");
+        check(
+            "[store]\nrollup_memory_limit_mb = 8",
+            "store.rollup_memory_limit_mb",
+        );
         check("[retention]\nevent_days = 0", "retention.event_days");
         check(
             "[[api_keys]]\nname = \"bi\"\nhash = \"abc\"",

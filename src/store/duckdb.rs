@@ -9,6 +9,7 @@ use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, appender_params_from_iter, params};
 
 use super::{ActiveSession, PartialRow, Store, StoreError};
+use crate::config::StoreConfig;
 use crate::event::Event;
 use crate::pseudonymise::salt::Salt;
 
@@ -49,6 +50,7 @@ const SEAL_DAY: &str = include_str!("../../sql/rollup/seal_day.sql");
 const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
+const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
 
 /// The database as the writer and the readers share it. Compaction replaces the file
 /// underneath, so a reader takes a fresh connection per use, under the read lock;
@@ -107,8 +109,22 @@ pub struct DuckDbStore {
 pub struct Resources {
     /// Its buffer pool in MiB (DuckDB's default: 80 % of the machine's memory).
     pub memory_limit_mb: Option<u32>,
+    /// The limit while a day is rolled up, when above `memory_limit_mb`: the roll-up
+    /// groups a whole day at once, and DuckDB cannot spill every part of it.
+    pub rollup_memory_limit_mb: Option<u32>,
     /// Its worker threads (DuckDB's default: one per core).
     pub threads: Option<u32>,
+}
+
+impl Resources {
+    /// What `[store]` allows DuckDB.
+    pub fn from_config(store: &StoreConfig) -> Self {
+        Self {
+            memory_limit_mb: store.memory_limit_mb,
+            rollup_memory_limit_mb: store.rollup_memory_limit_mb,
+            threads: Some(store.threads),
+        }
+    }
 }
 
 impl DuckDbStore {
@@ -286,11 +302,13 @@ impl Store for DuckDbStore {
     }
 
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
-        tx.execute(ROLLUP_MARK, [day.to_string()])?;
-        tx.commit()?;
-        Ok(())
+        self.with_rollup_memory(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+            tx.execute(ROLLUP_MARK, [day.to_string()])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn pending_visit_days(
@@ -392,6 +410,30 @@ impl Store for DuckDbStore {
 }
 
 impl DuckDbStore {
+    /// Runs `work` under the roll-up's memory limit, then sets the usual one again
+    /// (which evicts what the roll-up cached). A limit is a cap, not a reservation:
+    /// a small day takes what it needs.
+    fn with_rollup_memory(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let Resources {
+            memory_limit_mb: Some(usual),
+            rollup_memory_limit_mb: Some(rollup),
+            ..
+        } = self.resources
+        else {
+            return work(&mut self.conn);
+        };
+        if rollup <= usual {
+            return work(&mut self.conn);
+        }
+        set_memory_limit(&self.conn, rollup)?;
+        let outcome = work(&mut self.conn);
+        let restored = set_memory_limit(&self.conn, usual);
+        outcome.and(restored)
+    }
+
     /// Closes the database (every connection: readers wait on the gate), runs
     /// `between`, and opens the file again; `between`'s error is returned after.
     fn close_and_reopen(
@@ -433,6 +475,11 @@ fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> 
     Connection::open_with_flags(path, config).map_err(open_error)
 }
 
+fn set_memory_limit(conn: &Connection, mb: u32) -> Result<(), StoreError> {
+    conn.execute(MEMORY_LIMIT, [format!("{mb}MiB")])?;
+    Ok(())
+}
+
 /// `file.duckdb` → `file.duckdb.<ext>`.
 fn sibling(path: &Path, ext: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -456,4 +503,52 @@ pub(crate) fn sql_string(text: &str) -> String {
 
 fn sql_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+
+    fn memory_limit(store: &DuckDbStore) -> String {
+        store
+            .conn
+            .query_row("SELECT current_setting('memory_limit')", [], |row| {
+                row.get(0)
+            })
+            .expect("setting")
+    }
+
+    /// A day too big for the usual limit rolls up under the roll-up's, and the usual
+    /// limit is back afterwards.
+    #[test]
+    fn rollup_runs_under_its_own_memory_limit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("busy.duckdb");
+        {
+            // 2M events over 30 days: ≈ 67k a day, too many for 32 MiB.
+            let mut store = DuckDbStore::open(&path).expect("open");
+            store.conn.execute(GENERATE, [2_000_000]).expect("generate");
+            store.checkpoint().expect("checkpoint");
+        }
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).expect("day");
+        let tight = Resources {
+            memory_limit_mb: Some(32),
+            rollup_memory_limit_mb: None,
+            threads: Some(1),
+        };
+        let mut store = DuckDbStore::open_limited(&path, tight).expect("open");
+        let error = store.roll_up_day(day, 1).expect_err("32 MiB is too little");
+        assert!(error.to_string().contains("Out of Memory"), "{error}");
+        drop(store);
+
+        let roomy = Resources {
+            rollup_memory_limit_mb: Some(256),
+            ..tight
+        };
+        let mut store = DuckDbStore::open_limited(&path, roomy).expect("open");
+        store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
+        assert_eq!(memory_limit(&store), "32.0 MiB");
+    }
 }
