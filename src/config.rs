@@ -190,9 +190,9 @@ pub struct StoreConfig {
     /// DuckDB's memory limit in MiB (its buffer pool; big queries spill to
     /// `<database>.tmp/`).
     pub memory_limit_mb: Option<u32>,
-    /// DuckDB's memory limit in MiB while it rolls up a day, when above
-    /// `memory_limit_mb`: grouping a whole day's visits needs more than ingestion.
-    pub rollup_memory_limit_mb: Option<u32>,
+    /// DuckDB's memory limit in MiB while it answers a query, seals or rolls up a
+    /// day, when above `memory_limit_mb`: big groupings need more than ingestion.
+    pub query_memory_limit_mb: Option<u32>,
     /// DuckDB's worker threads. One keeps its checkpoint work on the writer thread,
     /// where it runs in the background; more make big stats queries faster, at the
     /// cost of request latency under load (docs/load.md).
@@ -212,9 +212,10 @@ impl Default for StoreConfig {
             // instead of 0.7 s over 10M raw events); DuckDB's own default (80 % of
             // the machine) put 336 MiB of RSS under peak load (docs/load.md).
             memory_limit_mb: Some(64),
-            // A day of 333k events (10M a month) needs about 256 MiB, 3.3M events
-            // about 1 GiB (docs/figures.md); a quiet day takes far less.
-            rollup_memory_limit_mb: Some(1024),
+            // Rolling up a day of 333k events (10M a month) needs about 256 MiB,
+            // of 3.3M events about 1 GiB (docs/figures.md); a quiet site takes far
+            // less.
+            query_memory_limit_mb: Some(1024),
             threads: 1,
         }
     }
@@ -364,9 +365,9 @@ impl Config {
         if self.store.memory_limit_mb.is_some_and(|mb| mb < 32) {
             return Err(invalid("store.memory_limit_mb", "must be at least 32"));
         }
-        if self.store.rollup_memory_limit_mb.is_some_and(|mb| mb < 32) {
+        if self.store.query_memory_limit_mb.is_some_and(|mb| mb < 32) {
             return Err(invalid(
-                "store.rollup_memory_limit_mb",
+                "store.query_memory_limit_mb",
                 "must be at least 32",
             ));
         }
@@ -517,8 +518,8 @@ mod tests {
         check("[store]\nbatch_size = 0", "store.batch_size");
         check("[store]\nthreads = 0", "store.threads");
         check(
-            "[store]\nrollup_memory_limit_mb = 8",
-            "store.rollup_memory_limit_mb",
+            "[store]\nquery_memory_limit_mb = 8",
+            "store.query_memory_limit_mb",
         );
         check("[retention]\nevent_days = 0", "retention.event_days");
         check(

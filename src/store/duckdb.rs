@@ -60,10 +60,12 @@ pub struct DbHandle {
     root: Arc<Mutex<Connection>>,
     /// Held shared while a reader's connection lives, exclusively during a swap.
     gate: Arc<RwLock<()>>,
+    memory: Arc<MemoryLimits>,
 }
 
 impl DbHandle {
-    /// Runs `f` on a connection to the current database file.
+    /// Runs `f` on a connection to the current database file, under the query
+    /// memory limit.
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, StoreError> {
         let _open = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         let conn = self
@@ -71,7 +73,71 @@ impl DbHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .try_clone()?;
+        let _working = self.memory.working(&conn)?;
         Ok(f(&conn))
+    }
+}
+
+/// DuckDB's memory limit is one setting for the whole database. While only the
+/// writer appends it stays at the usual limit, because the buffer pool is resident
+/// memory under load; while a query, sealing or the roll-up runs it is raised to the
+/// query limit, because big groupings fail or crawl under a small one (DuckDB cannot
+/// spill string aggregate states). A limit is a cap, not a reservation.
+struct MemoryLimits {
+    /// (usual, query) when the query limit is the higher one; else nothing changes.
+    raise: Option<(u32, u32)>,
+    /// How many are working under the raised limit.
+    working: Mutex<usize>,
+}
+
+impl MemoryLimits {
+    fn new(resources: Resources) -> Self {
+        let raise = match (resources.memory_limit_mb, resources.query_memory_limit_mb) {
+            (Some(usual), Some(query)) if query > usual => Some((usual, query)),
+            _ => None,
+        };
+        Self {
+            raise,
+            working: Mutex::new(0),
+        }
+    }
+
+    /// Raises the limit (the first one in) until the guard drops.
+    fn working<'a>(&'a self, conn: &'a Connection) -> Result<Working<'a>, StoreError> {
+        if let Some((_, query)) = self.raise {
+            let mut working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
+            if *working == 0 {
+                set_memory_limit(conn, query)?;
+            }
+            *working += 1;
+        }
+        Ok(Working { limits: self, conn })
+    }
+}
+
+/// Sets the usual limit again when the last one working leaves, which evicts what
+/// the work cached.
+struct Working<'a> {
+    limits: &'a MemoryLimits,
+    conn: &'a Connection,
+}
+
+impl Drop for Working<'_> {
+    fn drop(&mut self) {
+        let Some((usual, _)) = self.limits.raise else {
+            return;
+        };
+        let mut working = self
+            .limits
+            .working
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *working = working.saturating_sub(1);
+        if *working == 0
+            && let Err(e) = set_memory_limit(self.conn, usual)
+        {
+            tracing::warn!("DuckDB's memory limit stays raised until the next query: {e}");
+        }
     }
 }
 
@@ -91,6 +157,7 @@ impl DbHandle {
         Ok(Self {
             root: Arc::new(Mutex::new(root)),
             gate: Arc::new(RwLock::new(())),
+            memory: Arc::new(MemoryLimits::new(Resources::default())),
         })
     }
 }
@@ -109,9 +176,9 @@ pub struct DuckDbStore {
 pub struct Resources {
     /// Its buffer pool in MiB (DuckDB's default: 80 % of the machine's memory).
     pub memory_limit_mb: Option<u32>,
-    /// The limit while a day is rolled up, when above `memory_limit_mb`: the roll-up
-    /// groups a whole day at once, and DuckDB cannot spill every part of it.
-    pub rollup_memory_limit_mb: Option<u32>,
+    /// The limit while a query, sealing or the roll-up runs, when above
+    /// `memory_limit_mb` ([`MemoryLimits`]).
+    pub query_memory_limit_mb: Option<u32>,
     /// Its worker threads (DuckDB's default: one per core).
     pub threads: Option<u32>,
 }
@@ -121,7 +188,7 @@ impl Resources {
     pub fn from_config(store: &StoreConfig) -> Self {
         Self {
             memory_limit_mb: store.memory_limit_mb,
-            rollup_memory_limit_mb: store.rollup_memory_limit_mb,
+            query_memory_limit_mb: store.query_memory_limit_mb,
             threads: Some(store.threads),
         }
     }
@@ -142,6 +209,7 @@ impl DuckDbStore {
             handle: DbHandle {
                 root: Arc::new(Mutex::new(root)),
                 gate: Arc::new(RwLock::new(())),
+                memory: Arc::new(MemoryLimits::new(resources)),
             },
             conn,
             resources,
@@ -302,13 +370,15 @@ impl Store for DuckDbStore {
     }
 
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
-        self.with_rollup_memory(|conn| {
-            let tx = conn.transaction()?;
-            tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
-            tx.execute(ROLLUP_MARK, [day.to_string()])?;
-            tx.commit()?;
-            Ok(())
-        })
+        // The guard sets the limit on a connection of its own: the roll-up's
+        // transaction borrows the writer's.
+        let (memory, setter) = (Arc::clone(&self.handle.memory), self.conn.try_clone()?);
+        let _working = memory.working(&setter)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+        tx.execute(ROLLUP_MARK, [day.to_string()])?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn pending_visit_days(
@@ -410,30 +480,6 @@ impl Store for DuckDbStore {
 }
 
 impl DuckDbStore {
-    /// Runs `work` under the roll-up's memory limit, then sets the usual one again
-    /// (which evicts what the roll-up cached). A limit is a cap, not a reservation:
-    /// a small day takes what it needs.
-    fn with_rollup_memory(
-        &mut self,
-        work: impl FnOnce(&mut Connection) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        let Resources {
-            memory_limit_mb: Some(usual),
-            rollup_memory_limit_mb: Some(rollup),
-            ..
-        } = self.resources
-        else {
-            return work(&mut self.conn);
-        };
-        if rollup <= usual {
-            return work(&mut self.conn);
-        }
-        set_memory_limit(&self.conn, rollup)?;
-        let outcome = work(&mut self.conn);
-        let restored = set_memory_limit(&self.conn, usual);
-        outcome.and(restored)
-    }
-
     /// Closes the database (every connection: readers wait on the gate), runs
     /// `between`, and opens the file again; `between`'s error is returned after.
     fn close_and_reopen(
@@ -511,19 +557,17 @@ mod tests {
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
 
-    fn memory_limit(store: &DuckDbStore) -> String {
-        store
-            .conn
-            .query_row("SELECT current_setting('memory_limit')", [], |row| {
-                row.get(0)
-            })
-            .expect("setting")
+    fn memory_limit(conn: &Connection) -> String {
+        conn.query_row("SELECT current_setting('memory_limit')", [], |row| {
+            row.get(0)
+        })
+        .expect("setting")
     }
 
-    /// A day too big for the usual limit rolls up under the roll-up's, and the usual
-    /// limit is back afterwards.
+    /// A day too big for the usual limit rolls up under the query limit, readers
+    /// work under it too, and the usual limit is back afterwards.
     #[test]
-    fn rollup_runs_under_its_own_memory_limit() {
+    fn queries_and_rollup_run_under_the_query_memory_limit() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("busy.duckdb");
         {
@@ -535,7 +579,7 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).expect("day");
         let tight = Resources {
             memory_limit_mb: Some(32),
-            rollup_memory_limit_mb: None,
+            query_memory_limit_mb: None,
             threads: Some(1),
         };
         let mut store = DuckDbStore::open_limited(&path, tight).expect("open");
@@ -544,11 +588,14 @@ mod tests {
         drop(store);
 
         let roomy = Resources {
-            rollup_memory_limit_mb: Some(256),
+            query_memory_limit_mb: Some(256),
             ..tight
         };
         let mut store = DuckDbStore::open_limited(&path, roomy).expect("open");
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
-        assert_eq!(memory_limit(&store), "32.0 MiB");
+        assert_eq!(memory_limit(&store.conn), "32.0 MiB");
+        let during = store.handle().with(memory_limit).expect("reader");
+        assert_eq!(during, "256.0 MiB");
+        assert_eq!(memory_limit(&store.conn), "32.0 MiB");
     }
 }
