@@ -1,3 +1,3 @@
--- DuckDB's memory limit for the whole database ($1, e.g. '1024MiB'): the writer
--- raises it for the daily roll-up and lowers it again after (src/store/duckdb.rs).
+-- DuckDB's memory limit for the whole database ($1, e.g. '1024MiB'): the store
+-- raises it while a query, sealing or the roll-up runs (src/store/duckdb.rs).
 SET memory_limit = ?;

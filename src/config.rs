@@ -187,16 +187,19 @@ pub struct StoreConfig {
     pub batch_size: usize,
     /// The longest an accepted event waits before it is written, in milliseconds.
     pub flush_interval_ms: u64,
-    /// DuckDB's memory limit in MiB (its buffer pool; big queries spill to
-    /// `<database>.tmp/`).
+    /// DuckDB's memory limit in MiB while only the writer appends (its buffer
+    /// pool; what does not fit spills to `<database>.tmp/`).
     pub memory_limit_mb: Option<u32>,
     /// DuckDB's memory limit in MiB while it answers a query, seals or rolls up a
     /// day, when above `memory_limit_mb`: big groupings need more than ingestion.
     pub query_memory_limit_mb: Option<u32>,
-    /// DuckDB's worker threads. One keeps its checkpoint work on the writer thread,
-    /// where it runs in the background; more make big stats queries faster, at the
-    /// cost of request latency under load (docs/load.md).
+    /// DuckDB's worker threads while only the writer appends. One keeps its
+    /// checkpoint work on the writer thread, where it runs in the background; more
+    /// cost request latency under load (docs/load.md).
     pub threads: u32,
+    /// DuckDB's threads while it answers a query, seals or rolls up a day; absent:
+    /// one per core.
+    pub query_threads: Option<u32>,
 }
 
 impl Default for StoreConfig {
@@ -217,6 +220,7 @@ impl Default for StoreConfig {
             // less.
             query_memory_limit_mb: Some(1024),
             threads: 1,
+            query_threads: None,
         }
     }
 }
@@ -374,6 +378,13 @@ impl Config {
         if !(1..=1024).contains(&self.store.threads) {
             return Err(invalid("store.threads", "must be between 1 and 1024"));
         }
+        if self
+            .store
+            .query_threads
+            .is_some_and(|n| !(1..=1024).contains(&n))
+        {
+            return Err(invalid("store.query_threads", "must be between 1 and 1024"));
+        }
         if !(10..=60_000).contains(&self.store.flush_interval_ms) {
             return Err(invalid(
                 "store.flush_interval_ms",
@@ -517,6 +528,7 @@ mod tests {
         check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
         check("[store]\nbatch_size = 0", "store.batch_size");
         check("[store]\nthreads = 0", "store.threads");
+        check("[store]\nquery_threads = 0", "store.query_threads");
         check(
             "[store]\nquery_memory_limit_mb = 8",
             "store.query_memory_limit_mb",

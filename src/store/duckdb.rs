@@ -51,6 +51,7 @@ const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_del
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
+const THREADS: &str = include_str!("../../sql/threads.sql");
 
 /// The database as the writer and the readers share it. Compaction replaces the file
 /// underneath, so a reader takes a fresh connection per use, under the read lock;
@@ -60,7 +61,7 @@ pub struct DbHandle {
     root: Arc<Mutex<Connection>>,
     /// Held shared while a reader's connection lives, exclusively during a swap.
     gate: Arc<RwLock<()>>,
-    memory: Arc<MemoryLimits>,
+    work: Arc<WorkLimits>,
 }
 
 impl DbHandle {
@@ -73,60 +74,70 @@ impl DbHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .try_clone()?;
-        let _working = self.memory.working(&conn)?;
+        let _working = self.work.working(&conn)?;
         Ok(f(&conn))
     }
 }
 
-/// DuckDB's memory limit is one setting for the whole database. While only the
-/// writer appends it stays at the usual limit, because the buffer pool is resident
-/// memory under load; while a query, sealing or the roll-up runs it is raised to the
-/// query limit, because big groupings fail or crawl under a small one (DuckDB cannot
-/// spill string aggregate states). A limit is a cap, not a reservation.
-struct MemoryLimits {
-    /// (usual, query) when the query limit is the higher one; else nothing changes.
-    raise: Option<(u32, u32)>,
-    /// How many are working under the raised limit.
+/// DuckDB's memory limit and thread count are settings of the whole database. While
+/// only the writer appends they stay at the usual ones: the buffer pool is resident
+/// memory under load, and DuckDB's own workers would compete with the request
+/// threads. While a query, sealing or the roll-up runs they are raised to the query
+/// ones, because big groupings fail or crawl under a small limit (DuckDB cannot
+/// spill string aggregate states) and one thread halves their speed. A limit is a
+/// cap, not a reservation.
+struct WorkLimits {
+    /// (usual, query) MiB when the query limit is the higher one.
+    memory: Option<(u32, u32)>,
+    /// (usual, query) threads when the query count is the higher one.
+    threads: Option<(u32, u32)>,
+    /// How many are working under the raised settings.
     working: Mutex<usize>,
 }
 
-impl MemoryLimits {
+impl WorkLimits {
     fn new(resources: Resources) -> Self {
-        let raise = match (resources.memory_limit_mb, resources.query_memory_limit_mb) {
+        let raise = |usual: Option<u32>, query: Option<u32>| match (usual, query) {
             (Some(usual), Some(query)) if query > usual => Some((usual, query)),
             _ => None,
         };
         Self {
-            raise,
+            memory: raise(resources.memory_limit_mb, resources.query_memory_limit_mb),
+            threads: raise(resources.threads, resources.query_threads),
             working: Mutex::new(0),
         }
     }
 
-    /// Raises the limit (the first one in) until the guard drops.
+    /// Raises the settings (the first one in) until the guard drops.
     fn working<'a>(&'a self, conn: &'a Connection) -> Result<Working<'a>, StoreError> {
-        if let Some((_, query)) = self.raise {
-            let mut working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
-            if *working == 0 {
-                set_memory_limit(conn, query)?;
-            }
-            *working += 1;
+        let mut working = self.working.lock().unwrap_or_else(PoisonError::into_inner);
+        if *working == 0 {
+            self.apply(conn, |(_, query)| query)?;
         }
+        *working += 1;
         Ok(Working { limits: self, conn })
+    }
+
+    fn apply(&self, conn: &Connection, pick: fn((u32, u32)) -> u32) -> Result<(), StoreError> {
+        if let Some(limits) = self.memory {
+            conn.execute(MEMORY_LIMIT, [format!("{}MiB", pick(limits))])?;
+        }
+        if let Some(threads) = self.threads {
+            conn.execute(THREADS, [pick(threads)])?;
+        }
+        Ok(())
     }
 }
 
-/// Sets the usual limit again when the last one working leaves, which evicts what
-/// the work cached.
+/// Sets the usual settings again when the last one working leaves, which evicts
+/// what the work cached.
 struct Working<'a> {
-    limits: &'a MemoryLimits,
+    limits: &'a WorkLimits,
     conn: &'a Connection,
 }
 
 impl Drop for Working<'_> {
     fn drop(&mut self) {
-        let Some((usual, _)) = self.limits.raise else {
-            return;
-        };
         let mut working = self
             .limits
             .working
@@ -134,9 +145,9 @@ impl Drop for Working<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         *working = working.saturating_sub(1);
         if *working == 0
-            && let Err(e) = set_memory_limit(self.conn, usual)
+            && let Err(e) = self.limits.apply(self.conn, |(usual, _)| usual)
         {
-            tracing::warn!("DuckDB's memory limit stays raised until the next query: {e}");
+            tracing::warn!("DuckDB's query settings stay until the next query: {e}");
         }
     }
 }
@@ -157,7 +168,7 @@ impl DbHandle {
         Ok(Self {
             root: Arc::new(Mutex::new(root)),
             gate: Arc::new(RwLock::new(())),
-            memory: Arc::new(MemoryLimits::new(Resources::default())),
+            work: Arc::new(WorkLimits::new(Resources::default())),
         })
     }
 }
@@ -177,10 +188,12 @@ pub struct Resources {
     /// Its buffer pool in MiB (DuckDB's default: 80 % of the machine's memory).
     pub memory_limit_mb: Option<u32>,
     /// The limit while a query, sealing or the roll-up runs, when above
-    /// `memory_limit_mb` ([`MemoryLimits`]).
+    /// `memory_limit_mb` ([`WorkLimits`]).
     pub query_memory_limit_mb: Option<u32>,
     /// Its worker threads (DuckDB's default: one per core).
     pub threads: Option<u32>,
+    /// Its threads while a query, sealing or the roll-up runs, when above `threads`.
+    pub query_threads: Option<u32>,
 }
 
 impl Resources {
@@ -190,6 +203,10 @@ impl Resources {
             memory_limit_mb: store.memory_limit_mb,
             query_memory_limit_mb: store.query_memory_limit_mb,
             threads: Some(store.threads),
+            query_threads: Some(store.query_threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+            })),
         }
     }
 }
@@ -209,7 +226,7 @@ impl DuckDbStore {
             handle: DbHandle {
                 root: Arc::new(Mutex::new(root)),
                 gate: Arc::new(RwLock::new(())),
-                memory: Arc::new(MemoryLimits::new(resources)),
+                work: Arc::new(WorkLimits::new(resources)),
             },
             conn,
             resources,
@@ -372,8 +389,8 @@ impl Store for DuckDbStore {
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
         // The guard sets the limit on a connection of its own: the roll-up's
         // transaction borrows the writer's.
-        let (memory, setter) = (Arc::clone(&self.handle.memory), self.conn.try_clone()?);
-        let _working = memory.working(&setter)?;
+        let (limits, setter) = (Arc::clone(&self.handle.work), self.conn.try_clone()?);
+        let _working = limits.working(&setter)?;
         let tx = self.conn.transaction()?;
         tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
         tx.execute(ROLLUP_MARK, [day.to_string()])?;
@@ -521,11 +538,6 @@ fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> 
     Connection::open_with_flags(path, config).map_err(open_error)
 }
 
-fn set_memory_limit(conn: &Connection, mb: u32) -> Result<(), StoreError> {
-    conn.execute(MEMORY_LIMIT, [format!("{mb}MiB")])?;
-    Ok(())
-}
-
 /// `file.duckdb` → `file.duckdb.<ext>`.
 fn sibling(path: &Path, ext: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -557,11 +569,14 @@ mod tests {
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
 
-    fn memory_limit(conn: &Connection) -> String {
-        conn.query_row("SELECT current_setting('memory_limit')", [], |row| {
-            row.get(0)
-        })
-        .expect("setting")
+    /// DuckDB's memory limit and threads.
+    fn settings(conn: &Connection) -> (String, i64) {
+        conn.query_row(
+            "SELECT current_setting('memory_limit'), current_setting('threads')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("settings")
     }
 
     /// A day too big for the usual limit rolls up under the query limit, readers
@@ -581,6 +596,7 @@ mod tests {
             memory_limit_mb: Some(32),
             query_memory_limit_mb: None,
             threads: Some(1),
+            query_threads: Some(2),
         };
         let mut store = DuckDbStore::open_limited(&path, tight).expect("open");
         let error = store.roll_up_day(day, 1).expect_err("32 MiB is too little");
@@ -593,9 +609,9 @@ mod tests {
         };
         let mut store = DuckDbStore::open_limited(&path, roomy).expect("open");
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
-        assert_eq!(memory_limit(&store.conn), "32.0 MiB");
-        let during = store.handle().with(memory_limit).expect("reader");
-        assert_eq!(during, "256.0 MiB");
-        assert_eq!(memory_limit(&store.conn), "32.0 MiB");
+        assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
+        let during = store.handle().with(settings).expect("reader");
+        assert_eq!(during, ("256.0 MiB".to_owned(), 2));
+        assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
     }
 }
