@@ -11,7 +11,8 @@
 //! run before the visit days are sealed; then the roll-up seals them (timed) and the
 //! `events/` benches read the partials; each query's answer must be the same both
 //! ways. Roll-up, sealing and queries run within the collector's default DuckDB
-//! resources (`[store]` `threads`, `memory_limit_mb`), as in production.
+//! resources (`[store]` `threads`, `memory_limit_mb` and their `query_` settings,
+//! which apply while they run), as in production.
 //!
 //! Two engines share the file: one whose event retention (10 years) reaches before the
 //! data, so every query reads events, and one whose retention (1 day) ends after the
@@ -70,8 +71,8 @@ fn generate(events: i64) -> Data {
         size as f64 / 1048576.0,
         size as f64 / inserted as f64,
     );
-    // From here on as the collector would: within its default DuckDB resources (one
-    // thread, its memory limit), which the faster generation above did without.
+    // From here on as the collector would: within its default DuckDB resources,
+    // which the generation above did without.
     drop(store);
     let resources = Resources::from_config(&Config::default().store);
     println!("roll-up, sealing and queries with DuckDB {resources:?}");

@@ -211,9 +211,8 @@ impl Default for StoreConfig {
             queue_capacity: 65_536,
             batch_size: 4096,
             flush_interval_ms: 500,
-            // Big stats queries spill to disk beyond it and still answer (1.5 s
-            // instead of 0.7 s over 10M raw events); DuckDB's own default (80 % of
-            // the machine) put 336 MiB of RSS under peak load (docs/load.md).
+            // While only the writer appends: DuckDB's own default (80 % of the
+            // machine) put 336 MiB of RSS under peak load (docs/load.md).
             memory_limit_mb: Some(64),
             // Rolling up a day of 333k events (10M a month) needs about 256 MiB,
             // of 3.3M events about 1 GiB (docs/figures.md); a quiet site takes far
