@@ -66,7 +66,7 @@ pub struct DbHandle {
 
 impl DbHandle {
     /// Runs `f` on a connection to the current database file, under the query
-    /// memory limit.
+    /// settings ([`WorkLimits`]).
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, StoreError> {
         let _open = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         let conn = self
