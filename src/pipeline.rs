@@ -239,6 +239,10 @@ fn clean(text: &str, user_agent: &str) -> String {
             Cow::Borrowed(_) => break,
         }
     }
+    // Control characters are no label's, and JSON spells them `\u00XX`: hex digits
+    // that, next to the text around them, would spell an address the redaction
+    // below never saw (`%10.0.0.1` stored as `\u0010.0.0.1`).
+    text.retain(|c| !c.is_control());
     cut_user_agent(&mut text, user_agent);
     match redact(&text) {
         Cow::Owned(redacted) => redacted,

@@ -698,6 +698,39 @@ fn hostile_hits_are_stored() {
     assert!(stored.iter().all(|n| *n > 20), "{stored:?}");
 }
 
+/// Found by the property test: `%10` decodes to a control character, which JSON
+/// writes as `\u0010`, and with the text after it that spelled `10.0.0.1`. Every
+/// spelling of the address, behind each escape-producing byte, in every place.
+#[test]
+fn control_characters_cannot_spell_an_address() {
+    for ip_spelling in 0..8 {
+        for before in ["%", "%0", "%1", "%01", "%2501", "\\u00", "x%0A"] {
+            for place in [
+                Place::PropKey,
+                Place::PropValue,
+                Place::PathSegment,
+                Place::Name,
+                Place::UtmCampaign,
+            ] {
+                let case = Case {
+                    ip: "10.0.0.1".parse().expect("ip"),
+                    ip_spelling,
+                    user_agent: USER_AGENTS[0].to_owned(),
+                    email: "a@a.com".to_owned(),
+                    email_spelling: 0,
+                    token: String::new(),
+                    hidden: vec![(Secret::Ip, place, before.to_owned(), String::new())],
+                    json: true,
+                    hash_mode: false,
+                    www: false,
+                    gpc: false,
+                };
+                check(&case).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+}
+
 /// The spellings the detector knows, for the examples in docs/fuzzing.md.
 #[test]
 fn spellings_are_recognised() {
