@@ -1,5 +1,6 @@
 //! One criterion bench per pipeline stage (parse, filter + UA enrichment, URL and
-//! referrer minimisation, GeoIP, pseudonymise, the whole pipeline, DuckDB append), so
+//! referrer minimisation, GeoIP, pseudonymise, the whole pipeline, packing for the
+//! writer's queue, DuckDB append), so
 //! a regression shows where it happened. Run: `cargo bench --bench stages`.
 
 use std::hint::black_box;
@@ -18,6 +19,7 @@ use spoorloos::pseudonymise::visitor_hash;
 use spoorloos::receive::payload;
 use spoorloos::store::Store;
 use spoorloos::store::duckdb::DuckDbStore;
+use spoorloos::store::packed::Packed;
 
 const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const BODY: &[u8] = br#"{"n":"pageview","u":"https://www.example.test/blog/post-title?utm_source=newsletter&utm_medium=email&x=1","d":"example.test","r":"https://www.google.com/search?q=x","w":1440}"#;
@@ -107,6 +109,9 @@ fn stages(c: &mut Criterion) {
         .pop()
         .and_then(Result::ok)
         .expect("event");
+    c.bench_function("queue/pack", |b| b.iter(|| Packed::pack(black_box(&event))));
+    let packed = Packed::pack(&event).expect("pack");
+    c.bench_function("queue/unpack", |b| b.iter(|| black_box(&packed).unpack()));
     let dir = tempfile::tempdir().expect("dir");
     let mut store = DuckDbStore::open(&dir.path().join("bench.duckdb")).expect("store");
     let mut group = c.benchmark_group("store");
@@ -114,7 +119,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("append_batch_1000", |b| {
         b.iter_batched(
             || vec![event.clone(); 1000],
-            |batch| store.append(&batch),
+            |batch| store.append(&mut batch.into_iter()),
             BatchSize::SmallInput,
         )
     });

@@ -191,14 +191,15 @@ pub struct StoreConfig {
     /// pool; what does not fit spills to `<database>.tmp/`).
     pub memory_limit_mb: Option<u32>,
     /// DuckDB's memory limit in MiB while it answers a query, seals or rolls up a
-    /// day, when above `memory_limit_mb`: big groupings need more than ingestion.
+    /// day or compacts the file, when above `memory_limit_mb`: big groupings need
+    /// more than ingestion.
     pub query_memory_limit_mb: Option<u32>,
     /// DuckDB's worker threads while only the writer appends. One keeps its
     /// checkpoint work on the writer thread, where it runs in the background; more
     /// cost request latency under load (docs/load.md).
     pub threads: u32,
-    /// DuckDB's threads while it answers a query, seals or rolls up a day; absent:
-    /// one per core.
+    /// DuckDB's threads while it answers a query, seals or rolls up a day or
+    /// compacts the file; absent: one per core.
     pub query_threads: Option<u32>,
 }
 
@@ -207,13 +208,14 @@ impl Default for StoreConfig {
         Self {
             // Nearly three seconds at 24k hits/s: a DuckDB checkpoint fits in it
             // without a drop (a quarter of this dropped hits at that rate). A
-            // queued event costs ≈ 0.5 KiB, so a stalled writer holds ≈ 32 MiB.
+            // queued event is packed, ≈ 0.15 KiB, so a stalled writer holds ≈ 10 MiB.
             queue_capacity: 65_536,
             batch_size: 4096,
             flush_interval_ms: 500,
             // While only the writer appends: DuckDB's own default (80 % of the
-            // machine) put 336 MiB of RSS under peak load (docs/load.md).
-            memory_limit_mb: Some(64),
+            // machine) put 336 MiB of RSS under peak load, 64 MiB ≈ 155 MiB, 32 MiB
+            // ≈ 125 MiB at the same peak rate (docs/load.md).
+            memory_limit_mb: Some(32),
             // Rolling up a day of 333k events (10M a month) needs about 256 MiB,
             // of 3.3M events about 1 GiB (docs/figures.md); a quiet site takes far
             // less.

@@ -8,8 +8,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize};
+
 use crate::enrich::page::Page;
-use crate::enrich::ua::ClientHints;
+use crate::enrich::referrer::CHANNELS;
+use crate::enrich::ua::{ClientHints, Device};
 
 /// What a tracker sent, already parsed and length-checked by the receive stage.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,7 +55,10 @@ pub struct RawHit<'a> {
 }
 
 /// One stored event: coarse, minimised attributes and a daily pseudonym at most.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serde is for the writer's queue, which holds events packed
+/// ([`crate::store::packed`]); an event is never serialised anywhere else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Microseconds since the Unix epoch, UTC.
     pub ts_micros: i64,
@@ -70,7 +76,8 @@ pub struct Event {
     pub visit_day: i32,
     pub referrer: Option<String>,
     pub source: Option<String>,
-    pub channel: &'static str,
+    #[serde(deserialize_with = "label")]
+    pub channel: Label,
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
@@ -83,8 +90,10 @@ pub struct Event {
     pub browser_version: Arc<str>,
     pub os: Arc<str>,
     pub os_version: Arc<str>,
-    pub device: &'static str,
-    pub screen: Option<&'static str>,
+    #[serde(deserialize_with = "label")]
+    pub device: Label,
+    #[serde(deserialize_with = "optional_label")]
+    pub screen: Option<Label>,
     pub connection_type: Option<String>,
     pub save_data: bool,
     /// Custom properties as a JSON object of strings; `None` when there are none.
@@ -94,12 +103,37 @@ pub struct Event {
     pub interactive: bool,
 }
 
+/// A fixed text: a channel, a device class or a screen class. An alias, so serde
+/// does not take the field for text borrowed from its input (that would tie an
+/// unpacked event to the bytes it came from): [`label`] finds the static one.
+pub type Label = &'static str;
+
+/// Every screen class [`screen_class`] returns.
+pub const SCREEN_CLASSES: [&str; 4] = ["Mobile", "Tablet", "Laptop", "Desktop"];
+
 /// Screen-width classes, as analytics peers report them; the width itself is not kept.
 pub fn screen_class(width: u32) -> &'static str {
-    match width {
-        0..576 => "Mobile",
-        576..992 => "Tablet",
-        992..1440 => "Laptop",
-        _ => "Desktop",
-    }
+    SCREEN_CLASSES[match width {
+        0..576 => 0,
+        576..992 => 1,
+        992..1440 => 2,
+        _ => 3,
+    }]
+}
+
+/// The fixed label (a channel, device or screen class) a packed event names.
+fn label<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Label, D::Error> {
+    let name = <&str>::deserialize(deserializer)?;
+    CHANNELS
+        .into_iter()
+        .chain(Device::ALL.map(Device::as_str))
+        .chain(SCREEN_CLASSES)
+        .find(|known| *known == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown label {name:?}")))
+}
+
+fn optional_label<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Label>, D::Error> {
+    #[derive(Deserialize)]
+    struct Known(#[serde(deserialize_with = "label")] Label);
+    Ok(Option::<Known>::deserialize(deserializer)?.map(|Known(l)| l))
 }

@@ -68,6 +68,13 @@ pub enum Device {
 }
 
 impl Device {
+    pub const ALL: [Device; 4] = [
+        Device::Desktop,
+        Device::Mobile,
+        Device::Tablet,
+        Device::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Device::Desktop => "Desktop",

@@ -116,7 +116,7 @@ fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
     let mut dropped = 0;
     for outcome in state.pipeline.process(hit) {
         let stored = match outcome {
-            Ok(event) => state.queue.push(event),
+            Ok(event) => state.queue.push(&event),
             Err(reason) => {
                 state.metrics.dropped(reason);
                 false

@@ -267,7 +267,7 @@ fn opt_tiny(v: Option<u8>) -> Value {
 }
 
 impl Store for DuckDbStore {
-    fn append(&mut self, events: &[Event]) -> Result<(), StoreError> {
+    fn append(&mut self, events: &mut dyn Iterator<Item = Event>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut appender = tx.appender("events")?;
@@ -387,15 +387,13 @@ impl Store for DuckDbStore {
     }
 
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
-        // The guard sets the limit on a connection of its own: the roll-up's
-        // transaction borrows the writer's.
-        let (limits, setter) = (Arc::clone(&self.handle.work), self.conn.try_clone()?);
-        let _working = limits.working(&setter)?;
-        let tx = self.conn.transaction()?;
-        tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
-        tx.execute(ROLLUP_MARK, [day.to_string()])?;
-        tx.commit()?;
-        Ok(())
+        self.working(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+            tx.execute(ROLLUP_MARK, [day.to_string()])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn pending_visit_days(
@@ -482,7 +480,7 @@ impl Store for DuckDbStore {
         let sql = COMPACT
             .replace("{target}", &sql_string(&fresh.to_string_lossy()))
             .replace("{source}", &sql_identifier(&source));
-        self.conn.execute_batch(&sql)?;
+        self.working(|conn| Ok(conn.execute_batch(&sql)?))?;
         // The fresh file takes the old one's place while the database is closed.
         let path = self.path.clone();
         self.close_and_reopen(|| {
@@ -497,6 +495,19 @@ impl Store for DuckDbStore {
 }
 
 impl DuckDbStore {
+    /// Runs `f` on the writer's connection under the query settings ([`WorkLimits`]):
+    /// the roll-up and compaction are big and rare, like a query, not like appends.
+    fn working<T>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // The guard sets them on a connection of its own, since `f` borrows the
+        // writer's; both are gone before compaction closes the database.
+        let (limits, setter) = (Arc::clone(&self.handle.work), self.conn.try_clone()?);
+        let _working = limits.working(&setter)?;
+        f(&mut self.conn)
+    }
+
     /// Closes the database (every connection: readers wait on the gate), runs
     /// `between`, and opens the file again; `between`'s error is returned after.
     fn close_and_reopen(

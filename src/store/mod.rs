@@ -7,6 +7,7 @@
 //! bounded queue, so the request path never waits for the disk.
 
 pub mod duckdb;
+pub mod packed;
 mod priority;
 pub mod writer;
 
@@ -70,8 +71,9 @@ pub type ActiveSession = crate::pseudonymise::session::Session;
 
 /// The narrow storage interface. One owner, one thread: no `Sync` needed.
 pub trait Store: Send {
-    /// Appends a batch of events atomically.
-    fn append(&mut self, events: &[Event]) -> Result<(), StoreError>;
+    /// Appends a batch of events atomically. An iterator, so the writer can unpack
+    /// its batch row by row (see [`packed`]) instead of holding it twice.
+    fn append(&mut self, events: &mut dyn Iterator<Item = Event>) -> Result<(), StoreError>;
     /// Replaces every stored salt with `salts`; a destroyed salt leaves no bytes behind.
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError>;
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError>;

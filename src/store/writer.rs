@@ -1,6 +1,7 @@
 //! The writer: one thread owns the store and appends events in batches.
 //!
-//! Events arrive through a bounded queue; the request path only ever `try_send`s, so
+//! Events arrive packed ([`super::packed`]) through a bounded queue, and are unpacked
+//! row by row as they are appended. The request path only ever `try_send`s, so
 //! a full queue drops the newest hit (counted as `overload`) instead of making a
 //! visitor's page wait. The writer does not wait on the queue itself: woken per
 //! event, it cost two context switches per hit on the request core (measured, see
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
 
+use super::packed::Packed;
 use super::priority::Priority;
 use super::{PartialRow, Store, StoreError};
 use crate::clock::Clock;
@@ -83,9 +85,10 @@ pub const LIFECYCLE_EVERY: Duration = Duration::from_secs(600);
 /// The request side of the writer: cheap to clone, never blocks.
 #[derive(Clone)]
 pub struct Queue {
-    /// Boxed, so the channel's ring (allocated and touched in full up front) costs
-    /// a pointer per slot, not a whole event: memory follows the queue's depth.
-    events: Sender<Box<Event>>,
+    /// Packed, so a waiting event costs ≈ 0.15 KiB rather than ≈ 0.8 KiB, and the
+    /// channel's ring (allocated and touched in full up front) a pointer per slot:
+    /// memory follows the queue's depth.
+    events: Sender<Packed>,
     control: Sender<Control>,
     metrics: Arc<Metrics>,
     /// Queue depth at which the writer is nudged (its batch size).
@@ -98,8 +101,17 @@ pub struct Queue {
 
 impl Queue {
     /// Hands an event to the writer; `false` (and an `overload` drop) when full.
-    pub fn push(&self, event: Event) -> bool {
-        match self.events.try_send(Box::new(event)) {
+    pub fn push(&self, event: &Event) -> bool {
+        let packed = match Packed::pack(event) {
+            Ok(packed) => packed,
+            Err(e) => {
+                // A bug, not the input's doing; counted where a lost event shows.
+                tracing::error!("{e}");
+                self.metrics.dropped(DropReason::StoreError);
+                return false;
+            }
+        };
+        match self.events.try_send(packed) {
             Ok(()) => {
                 self.metrics.accepted();
                 let depth = self.events.len();
@@ -210,7 +222,7 @@ struct Worker {
     seal_failed: bool,
     config: WriterConfig,
     metrics: Arc<Metrics>,
-    batch: Vec<Event>,
+    batch: Vec<Packed>,
     nudged: Arc<AtomicBool>,
     priority: Arc<Priority>,
     /// Salts to store (the newest set), kept until the store took them.
@@ -224,7 +236,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, events: &Receiver<Box<Event>>, control: &Receiver<Control>) {
+    fn run(mut self, events: &Receiver<Packed>, control: &Receiver<Control>) {
         self.priority.attach_current_thread();
         // Due days are rolled up and expired data removed before anything else, so
         // even a collector stopped right after start-up has done it.
@@ -268,7 +280,7 @@ impl Worker {
         }
         self.store_salts();
         for event in events.try_iter() {
-            self.batch.push(*event);
+            self.batch.push(event);
             if self.batch.len() >= self.config.batch_size {
                 self.flush();
             }
@@ -402,7 +414,7 @@ impl Worker {
 
     /// Moves what waits in the queue into the batch; clears the nudge first, so an
     /// event pushed meanwhile can nudge again.
-    fn drain(&mut self, events: &Receiver<Box<Event>>) {
+    fn drain(&mut self, events: &Receiver<Packed>) {
         self.nudged.store(false, Ordering::Release);
         self.priority.observe(events.len());
         // A backlog goes in commits of up to four batches (cheaper per row than
@@ -412,7 +424,7 @@ impl Worker {
             .try_iter()
             .take(self.config.batch_size.saturating_mul(4))
         {
-            self.batch.push(*event);
+            self.batch.push(event);
         }
     }
 
@@ -421,8 +433,19 @@ impl Worker {
             return;
         }
         let started = Instant::now();
-        match self.store.append(&self.batch) {
+        let mut damaged = 0;
+        let mut events = self
+            .batch
+            .iter()
+            .filter_map(|packed| packed.unpack().inspect_err(|_| damaged += 1).ok());
+        let appended = self.store.append(&mut events);
+        drop(events);
+        match appended {
             Ok(()) => {
+                if damaged > 0 {
+                    tracing::error!("{damaged} packed event(s) could not be unpacked");
+                    self.metrics.dropped_n(DropReason::StoreError, damaged);
+                }
                 if self.failures > 0 {
                     tracing::warn!(
                         "writing resumed after {} failed attempt(s); {} held event(s) stored",
@@ -436,7 +459,7 @@ impl Worker {
                 // stored must not still see them pending.
                 self.metrics.write_recovered();
                 self.metrics.flushed(started.elapsed().as_secs_f64());
-                self.metrics.stored(self.batch.len() as u64);
+                self.metrics.stored(self.batch.len() as u64 - damaged);
                 self.batch.clear();
                 // A backlog drains in one big batch; its memory goes back after.
                 self.batch.shrink_to(self.config.batch_size);
