@@ -64,8 +64,12 @@ impl Lifecycle {
 }
 
 /// Rolls up every ended day not yet rolled up, then expires what is past retention.
-/// Rolling up comes first, so no day expires before its aggregates exist. Sealing
-/// visit days is [`partials`]' (the writer has it done on a thread of its own).
+/// Rolling up comes first, so a day expires with its aggregates in place. Should a
+/// roll-up fail (it is retried every run, and logged), expiry still runs: the
+/// retention promise outranks the statistics, so a day whose roll-up failed for the
+/// whole retention window expires without aggregates, with a warning. The roll-up's
+/// error is returned after. Sealing visit days is [`partials`]' (the writer has it
+/// done on a thread of its own).
 #[cfg(feature = "duckdb")]
 pub fn run(
     store: &mut dyn Store,
@@ -74,17 +78,61 @@ pub fn run(
 ) -> Result<Report, StoreError> {
     let today = now.date_naive();
     let mut report = Report::default();
+    let rolled_up = roll_up(store, policy, today, &mut report);
+    if rolled_up.is_err() {
+        warn_of_unrolled_expiry(store, policy.events_from(today), today);
+    }
+    let expired = expire(store, policy, today, &mut report);
+    rolled_up.and(expired).map(|()| report)
+}
+
+/// Days are rolled up in order; the first failure stops the run (the next days
+/// would most likely fail the same way: a full disk, too little memory).
+#[cfg(feature = "duckdb")]
+fn roll_up(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    today: NaiveDate,
+    report: &mut Report,
+) -> Result<(), StoreError> {
     for day in store.pending_rollup_days(today)? {
         store.roll_up_day(day, policy.min_crowd)?;
         report.days_rolled_up.push(day);
     }
+    Ok(())
+}
+
+#[cfg(feature = "duckdb")]
+fn warn_of_unrolled_expiry(store: &mut dyn Store, events_from: NaiveDate, today: NaiveDate) {
+    let lost = store
+        .pending_rollup_days(today)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|day| *day < events_from)
+        .collect::<Vec<_>>();
+    if let (Some(first), Some(last)) = (lost.first(), lost.last()) {
+        tracing::warn!(
+            "{} day(s) from {first} to {last} reached the end of their retention without \
+             a roll-up: their events expire without aggregates",
+            lost.len()
+        );
+    }
+}
+
+#[cfg(feature = "duckdb")]
+fn expire(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    today: NaiveDate,
+    report: &mut Report,
+) -> Result<(), StoreError> {
     report.events_expired = store.expire_events(policy.events_from(today))?;
     report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;
     if report.events_expired + report.aggregates_expired > 0 {
         // A DELETE leaves the rows' bytes in the file; compaction removes them.
         store.compact()?;
     }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]

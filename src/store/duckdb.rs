@@ -368,8 +368,9 @@ impl Store for DuckDbStore {
     }
 
     fn checkpoint(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("CHECKPOINT")?;
-        Ok(())
+        // After retention's DELETE a checkpoint rewrites row groups: at the usual
+        // limit that ran out of memory, which invalidates the database (measured).
+        self.working(|conn| Ok(conn.execute_batch("CHECKPOINT")?))
     }
 
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
@@ -458,13 +459,15 @@ impl Store for DuckDbStore {
 
     fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
         let day = before.to_string();
-        self.conn.execute(PARTIALS_DELETE, [&day])?;
-        self.conn.execute(SEALED_DAYS_DELETE, [&day])?;
-        Ok(self.conn.execute(EVENTS_DELETE, [&day])? as u64)
+        self.working(|conn| {
+            conn.execute(PARTIALS_DELETE, [&day])?;
+            conn.execute(SEALED_DAYS_DELETE, [&day])?;
+            Ok(conn.execute(EVENTS_DELETE, [&day])? as u64)
+        })
     }
 
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
-        Ok(self.conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64)
+        self.working(|conn| Ok(conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64))
     }
 
     /// Copies the live database into a fresh file and puts it in place of the old
@@ -496,7 +499,8 @@ impl Store for DuckDbStore {
 
 impl DuckDbStore {
     /// Runs `f` on the writer's connection under the query settings ([`WorkLimits`]):
-    /// the roll-up and compaction are big and rare, like a query, not like appends.
+    /// the roll-up, retention, explicit checkpoints and compaction are big and rare,
+    /// like a query, not like appends.
     fn working<T>(
         &mut self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
@@ -624,5 +628,43 @@ mod tests {
         let during = store.handle().with(settings).expect("reader");
         assert_eq!(during, ("256.0 MiB".to_owned(), 2));
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
+
+        // Retention too: the checkpoint after its DELETE failed in 32 MiB with
+        // Out of Memory, which invalidated the database.
+        let before = NaiveDate::from_ymd_opt(2026, 1, 11).expect("day");
+        assert!(store.expire_events(before).expect("expire") > 0);
+        store.compact().expect("compaction within 256 MiB");
+        assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
+    }
+
+    /// A roll-up that keeps failing does not keep pseudonymous events past their
+    /// retention: expiry and compaction run anyway, and the roll-up's error comes
+    /// back. (Its table gone is the failure here; a full disk or too little memory
+    /// fail the same way.)
+    #[test]
+    fn a_failing_rollup_does_not_hold_back_retention() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = DuckDbStore::open(&dir.path().join("stuck.duckdb")).expect("open");
+        store.conn.execute(GENERATE, [100_000]).expect("generate");
+        store
+            .conn
+            .execute_batch("DROP TABLE rolled_up_days")
+            .expect("drop");
+        let policy = crate::rollup::Lifecycle::default();
+        let today = NaiveDate::from_ymd_opt(2026, 2, 9).expect("day");
+        let now = today.and_hms_opt(12, 0, 0).expect("time").and_utc();
+        let error = crate::rollup::run(&mut store, &policy, now).expect_err("no roll-up");
+        assert!(error.to_string().contains("rolled_up_days"), "{error}");
+        let (expired, kept): (i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT count(*) FILTER (WHERE ts < CAST($1 AS DATE)), \
+                        count(*) FILTER (WHERE ts >= CAST($1 AS DATE)) FROM events",
+                [policy.events_from(today).to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("count");
+        assert_eq!(expired, 0);
+        assert!(kept > 0);
     }
 }
