@@ -70,6 +70,7 @@ pub struct Metrics {
     auth_failures: Counter,
     auth_limited: Counter,
     sealed: Counter,
+    lifecycle_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -93,6 +94,7 @@ impl Metrics {
         let auth_failures = Counter::default();
         let auth_limited = Counter::default();
         let sealed = Counter::default();
+        let lifecycle_errors = Counter::default();
         registry.register(
             "store_write_errors",
             "Batch writes the store refused (full disk, I/O error); the batch is retried",
@@ -148,6 +150,12 @@ impl Metrics {
             "Visit days whose partials were stored (queries read them instead of events)",
             sealed.clone(),
         );
+        registry.register(
+            "lifecycle_errors",
+            "Roll-up, retention or sealing runs that failed (retried every 10 minutes; \
+             retention runs even when a roll-up fails)",
+            lifecycle_errors.clone(),
+        );
         // Every reason is present from the start, so a dashboard sees zeros, not gaps.
         for reason in DropReason::ALL {
             let _ = dropped.get_or_create(&ReasonLabel {
@@ -167,6 +175,7 @@ impl Metrics {
             auth_failures,
             auth_limited,
             sealed,
+            lifecycle_errors,
         }
     }
 
@@ -192,6 +201,10 @@ impl Metrics {
 
     pub fn sealed(&self) {
         self.sealed.inc();
+    }
+
+    pub fn lifecycle_failed(&self) {
+        self.lifecycle_errors.inc();
     }
 
     pub fn accepted(&self) {

@@ -348,6 +348,7 @@ impl Worker {
                 }
             }
             Err(e) => {
+                self.metrics.lifecycle_failed();
                 tracing::error!("roll-up or retention failed, will retry: {e}");
                 self.recover(&e);
             }
@@ -376,6 +377,7 @@ impl Worker {
             }
             Ok(_) => {}
             Err(e) => {
+                self.metrics.lifecycle_failed();
                 tracing::error!("finding visit days to seal failed, will retry: {e}");
                 self.recover(&e);
             }
@@ -405,6 +407,7 @@ impl Worker {
             }
             Ok(false) => {}
             Err(e) => {
+                self.metrics.lifecycle_failed();
                 self.seal_failed = true;
                 tracing::warn!("sealing visit day {} failed, will retry: {e}", day.day);
                 self.recover(&e);

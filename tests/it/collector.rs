@@ -182,6 +182,7 @@ async fn event_api_accepts_and_validates_like_plausible() {
     }
     assert!(metrics.contains("spoorloos_queue_depth"));
     assert!(metrics.contains("spoorloos_batch_flush_seconds"));
+    assert!(metrics.contains("spoorloos_lifecycle_errors_total 0"));
     let stopped = server.stop();
     let rows = stopped.rows("SELECT site, pathname FROM events ORDER BY site, pathname");
     assert_eq!(
