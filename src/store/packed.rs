@@ -12,7 +12,7 @@ use crate::event::Event;
 const TYPICAL_MAX: usize = 256;
 
 /// One event in its packed form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Packed(Box<[u8]>);
 
 /// Packing or unpacking failed: a bug, never the input's fault (every value an
@@ -31,16 +31,6 @@ impl Packed {
 
     pub fn unpack(&self) -> Result<Event, PackError> {
         Ok(postcard::from_bytes(&self.0)?)
-    }
-
-    /// Bytes the packed event takes (its allocation, not counting the allocator's
-    /// own overhead).
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -94,7 +84,7 @@ mod tests {
         let e = event();
         let packed = Packed::pack(&e).unwrap();
         assert_eq!(packed.unpack().unwrap(), e);
-        assert!(packed.len() < TYPICAL_MAX, "{} bytes", packed.len());
+        assert!(packed.0.len() < TYPICAL_MAX, "{} bytes", packed.0.len());
     }
 
     #[test]
@@ -127,7 +117,7 @@ mod tests {
         };
         assert!(Packed::pack(&e).unwrap().unpack().is_err());
         let packed = Packed::pack(&event()).unwrap();
-        for cut in 0..packed.len() {
+        for cut in 0..packed.0.len() {
             let damaged = Packed(packed.0[..cut].into());
             assert!(damaged.unpack().is_err(), "cut at {cut}");
         }
