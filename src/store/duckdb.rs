@@ -97,10 +97,6 @@ struct WorkLimits {
 
 impl WorkLimits {
     fn new(resources: Resources) -> Self {
-        let raise = |usual: Option<u32>, query: Option<u32>| match (usual, query) {
-            (Some(usual), Some(query)) if query > usual => Some((usual, query)),
-            _ => None,
-        };
         Self {
             memory: raise(resources.memory_limit_mb, resources.query_memory_limit_mb),
             threads: raise(resources.threads, resources.query_threads),
@@ -126,6 +122,14 @@ impl WorkLimits {
             conn.execute(THREADS, [pick(threads)])?;
         }
         Ok(())
+    }
+}
+
+/// (usual, query) when the query setting is the higher one.
+fn raise(usual: Option<u32>, query: Option<u32>) -> Option<(u32, u32)> {
+    match (usual, query) {
+        (Some(usual), Some(query)) if query > usual => Some((usual, query)),
+        _ => None,
     }
 }
 
@@ -537,20 +541,27 @@ impl DuckDbStore {
     }
 }
 
-/// Opens the database file within `resources`.
+/// Opens the database file within `resources`. Opening replays what the WAL holds
+/// (after a crash, up to a checkpoint's worth) and checkpoints it: big work, so it
+/// runs under the query memory limit, and the usual one is set once the file is open.
 fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> {
     let open_error = |source| StoreError::Open {
         path: path.display().to_string(),
         source,
     };
+    let raised = raise(resources.memory_limit_mb, resources.query_memory_limit_mb);
     let mut config = duckdb::Config::default();
-    if let Some(mb) = resources.memory_limit_mb {
+    if let Some(mb) = raised.map(|(_, query)| query).or(resources.memory_limit_mb) {
         config = config.max_memory(&format!("{mb}MiB")).map_err(open_error)?;
     }
     if let Some(threads) = resources.threads {
         config = config.threads(threads.into()).map_err(open_error)?;
     }
-    Connection::open_with_flags(path, config).map_err(open_error)
+    let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
+    if let Some((usual, _)) = raised {
+        conn.execute(MEMORY_LIMIT, [format!("{usual}MiB")])?;
+    }
+    Ok(conn)
 }
 
 /// `file.duckdb` → `file.duckdb.<ext>`.
@@ -623,6 +634,8 @@ mod tests {
             ..tight
         };
         let mut store = DuckDbStore::open_limited(&path, roomy).expect("open");
+        // Opened (and its WAL replayed) under the query limit, then the usual one.
+        assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
         let during = store.handle().with(settings).expect("reader");
