@@ -190,9 +190,9 @@ pub struct StoreConfig {
     /// DuckDB's memory limit in MiB while only the writer appends (its buffer
     /// pool; what does not fit spills to `<database>.tmp/`).
     pub memory_limit_mb: Option<u32>,
-    /// DuckDB's memory limit in MiB while it answers a query, seals or rolls up a
-    /// day or compacts the file, when above `memory_limit_mb`: big groupings need
-    /// more than ingestion.
+    /// DuckDB's memory limit in MiB for the big work (a query, sealing, the roll-up,
+    /// retention, compaction, opening the file), when above `memory_limit_mb`: big
+    /// groupings and checkpoints after big deletes need more than ingestion.
     pub query_memory_limit_mb: Option<u32>,
     /// DuckDB's worker threads while only the writer appends. One keeps its
     /// checkpoint work on the writer thread, where it runs in the background; more
