@@ -198,8 +198,8 @@ pub struct StoreConfig {
     /// checkpoint work on the writer thread, where it runs in the background; more
     /// cost request latency under load (docs/load.md).
     pub threads: u32,
-    /// DuckDB's threads while it answers a query, seals or rolls up a day or
-    /// compacts the file; absent: one per core.
+    /// DuckDB's threads for the big work (as `query_memory_limit_mb`); absent: one
+    /// per core.
     pub query_threads: Option<u32>,
 }
 

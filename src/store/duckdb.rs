@@ -52,6 +52,7 @@ const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/threads.sql");
+const CHECKPOINT: &str = "CHECKPOINT";
 
 /// The database as the writer and the readers share it. Compaction replaces the file
 /// underneath, so a reader takes a fresh connection per use, under the read lock;
@@ -82,10 +83,11 @@ impl DbHandle {
 /// DuckDB's memory limit and thread count are settings of the whole database. While
 /// only the writer appends they stay at the usual ones: the buffer pool is resident
 /// memory under load, and DuckDB's own workers would compete with the request
-/// threads. While a query, sealing or the roll-up runs they are raised to the query
-/// ones, because big groupings fail or crawl under a small limit (DuckDB cannot
-/// spill string aggregate states) and one thread halves their speed. A limit is a
-/// cap, not a reservation.
+/// threads. While the big work runs (a query, sealing, the roll-up, retention,
+/// compaction, an explicit checkpoint) they are raised to the query ones, because
+/// big groupings and checkpoints after big deletes fail or crawl under a small limit
+/// (DuckDB cannot spill string aggregate states) and one thread halves their speed.
+/// A limit is a cap, not a reservation.
 struct WorkLimits {
     /// (usual, query) MiB when the query limit is the higher one.
     memory: Option<(u32, u32)>,
@@ -191,12 +193,12 @@ pub struct DuckDbStore {
 pub struct Resources {
     /// Its buffer pool in MiB (DuckDB's default: 80 % of the machine's memory).
     pub memory_limit_mb: Option<u32>,
-    /// The limit while a query, sealing or the roll-up runs, when above
-    /// `memory_limit_mb` ([`WorkLimits`]).
+    /// The limit while the big work runs, when above `memory_limit_mb`
+    /// ([`WorkLimits`]).
     pub query_memory_limit_mb: Option<u32>,
     /// Its worker threads (DuckDB's default: one per core).
     pub threads: Option<u32>,
-    /// Its threads while a query, sealing or the roll-up runs, when above `threads`.
+    /// Its threads while the big work runs, when above `threads`.
     pub query_threads: Option<u32>,
 }
 
@@ -374,7 +376,7 @@ impl Store for DuckDbStore {
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         // After retention's DELETE a checkpoint rewrites row groups: at the usual
         // limit that ran out of memory, which invalidates the database (measured).
-        self.working(|conn| Ok(conn.execute_batch("CHECKPOINT")?))
+        self.working(|conn| Ok(conn.execute_batch(CHECKPOINT)?))
     }
 
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
@@ -477,17 +479,18 @@ impl Store for DuckDbStore {
     /// Copies the live database into a fresh file and puts it in place of the old
     /// one: deleted rows and freed blocks are not copied, so they are gone.
     fn compact(&mut self) -> Result<(), StoreError> {
-        self.checkpoint()?;
         let fresh = sibling(&self.path, "compact");
         remove_if_present(&fresh)?;
         remove_if_present(&sibling(&fresh, "wal"))?;
-        let source: String = self
-            .conn
-            .query_row(CURRENT_DATABASE, [], |row| row.get(0))?;
-        let sql = COMPACT
-            .replace("{target}", &sql_string(&fresh.to_string_lossy()))
-            .replace("{source}", &sql_identifier(&source));
-        self.working(|conn| Ok(conn.execute_batch(&sql)?))?;
+        // The checkpoint and the copy under one raise of the settings.
+        self.working(|conn| {
+            conn.execute_batch(CHECKPOINT)?;
+            let source: String = conn.query_row(CURRENT_DATABASE, [], |row| row.get(0))?;
+            let sql = COMPACT
+                .replace("{target}", &sql_string(&fresh.to_string_lossy()))
+                .replace("{source}", &sql_identifier(&source));
+            Ok(conn.execute_batch(&sql)?)
+        })?;
         // The fresh file takes the old one's place while the database is closed.
         let path = self.path.clone();
         self.close_and_reopen(|| {
