@@ -143,7 +143,7 @@ fn engine(data: &Data, event_days: u32) -> Engine {
         ..Config::default()
     };
     let backend = Arc::new(DuckDbBackend::new(data.store.handle()));
-    Engine::new(backend, &config, Clock::starting_at(now()))
+    Engine::new(backend, &config, Clock::starting_at(now())).expect("query threads")
 }
 
 /// The three queries of issue 4, as v2 bodies. The filtered breakdown filters the

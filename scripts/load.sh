@@ -12,8 +12,8 @@
 #   scripts/load.sh [--duration SECS] [--warmup SECS] [--connections N]
 #                   [--threads N] [--rate REQ_PER_S] [--requests N]
 #                   [--server-cpus LIST] [--client-cpus LIST] [--geoip PATH|none]
-#                   [--browsers PATH] [--renice-writer] [--perf] [--no-build]
-#                   [--keep] [--out FILE]
+#                   [--browsers PATH] [--renice-writer] [--perf] [--queries]
+#                   [--history-events N] [--no-build] [--keep] [--out FILE]
 #
 # Defaults suit a 2-core machine: the server under test pinned to CPU 0, wrk with
 # one thread pinned to CPU 1 (taskset), 64 connections, 20 s per phase after 3 s of
@@ -25,6 +25,12 @@
 # threads), to show what the writer's competition for the core costs.
 # --perf records each Spoorloos phase's measured run with `perf record -g` (needs
 # perf; implies --keep) into TMP/NAME.perf.data, to see where the time goes.
+# --queries adds two phases: Spoorloos at the half-peak rate on a database that
+# already holds --history-events (2,000,000) generated events over 30 days
+# (sql/bench/generate_events.sql, site example.test; the clock starts on the 31st,
+# and the phase starts once the start-up roll-up and sealing are done), first
+# alone, then while scripts/load/ask.py asks Stats API queries back to back from
+# the client CPUs: what an analyst's dashboard costs the pixel.
 # Exits 1 when an accepted event is missing from the database file.
 set -euo pipefail
 
@@ -46,6 +52,8 @@ keep=0
 out=""
 renice_writer=0
 perf=0
+queries=0
+history_events=2000000
 
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -67,12 +75,14 @@ while [ $# -gt 0 ]; do
         --renice-writer) renice_writer=1; shift ;;
         --keep) keep=1; shift ;;
         --perf) perf=1; keep=1; shift ;;
+        --queries) queries=1; shift ;;
+        --history-events) history_events="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         -h | --help) usage ;;
         *) echo "load.sh: unknown argument $1" >&2; usage ;;
     esac
 done
-for n in "$duration" "$warmup" "$connections" "$threads" "$requests" ${rate:+"$rate"}; do
+for n in "$duration" "$warmup" "$connections" "$threads" "$requests" "$history_events" ${rate:+"$rate"}; do
     case "$n" in '' | *[!0-9]*) echo "load.sh: $n is not a whole number" >&2; exit 2 ;; esac
 done
 if [ "$connections" -lt "$threads" ]; then
@@ -252,7 +262,7 @@ measure() {
 # (accepted is final once wrk has stopped), snapshots /metrics, stops with
 # SIGTERM, and counts the rows in the file.
 settle_and_count() {
-    local name="$1" db="$2" started accepted stored depth
+    local name="$1" db="$2" base="${3:-0}" started accepted stored depth
     started="$(date +%s.%N)"
     for _ in $(seq 1 600); do
         curl -fsS "$url/metrics" >"$tmp/$name.metrics"
@@ -270,7 +280,7 @@ settle_and_count() {
     if python3 -c 'import duckdb' 2>/dev/null; then
         rows="$(python3 -c 'import duckdb, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
-print(con.execute("SELECT count(*) FROM events").fetchone()[0])' "$db")"
+print(con.execute("SELECT count(*) FROM events").fetchone()[0] - int(sys.argv[2]))' "$db" "$base")"
     else
         rows="unchecked (python3 has no duckdb module)"
     fi
@@ -321,12 +331,92 @@ run_spoorloos() {
     settle_and_count "$name" "$db"
 }
 
+# --- --queries: ingestion while the Stats API answers ---------------------------
+history_db="$tmp/history.duckdb"
+history_clock=2026-01-31T00:10:00Z
+load_key="load-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+
+# The history: the schema from Spoorloos itself, then the generated events.
+prepare_history() {
+    say "generating $history_events events of history (sql/bench/generate_events.sql)"
+    python3 -c 'import duckdb' 2>/dev/null || { say "--queries needs python3's duckdb module"; exit 2; }
+    start_server history "Spoorloos listening on " "$spoorloos" serve --listen 127.0.0.1:0 \
+        --database "$history_db" --site example.test
+    stop_server
+    python3 -c 'import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute(open(sys.argv[2]).read(), [int(sys.argv[3])])
+con.execute("CHECKPOINT")' "$history_db" "$repo/sql/bench/generate_events.sql" "$history_events"
+    # Events kept 60 days, so that no day of the history expires (and every query
+    # reads events and partials, not the aggregates).
+    printf '[[api_keys]]\nname = "load.sh"\nhash = "%s"\n[retention]\nevent_days = 60\n' \
+        "$(printf %s "$load_key" | "$spoorloos" hash-key --stdin)" >"$tmp/queries.toml"
+    # Roll up and seal the history once, here, with no load: each phase starts
+    # from a copy with nothing left to do.
+    say "rolling up and sealing the history"
+    start_server history-sealing "Spoorloos listening on " "$spoorloos" serve \
+        --config "$tmp/queries.toml" --listen 127.0.0.1:0 --database "$history_db" \
+        --site example.test --clock-start "$history_clock"
+    await_sealing
+    stop_server
+}
+
+# Waits (at most 900 s) until the sealed-days count has held still for 20 s
+# (sealing a day of the history takes a few seconds).
+await_sealing() {
+    local last=-1 same=0 now
+    for _ in $(seq 1 900); do
+        now="$(curl -fsS "$url/metrics" | awk '$1 == "spoorloos_visit_days_sealed_total" {print $2}')"
+        if [ "${now:-0}" = "$last" ] && [ "$now" != 0 ]; then
+            same=$((same + 1))
+            [ "$same" -ge 20 ] && return 0
+        else
+            same=0
+        fi
+        last="${now:-0}"
+        sleep 1
+    done
+}
+
+# run_history NAME RATE ASK: a fixed-rate phase on a copy of the history; with
+# ASK=1 the query client runs on the client CPUs for the whole phase.
+run_history() {
+    local name="$1" r="$2" ask="$3"
+    say "phase $name: spoorloos on $history_events events of history, ${duration}s at $r req/s$([ "$ask" = 1 ] && echo ', with queries')"
+    local db="$tmp/$name.duckdb"
+    cp "$history_db" "$db"
+    start_server "$name" "Spoorloos listening on " \
+        env RUST_LOG="${RUST_LOG:-info}" "$spoorloos" serve --config "$tmp/queries.toml" \
+        --listen 127.0.0.1:0 --database "$db" --site smtware.com --site example.test \
+        --trusted-proxy 127.0.0.1 --trusted-proxy ::1 "${geo_args[@]}" \
+        --clock-start "$history_clock"
+    local asker=""
+    if [ "$ask" = 1 ]; then
+        taskset -c "$client_cpus" python3 "$repo/scripts/load/ask.py" "$url" "$load_key" example.test \
+            "$((warmup + duration))" >"$tmp/$name.ask" 2>"$tmp/$name.ask.log" &
+        asker=$!
+    fi
+    measure "$name" "$r"
+    if [ -n "$asker" ]; then
+        wait "$asker" || true
+        sed -n 's/^QUERIES answered=\([0-9]*\) mean_s=\([^ ]*\) max_s=\([^ ]*\) errors=\([0-9]*\)/asked=\1 ask_mean=\2 ask_max=\3 ask_errors=\4/p' \
+            "$tmp/$name.ask" >>"$tmp/$name.figures"
+    fi
+    settle_and_count "$name" "$db" "$history_events"
+}
+
 run_bare bare_peak ""
 run_spoorloos spoorloos_peak ""
 peak="$(. "$tmp/spoorloos_peak.figures" && echo "$rps")"
 half="${rate:-$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')}"
 run_spoorloos spoorloos_rate "$half"
 run_bare bare_rate "$half"
+if [ "$queries" = 1 ]; then
+    prepare_history
+    run_history history_rate "$half" 0
+    run_history history_ask "$half" 1
+fi
 
 # --- report --------------------------------------------------------------------
 get() { (. "$tmp/$1.figures" && eval "echo \"\$$2\""); }
@@ -376,8 +466,24 @@ fail=0
     printf '%-34s %14s %14s\n' "other processes, server/client core" "$(others bare_rate)" "$(others spoorloos_rate)"
     printf '%-34s %14s %14s\n' "socket errors / non-2xx" \
         "$(get bare_rate errors) / $(get bare_rate status_errors)" "$(get spoorloos_rate errors) / $(get spoorloos_rate status_errors)"
+    if [ "$queries" = 1 ]; then
+        echo
+        printf '%-34s %14s %14s\n' "$half req/s on $history_events events" alone "with queries"
+        for p in p50 p90 p99 p999 pmax; do
+            printf '%-34s %14s %14s\n' "latency $p (ms)" "$(get history_rate $p)" "$(get history_ask $p)"
+        done
+        printf '%-34s %14s %14s\n' "sent >1 ms after its slot (max ms)" \
+            "$(get history_rate late) ($(get history_rate late_max))" "$(get history_ask late) ($(get history_ask late_max))"
+        printf '%-34s %14s %14s\n' "peak RSS, VmHWM (MiB)" "$(get history_rate hwm_mib)" "$(get history_ask hwm_mib)"
+        printf '%-34s %14s %14s\n' "server CPU (% of one core)" "$(get history_rate server_cpu)" "$(get history_ask server_cpu)"
+        printf '%-34s %14s %14s\n' "queries answered (mean / max s)" "-" \
+            "$(get history_ask asked) ($(get history_ask ask_mean) / $(get history_ask ask_max))"
+        printf '%-34s %14s %14s\n' "query errors" "-" "$(get history_ask ask_errors)"
+    fi
     echo
-    for phase in spoorloos_peak spoorloos_rate; do
+    phases="spoorloos_peak spoorloos_rate"
+    if [ "$queries" = 1 ]; then phases="$phases history_rate history_ask"; fi
+    for phase in $phases; do
         accepted="$(get $phase accepted)"
         rows="$(get $phase rows)"
         echo "$phase events (warm-up included): accepted $accepted, stored $(get $phase stored) (/metrics, $(get $phase settle_s) s after wrk stopped), rows in the file after SIGTERM $rows (exit status $(get $phase exit_status)); dropped: $(get $phase dropped); invalid requests: $(get $phase invalid)"

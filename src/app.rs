@@ -38,6 +38,8 @@ pub enum AppError {
     Salt(#[from] SaltError),
     #[error("cannot start the writer thread: {0}")]
     Thread(std::io::Error),
+    #[error("cannot start the query threads: {0}")]
+    QueryThreads(#[from] rayon::ThreadPoolBuildError),
 }
 
 /// Runs the collector on `listener` until `shutdown` resolves; returns once every
@@ -69,7 +71,7 @@ pub async fn run(
 
     // The Stats API reads through the store's handle (compaction may swap the file).
     let backend: Arc<dyn Backend> = Arc::new(DuckDbBackend::new(store.handle()));
-    let stats = Engine::new(backend.clone(), &config, clock);
+    let stats = Engine::new(backend.clone(), &config, clock)?;
 
     let metrics = Arc::new(Metrics::new());
     let writer_config = WriterConfig {

@@ -198,9 +198,20 @@ pub struct StoreConfig {
     /// checkpoint work on the writer thread, where it runs in the background; more
     /// cost request latency under load (docs/load.md).
     pub threads: u32,
-    /// DuckDB's threads for the big work (as `query_memory_limit_mb`); absent: one
-    /// per core.
+    /// DuckDB's threads for the big work (as `query_memory_limit_mb`), and how many
+    /// stats queries run at once; absent: one per core.
     pub query_threads: Option<u32>,
+}
+
+impl StoreConfig {
+    /// `query_threads`, or one per core: DuckDB's threads for the big work, and the
+    /// number of stats queries that run at once.
+    pub fn query_threads(&self) -> u32 {
+        self.query_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+        })
+    }
 }
 
 impl Default for StoreConfig {

@@ -1,7 +1,8 @@
 //! API: the [`Engine`] the HTTP routes call. It checks the key, resolves the site's
-//! time zone and "today", parses the request, runs it on a blocking thread (DuckDB
-//! calls block), and shapes the JSON answer: `{results, meta, query}` for v2, the v1
-//! shapes in [`v1`](super::v1), and `{"error": …}` with the status from [`QueryError`].
+//! time zone and "today", parses the request, runs it on a query thread
+//! ([`pool`](super::pool): DuckDB calls block, and ingestion comes first), and shapes
+//! the JSON answer: `{results, meta, query}` for v2, the v1 shapes in [`v1`](super::v1),
+//! and `{"error": …}` with the status from [`QueryError`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
 use super::keys::Keys;
+use super::pool::Pool;
 use super::request::{self, Ctx};
 use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, v1};
 use crate::clock::Clock;
@@ -52,6 +54,7 @@ pub struct Engine {
     zones: HashMap<String, Tz>,
     clock: Clock,
     lifecycle: Lifecycle,
+    pool: Pool,
 }
 
 /// At most this many rows are counted for `include.total_rows` and compared with.
@@ -172,7 +175,7 @@ impl Compared {
     }
 }
 
-/// What a blocking job gets: the backend and the site's context.
+/// What a query thread's job gets: the backend and the site's context.
 pub struct Site {
     pub backend: Arc<dyn Backend>,
     pub name: String,
@@ -212,20 +215,26 @@ impl Site {
 }
 
 impl Engine {
-    pub fn new(backend: Arc<dyn Backend>, config: &Config, clock: Clock) -> Self {
+    /// Starts the query threads (`store.query_threads` of them).
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        config: &Config,
+        clock: Clock,
+    ) -> Result<Self, rayon::ThreadPoolBuildError> {
         let zones = config
             .sites
             .iter()
             .map(|s| (s.clone(), config.site_timezone(s)))
             .collect();
-        Self {
+        Ok(Self {
             backend,
             keys: Keys::new(&config.api_keys),
             sites: config.sites.clone(),
             zones,
             clock,
             lifecycle: config.retention.lifecycle(),
-        }
+            pool: Pool::new(usize::try_from(config.store.query_threads()).unwrap_or(1))?,
+        })
     }
 
     /// Authorises `site_id` and builds its context.
@@ -250,11 +259,13 @@ impl Engine {
         })
     }
 
-    async fn blocking(job: impl FnOnce() -> Result<Value, QueryError> + Send + 'static) -> Answer {
-        match tokio::task::spawn_blocking(job).await {
-            Ok(Ok(body)) => Answer::ok(&body),
-            Ok(Err(e)) => Answer::error(&e),
-            Err(e) => Answer::error(&QueryError::Backend(e.to_string())),
+    async fn on_query_thread(
+        &self,
+        job: impl FnOnce() -> Result<Value, QueryError> + Send + 'static,
+    ) -> Answer {
+        match self.pool.run(job).await {
+            Ok(body) => Answer::ok(&body),
+            Err(e) => Answer::error(&e),
         }
     }
 
@@ -270,7 +281,7 @@ impl Engine {
             Ok(site) => site,
             Err(e) => return Answer::error(&e),
         };
-        Self::blocking(move || {
+        self.on_query_thread(move || {
             let first_day = || site.first_day();
             let v2 = request::parse_v2(&parsed, &site.ctx(&first_day))?;
             v2_answer(&site, v2)
@@ -290,6 +301,7 @@ impl Engine {
             Err(e) => return Answer::error(&e),
         };
         let endpoint = endpoint.to_owned();
-        Self::blocking(move || v1::answer(&endpoint, &params, &site)).await
+        self.on_query_thread(move || v1::answer(&endpoint, &params, &site))
+            .await
     }
 }

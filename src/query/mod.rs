@@ -24,6 +24,7 @@ pub mod guard;
 pub mod keys;
 pub mod partials;
 pub mod plan;
+pub mod pool;
 pub mod request;
 pub mod v1;
 
@@ -42,6 +43,8 @@ pub enum QueryError {
     Forbidden(String),
     #[error("the query failed; see the collector's log")]
     Backend(String),
+    #[error("Too many stats queries are waiting; try again shortly.")]
+    Busy,
 }
 
 impl QueryError {
@@ -56,6 +59,7 @@ impl QueryError {
             Self::MissingKey | Self::BadKey => 401,
             Self::Forbidden(_) => 403,
             Self::Backend(_) => 500,
+            Self::Busy => 503,
         }
     }
 }
@@ -342,7 +346,7 @@ pub struct Row {
 }
 
 /// The narrow read interface: DuckDB today ([`duckdb::DuckDbBackend`]), another store
-/// later. Blocking; callers run it on a blocking thread.
+/// later. Blocking; the engine calls it on its query threads ([`pool`]).
 pub trait Backend: Send + Sync + 'static {
     fn run(&self, query: &Query) -> Result<Vec<Row>, QueryError>;
     /// The first day with an event or a daily aggregate for the site (for

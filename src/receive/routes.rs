@@ -29,11 +29,20 @@ const SCRIPT: &str = include_str!("../../assets/s.js");
 const DROPPED_HEADER: &str = "x-spoorloos-dropped";
 
 pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
-    let is_pixel = req.uri().path() == "/p.gif";
-    let limit = Duration::from_secs(state.limits.request_timeout_secs);
-    match tokio::time::timeout(limit, route(state, peer, req)).await {
+    let path = req.uri().path();
+    let is_pixel = path == "/p.gif";
+    let is_stats = path == "/api/v2/query" || path.starts_with("/api/v1/stats/");
+    let secs = state.limits.request_timeout_secs;
+    match tokio::time::timeout(Duration::from_secs(secs), route(state, peer, req)).await {
         Ok(resp) => resp,
         Err(_) if is_pixel => gif(),
+        // A slow query, not a slow client: the engine is busy (ingestion comes first).
+        Err(_) if is_stats => json(&Answer {
+            status: 503,
+            body: format!(
+                r#"{{"error":"No answer within {secs} s: the collector is busy or the request was slow to arrive. Retry later, or ask about a shorter period."}}"#
+            ),
+        }),
         Err(_) => text(StatusCode::REQUEST_TIMEOUT, "request timed out\n"),
     }
 }

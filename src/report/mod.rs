@@ -287,7 +287,8 @@ impl Answerer {
             hash: crate::query::keys::hash_key(&local_key),
             sites: Vec::new(),
         }];
-        let engine = Engine::new(Arc::new(DuckDbBackend::new(handle)), &config, clock);
+        let engine = Engine::new(Arc::new(DuckDbBackend::new(handle)), &config, clock)
+            .map_err(|e| ReportError::Io(format!("cannot start the query threads: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -209,10 +209,7 @@ impl Resources {
             memory_limit_mb: store.memory_limit_mb,
             query_memory_limit_mb: store.query_memory_limit_mb,
             threads: Some(store.threads),
-            query_threads: Some(store.query_threads.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
-            })),
+            query_threads: Some(store.query_threads()),
         }
     }
 }
@@ -560,6 +557,11 @@ fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> 
     if let Some(threads) = resources.threads {
         config = config.threads(threads.into()).map_err(open_error)?;
     }
+    // DuckDB 2.0 does I/O (scan read-ahead, checkpoint writes) on a pool of its own,
+    // 8 threads started by whichever thread opens the file, at its priority: beside
+    // the requests, outside the writer's and the query threads' lower claims on the
+    // CPU. None: each does its own I/O, at its own priority.
+    config = config.with("async_threads", "0").map_err(open_error)?;
     let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
     if let Some((usual, _)) = raised {
         conn.execute(MEMORY_LIMIT, [format!("{usual}MiB")])?;

@@ -55,7 +55,8 @@ pub struct WriterConfig {
 /// The sealer thread: computes each visit day's partials through the query engine
 /// (about fifty queries per site; seconds to minutes on a big day) and sends them
 /// to the writer to store, so the writer keeps draining the queue meanwhile. It
-/// stops at a failed day, because days are sealed in order.
+/// stops at a failed day, because days are sealed in order. It runs at the query
+/// threads' priority (nice 10): ingestion comes first.
 fn spawn_sealer(
     reader: Arc<dyn Backend>,
     control: Sender<Control>,
@@ -64,6 +65,7 @@ fn spawn_sealer(
     std::thread::Builder::new()
         .name("spoorloos-seal".into())
         .spawn(move || {
+            crate::query::pool::lower_priority();
             for job in received {
                 let n = job.len();
                 for (i, day) in job.into_iter().enumerate() {
