@@ -84,7 +84,7 @@ pub(crate) fn lower_priority() {
         .map_err(|e| e.to_string())
         .and_then(|p| set_current_thread_priority(p).map_err(|e| e.to_string()))
     {
-        tracing::debug!("cannot lower the query threads' priority: {e}");
+        tracing::debug!("cannot lower this thread's priority: {e}");
     }
 }
 

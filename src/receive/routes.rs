@@ -36,7 +36,8 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
     match tokio::time::timeout(Duration::from_secs(secs), route(state, peer, req)).await {
         Ok(resp) => resp,
         Err(_) if is_pixel => gif(),
-        // A slow query, not a slow client: the engine is busy (ingestion comes first).
+        // Mostly a slow query (the engine yields to ingestion) rather than a slow
+        // client, so a 503 that says so instead of a bare 408.
         Err(_) if is_stats => json(&Answer {
             status: 503,
             body: format!(

@@ -45,6 +45,7 @@ const GRACE: Duration = Duration::from_secs(5);
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
     let limits = state.limits.clone();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let first_byte = Duration::from_secs(limits.header_read_timeout_secs);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -56,7 +57,11 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(100)
-        .max_header_list_size(32 * 1024);
+        .max_header_list_size(32 * 1024)
+        // HTTP/2 has no header timeout: a peer that stops answering pings (a bare
+        // socket script) is dropped after two header timeouts.
+        .keep_alive_interval(first_byte)
+        .keep_alive_timeout(first_byte);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -86,11 +91,24 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
             let state = state.clone();
             async move { Ok::<_, Infallible>(super::routes::handle(&state, peer, req).await) }
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
+            // hyper's header timeout starts once the protocol is known, and telling
+            // HTTP/1 from HTTP/2 waits for the first bytes without a limit: a client
+            // that connects and sends nothing would keep its place (and a permit)
+            // for good, and enough of them would shut everyone else out.
+            // (`peek`, not `readable`: a new socket can report itself readable with
+            // nothing to read.)
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(first_byte, stream.peek(&mut first)).await,
+                Ok(Ok(1..))
+            ) {
+                return;
+            }
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             // Errors here are client-side (resets, timeouts): nothing to report.
-            let _ = conn.await;
+            let _ = watcher.watch(conn.into_owned()).await;
             drop(permit);
         });
     }

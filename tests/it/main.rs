@@ -7,6 +7,7 @@ mod cli;
 mod collector;
 mod faults;
 mod lifecycle;
+mod limits;
 mod props;
 mod rollup_queries;
 mod stats;

@@ -1,0 +1,150 @@
+//! Limits and timeouts against hostile clients, over raw sockets: slow or silent
+//! connections cannot hold the server, oversized heads get a clear 4xx, and a slow
+//! request gets an answer that says what happened.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// One second for heads and requests, and room for four connections.
+fn start_tight() -> Server {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("limits.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"example.test\"]\n\n[limits]\nheader_read_timeout_secs = 1\n\
+             request_timeout_secs = 1\nmax_connections = 4\nmax_headers = 16\n\n\
+             [[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
+            blake3::hash(b"key").to_hex()
+        ),
+    )
+    .expect("config");
+    start_in(dir, &["--config", &config.display().to_string()])
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(server.url.trim_start_matches("http://")).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    stream
+}
+
+/// Reads until the server closes (or 8 s pass): what it sent, and how long it took.
+fn read_until_closed(stream: &mut TcpStream) -> (String, Duration) {
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("still open after {:?}: {e}", started.elapsed()),
+        }
+    }
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn silent_and_slow_clients_cannot_hold_the_server() {
+    let server = start_tight();
+
+    // A connection that never sends a byte is closed after the header timeout.
+    let (sent, took) = read_until_closed(&mut connect(&server));
+    assert!(
+        sent.is_empty() && took < Duration::from_secs(4),
+        "{sent:?} {took:?}"
+    );
+
+    // As many silent connections as the cap allows do not shut out a real visitor.
+    let silent: Vec<TcpStream> = (0..4).map(|_| connect(&server)).collect();
+    let mut visitor = connect(&server);
+    visitor
+        .write_all(b"GET /p.gif HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let (answer, took) = read_until_closed(&mut visitor);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("image/gif") && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    drop(silent);
+
+    // Headers dribbled a line at a time: cut off at the header timeout.
+    let mut slowloris = connect(&server);
+    slowloris
+        .write_all(b"GET /p.gif HTTP/1.1\r\nHost: example.test\r\n")
+        .expect("send");
+    let started = Instant::now();
+    let cut = (0..30).any(|i| {
+        std::thread::sleep(Duration::from_millis(300));
+        slowloris
+            .write_all(format!("X-{i}: y\r\n").as_bytes())
+            .is_err()
+    });
+    assert!(
+        cut,
+        "a dribbling client held its connection for {:?}",
+        started.elapsed()
+    );
+
+    // HTTP/2 with prior knowledge, then silence (no answer to pings): dropped.
+    let mut h2 = connect(&server);
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .expect("send");
+    let (_, took) = read_until_closed(&mut h2);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[test]
+fn slow_and_oversized_requests_get_a_clear_answer() {
+    let server = start_tight();
+    let ask = |request: &[u8]| {
+        let mut stream = connect(&server);
+        stream.write_all(request).expect("send");
+        read_until_closed(&mut stream).0
+    };
+
+    // A body that stops arriving: 408 on the event API...
+    let answer = ask(
+        b"POST /api/event HTTP/1.1\r\nHost: example.test\r\nContent-Type: text/plain\r\n\
+                       Content-Length: 100\r\nConnection: close\r\n\r\n{\"n\":",
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // ...and a JSON 503 that says why on the Stats API (a slow query looks the same).
+    let answer = ask(
+        b"POST /api/v2/query HTTP/1.1\r\nHost: example.test\r\nAuthorization: Bearer key\r\n\
+                       Content-Length: 100\r\nConnection: close\r\n\r\n{\"site_id\":",
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"No answer within 1 s"#),
+        "{answer}"
+    );
+
+    // Too many headers, or one too large: 431 before any routing.
+    let many: String = (0..40).map(|i| format!("X-{i}: y\r\n")).collect();
+    let answer = ask(format!("GET /p.gif HTTP/1.1\r\nHost: example.test\r\n{many}\r\n").as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let huge = "a".repeat(70_000);
+    let answer = ask(
+        format!("GET /p.gif HTTP/1.1\r\nHost: example.test\r\nX-Big: {huge}\r\n\r\n").as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+
+    // Not HTTP at all: a 400, and the server goes on.
+    let answer = ask(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
+    let answer = ask(b"GET /healthz HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
