@@ -10,8 +10,10 @@
 //! the queue three quarters full, and a watchdog thread that finds the writer has not
 //! drained the queue for four flush intervals (another process may be using the
 //! CPU, and an accepted event must not wait for it longer than that). The writer
-//! steps back once it has caught up. Switching between `SCHED_IDLE` and
-//! `SCHED_OTHER` needs no privilege.
+//! steps back once it has caught up. Yielding needs no privilege; coming back
+//! from `SCHED_IDLE` needs `CAP_SYS_NICE` or `RLIMIT_NICE` ≥ 20 (systemd:
+//! `LimitNICE=+0`), so the writer yields only where it can come back (tried at
+//! start; otherwise it writes at normal priority and says so).
 //!
 //! DuckDB runs single-threaded by default (`store.threads`), so its checkpoint work
 //! runs on this thread, under this policy. Its own workers at normal priority took
@@ -61,10 +63,22 @@ impl Priority {
         }
     }
 
-    /// Called once on the writer thread: it becomes the thread this describes.
+    /// Called once on the writer thread: it becomes the thread this describes, and
+    /// yields from now on, if it may compete normally again when promoted.
     pub fn attach_current_thread(&self) {
         #[cfg(target_os = "linux")]
-        let _ = self.thread.set(thread_priority::thread_native_id());
+        {
+            if !may_return_from_background() {
+                tracing::warn!(
+                    "the writer cannot yield the CPU to requests: this process may not \
+                     return a thread from SCHED_IDLE (it needs RLIMIT_NICE of 20, e.g. \
+                     systemd's LimitNICE=+0, or CAP_SYS_NICE); writing at normal \
+                     priority, which costs request latency under load"
+                );
+                return;
+            }
+            let _ = self.thread.set(thread_priority::thread_native_id());
+        }
         #[cfg(not(target_os = "linux"))]
         let _ = self.thread.set(());
         self.step_back();
@@ -150,6 +164,33 @@ fn set_policy(
         ThreadPriority::Os(ThreadPriorityOsValue::default()),
         ThreadSchedulePolicy::Normal(policy),
     )
+}
+
+/// Whether a thread that yields may compete normally again: leaving `SCHED_IDLE`
+/// needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that allows nice 0, and the default
+/// limit (0) does not. A writer that yielded with no way back would starve under
+/// load and drop what it cannot store. Tried on a throwaway thread. (A system-call
+/// filter that denies the change altogether leaves the writer at normal priority,
+/// which is safe.)
+#[cfg(target_os = "linux")]
+fn may_return_from_background() -> bool {
+    use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+    std::thread::Builder::new()
+        .name("spoorloos-probe".into())
+        .spawn(|| {
+            let me = thread_priority::thread_native_id();
+            let _ = set_policy(&me, true);
+            let _ = set_policy(&me, false);
+            matches!(
+                thread_priority::thread_schedule_policy(),
+                Ok(ThreadSchedulePolicy::Normal(
+                    NormalThreadSchedulePolicy::Other
+                ))
+            )
+        })
+        .ok()
+        .and_then(|probe| probe.join().ok())
+        .unwrap_or(false)
 }
 
 #[cfg(not(target_os = "linux"))]
