@@ -27,10 +27,10 @@
 # perf; implies --keep) into TMP/NAME.perf.data, to see where the time goes.
 # --queries adds two phases: Spoorloos at the half-peak rate on a database that
 # already holds --history-events (2,000,000) generated events over 30 days
-# (sql/bench/generate_events.sql, site example.test; the clock starts on the 31st,
-# and the phase starts once the start-up roll-up and sealing are done), first
-# alone, then while scripts/load/ask.py asks Stats API queries back to back from
-# the client CPUs: what an analyst's dashboard costs the pixel.
+# (sql/bench/generate_events.sql, site example.test; rolled up and sealed once
+# beforehand, with the clock on the 31st, so the phases start with nothing left to
+# do), first alone, then while scripts/load/ask.py asks Stats API queries back to
+# back from the client CPUs: what an analyst's dashboard costs the pixel.
 # Exits 1 when an accepted event is missing from the database file.
 set -euo pipefail
 

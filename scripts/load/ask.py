@@ -1,6 +1,6 @@
 """Stats API client for `scripts/load.sh --queries`: asks two v2 queries back to
-back (a filtered source breakdown and a cross-filtered one, as an analyst clicking
-through a dashboard would) for SECS seconds, then prints one line:
+back (a filtered source breakdown, and a page breakdown cross-filtered by country
+and device, as an analyst clicking through a dashboard would) for SECS seconds, then prints one line:
 
     QUERIES answered=N mean_s=X max_s=Y errors=E
 
