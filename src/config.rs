@@ -131,6 +131,8 @@ pub struct LimitsConfig {
     pub max_headers: usize,
     pub header_read_timeout_secs: u64,
     pub request_timeout_secs: u64,
+    /// A connection with no request under way for this long is closed gracefully.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -141,6 +143,7 @@ impl Default for LimitsConfig {
             max_headers: 64,
             header_read_timeout_secs: 10,
             request_timeout_secs: 15,
+            idle_timeout_secs: 60,
         }
     }
 }
@@ -397,6 +400,23 @@ impl Config {
         {
             return Err(invalid("store.query_threads", "must be between 1 and 1024"));
         }
+        let timeouts = [
+            (
+                "limits.header_read_timeout_secs",
+                self.limits.header_read_timeout_secs,
+            ),
+            (
+                "limits.request_timeout_secs",
+                self.limits.request_timeout_secs,
+            ),
+            ("limits.idle_timeout_secs", self.limits.idle_timeout_secs),
+        ];
+        for (key, secs) in timeouts {
+            // 0 would close every connection at once.
+            if !(1..=3600).contains(&secs) {
+                return Err(invalid(key, "must be between 1 and 3600"));
+            }
+        }
         if !(10..=60_000).contains(&self.store.flush_interval_ms) {
             return Err(invalid(
                 "store.flush_interval_ms",
@@ -546,6 +566,14 @@ mod tests {
             "store.query_memory_limit_mb",
         );
         check("[retention]\nevent_days = 0", "retention.event_days");
+        check(
+            "[limits]\nheader_read_timeout_secs = 0",
+            "limits.header_read_timeout_secs",
+        );
+        check(
+            "[limits]\nidle_timeout_secs = 86400",
+            "limits.idle_timeout_secs",
+        );
         check(
             "[[api_keys]]\nname = \"bi\"\nhash = \"abc\"",
             "api_keys[0] (\"bi\").hash",

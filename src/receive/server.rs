@@ -5,15 +5,15 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use ipnet::IpNet;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
 
 use crate::clock::Clock;
 use crate::config::LimitsConfig;
@@ -44,13 +44,18 @@ const GRACE: Duration = Duration::from_secs(5);
 /// grace period). Takes a bound listener so tests can bind port 0.
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
     let limits = state.limits.clone();
+    // Every connection holds a permit until it ends, so the permits also tell when
+    // the last one has gone.
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let first_byte = Duration::from_secs(limits.header_read_timeout_secs);
+    let timeouts = Timeouts {
+        first_byte: Duration::from_secs(limits.header_read_timeout_secs),
+        idle: Duration::from_secs(limits.idle_timeout_secs),
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs))
+        .header_read_timeout(timeouts.first_byte)
         .max_headers(limits.max_headers)
         .max_buf_size(64 * 1024);
     builder
@@ -60,9 +65,9 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
         .max_header_list_size(32 * 1024)
         // HTTP/2 has no header timeout: a peer that stops answering pings (a bare
         // socket script) is dropped after two header timeouts.
-        .keep_alive_interval(first_byte)
-        .keep_alive_timeout(first_byte);
-    let graceful = GracefulShutdown::new();
+        .keep_alive_interval(timeouts.first_byte)
+        .keep_alive_timeout(timeouts.first_byte);
+    let (stop, stopping) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
         // Back-pressure before accept: at the cap, new connections wait in the backlog.
@@ -86,38 +91,126 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        let service = service_fn(move |req| {
-            let state = state.clone();
-            async move { Ok::<_, Infallible>(super::routes::handle(&state, peer, req).await) }
-        });
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let (state, builder, stopping) = (state.clone(), builder.clone(), stopping.clone());
         tokio::spawn(async move {
-            // hyper's header timeout starts once the protocol is known, and telling
-            // HTTP/1 from HTTP/2 waits for the first bytes without a limit: a client
-            // that connects and sends nothing would keep its place (and a permit)
-            // for good, and enough of them would shut everyone else out.
-            // (`peek`, not `readable`: a new socket can report itself readable with
-            // nothing to read.)
-            let mut first = [0u8; 1];
-            if !matches!(
-                tokio::time::timeout(first_byte, stream.peek(&mut first)).await,
-                Ok(Ok(1..))
-            ) {
-                return;
-            }
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            // Errors here are client-side (resets, timeouts): nothing to report.
-            let _ = watcher.watch(conn.into_owned()).await;
+            serve_connection(stream, peer, state, &builder, timeouts, stopping).await;
             drop(permit);
         });
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown())
+    // Tells every connection to finish what it is doing and close.
+    let _ = stop.send(());
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(GRACE, connections.acquire_many(all))
         .await
         .is_err()
     {
         tracing::warn!("some connections did not finish within {GRACE:?}");
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Timeouts {
+    first_byte: Duration,
+    idle: Duration,
+}
+
+/// One connection, from its first byte to its close: by the client, by hyper's
+/// timeouts, or gracefully (open requests answered first) when it has idled too
+/// long or the server stops.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    builder: &auto::Builder<TokioExecutor>,
+    timeouts: Timeouts,
+    mut stopping: watch::Receiver<()>,
+) {
+    // hyper's header timeout starts once the protocol is known, and telling HTTP/1
+    // from HTTP/2 waits for the first bytes without a limit: a client that connects
+    // and sends nothing would keep its place (and a permit) for good, and enough of
+    // them would shut everyone else out. (`peek`, not `readable`: a new socket can
+    // report itself readable with nothing to read.)
+    let mut first = [0u8; 1];
+    tokio::select! {
+        peeked = tokio::time::timeout(timeouts.first_byte, stream.peek(&mut first)) => {
+            if !matches!(peeked, Ok(Ok(1..))) {
+                return;
+            }
+        }
+        _ = stopping.changed() => return,
+    }
+    let activity = Arc::new(Activity::default());
+    let service = {
+        let activity = activity.clone();
+        service_fn(move |req| {
+            let (state, busy) = (state.clone(), activity.begin());
+            async move {
+                let response = super::routes::handle(&state, peer, req).await;
+                drop(busy);
+                Ok::<_, Infallible>(response)
+            }
+        })
+    };
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    // Errors from the connection are the client's (resets, timeouts): nothing to report.
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stopping.changed() => {}
+        () = activity.idle_for(timeouts) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// Requests under way on one connection, and a count of their starts and ends.
+///
+/// HTTP/1 idles between requests only until hyper's header timeout; an HTTP/2
+/// peer that answers pings could idle for good, holding a place under the
+/// connection cap. This tells when a connection has had nothing to do.
+#[derive(Default)]
+struct Activity {
+    open: AtomicU64,
+    changes: AtomicU64,
+}
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+
+    /// Resolves once no request was open and none began or ended for a whole idle
+    /// timeout (checked every timeout, so after at most twice that). Before its
+    /// first request a connection gets the header timeout instead: an HTTP/2 client
+    /// that stops inside its preface is not yet under hyper's timeouts.
+    async fn idle_for(&self, timeouts: Timeouts) {
+        loop {
+            let seen = self.changes.load(Ordering::Relaxed);
+            let limit = if seen == 0 {
+                timeouts.first_byte
+            } else {
+                timeouts.idle
+            };
+            tokio::time::sleep(limit).await;
+            if self.open.load(Ordering::Relaxed) == 0
+                && self.changes.load(Ordering::Relaxed) == seen
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// A request under way; its end counts as activity, even when it was cancelled.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        self.0.changes.fetch_add(1, Ordering::Relaxed);
     }
 }
 

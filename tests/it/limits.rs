@@ -1,6 +1,6 @@
-//! Limits and timeouts against hostile clients, over raw sockets: slow or silent
-//! connections cannot hold the server, oversized heads get a clear 4xx, and a slow
-//! request gets an answer that says what happened.
+//! Limits and timeouts against hostile clients, mostly over raw sockets: slow,
+//! silent or idle connections cannot hold the server, oversized heads get a clear
+//! 4xx, and a slow request gets an answer that says what happened.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// One second for heads and requests, and room for four connections.
+/// One second for heads and requests, two of idling, and room for four connections.
 fn start_tight() -> Server {
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("limits.toml");
@@ -16,7 +16,7 @@ fn start_tight() -> Server {
         &config,
         format!(
             "sites = [\"example.test\"]\n\n[limits]\nheader_read_timeout_secs = 1\n\
-             request_timeout_secs = 1\nmax_connections = 4\nmax_headers = 16\n\n\
+             request_timeout_secs = 1\nidle_timeout_secs = 2\nmax_connections = 4\nmax_headers = 16\n\n\
              [[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
             blake3::hash(b"key").to_hex()
         ),
@@ -101,6 +101,68 @@ fn silent_and_slow_clients_cannot_hold_the_server() {
         .expect("send");
     let (_, took) = read_until_closed(&mut h2);
     assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // Stopped inside the HTTP/2 preface, before hyper's own timeouts apply.
+    let mut partial = connect(&server);
+    partial.write_all(b"PRI * HT").expect("send");
+    let (_, took) = read_until_closed(&mut partial);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[tokio::test]
+async fn idle_http2_clients_give_their_place_back() {
+    let server = start_tight();
+    // As many HTTP/2 clients as the cap allows, each done with its one request and
+    // idling: their pings are answered, so only the idle timeout can free a place.
+    let mut idlers = Vec::new();
+    for _ in 0..4 {
+        let client = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .pool_idle_timeout(Duration::from_secs(600))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        let answer = client
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .await
+            .expect("h2 request");
+        assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+        assert!(answer.status().is_success());
+        idlers.push(client);
+    }
+    let started = Instant::now();
+    let pixel = Server::client()
+        .get(format!("{}/p.gif", server.url))
+        .header("host", "example.test")
+        .send()
+        .await
+        .expect("a visitor is served once an idle connection is closed");
+    assert_eq!(pixel.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(idlers);
+}
+
+#[test]
+fn a_silent_connection_does_not_delay_shutdown() {
+    let server = start(&[]);
+    let _silent = connect(&server);
+    let started = Instant::now();
+    let stopped = server.stop();
+    assert!(
+        !stopped.output.contains("did not finish"),
+        "{}",
+        stopped.output
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
