@@ -3,7 +3,7 @@
 //! State is keyed by the daily pseudonym only and lives in memory; the store gives it
 //! back after a restart (the sessions active in the last timeout window), so a
 //! restart does not split a visit. The table is bounded (`privacy.max_sessions`,
-//! ≈ 40 bytes a session): past it, the coldest sessions are forgotten first (a
+//! ≈ 100 bytes a session with the cache's own bookkeeping): past it, the coldest sessions are forgotten first (a
 //! visitor who returns after that starts a new visit) rather than memory growing
 //! with the number of visitors.
 
@@ -12,9 +12,10 @@ use std::sync::{Mutex, PoisonError};
 
 use quick_cache::unsync::Cache;
 
-/// Active sessions kept at most, by default: a site with this many concurrent
-/// visits has millions of visits a day.
-pub const DEFAULT_MAX_SESSIONS: usize = 250_000;
+/// Active sessions kept at most, by default: room for 200,000 visits an hour (with
+/// the 30-minute timeout), millions a day, in ≈ 10 MiB. (250,000 took ≈ 23 MiB,
+/// the largest part of what a sustained overload holds: docs/load.md.)
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
 /// Idle sessions are swept at most once a minute: a sweep walks the whole table
 /// under its lock (milliseconds at the bound, measured as request tail latency),
