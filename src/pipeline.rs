@@ -207,7 +207,7 @@ impl Pipeline {
 /// out. What the earlier stages already minimised passes unchanged.
 fn scrub(mut event: Event, user_agent: &str) -> Event {
     for text in [&mut event.name, &mut event.hostname, &mut event.pathname] {
-        *text = clean(text, user_agent);
+        clean_in_place(text, user_agent);
     }
     // Props were cleaned key by key and value by value when they were built.
     for field in [
@@ -220,7 +220,7 @@ fn scrub(mut event: Event, user_agent: &str) -> Event {
         &mut event.utm_term,
     ] {
         if let Some(text) = field.as_mut() {
-            *text = clean(text, user_agent);
+            clean_in_place(text, user_agent);
         }
     }
     event
@@ -230,12 +230,19 @@ fn scrub(mut event: Event, user_agent: &str) -> Event {
 /// is still an address, and `%40` must not hide one), the User-Agent cut, redacted.
 fn clean(text: &str, user_agent: &str) -> String {
     let mut text = text.to_owned();
+    clean_in_place(&mut text, user_agent);
+    text
+}
+
+/// [`clean`] where the text is already owned: a clean text (the usual case) is
+/// kept as it is, without a copy per field per hit.
+fn clean_in_place(text: &mut String, user_agent: &str) {
     for _ in 0..2 {
         if !text.contains('%') {
             break;
         }
-        match percent_encoding::percent_decode_str(&text).decode_utf8_lossy() {
-            Cow::Owned(decoded) => text = decoded,
+        match percent_encoding::percent_decode_str(text).decode_utf8_lossy() {
+            Cow::Owned(decoded) => *text = decoded,
             Cow::Borrowed(_) => break,
         }
     }
@@ -243,10 +250,9 @@ fn clean(text: &str, user_agent: &str) -> String {
     // that, next to the text around them, would spell an address the redaction
     // below never saw (`%10.0.0.1` stored as `\u0010.0.0.1`).
     text.retain(|c| !c.is_control());
-    cut_user_agent(&mut text, user_agent);
-    match redact(&text) {
-        Cow::Owned(redacted) => redacted,
-        Cow::Borrowed(_) => text,
+    cut_user_agent(text, user_agent);
+    if let Cow::Owned(redacted) = redact(text) {
+        *text = redacted;
     }
 }
 
