@@ -3,9 +3,9 @@
 //! State is keyed by the daily pseudonym only and lives in memory; the store gives it
 //! back after a restart (the sessions active in the last timeout window), so a
 //! restart does not split a visit. The table is bounded (`privacy.max_sessions`,
-//! ≈ 100 bytes a session with the cache's own bookkeeping): past it, the coldest sessions are forgotten first (a
-//! visitor who returns after that starts a new visit) rather than memory growing
-//! with the number of visitors.
+//! ≈ 100 bytes a session with the cache's own bookkeeping): past it, the coldest
+//! sessions are forgotten first (a visitor who returns after that starts a new
+//! visit) rather than memory growing with the number of visitors.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};

@@ -151,17 +151,12 @@ async fn idle_http2_clients_give_their_place_back() {
 fn a_silent_connection_does_not_delay_shutdown() {
     let server = start(&[]);
     let _silent = connect(&server);
-    let started = Instant::now();
+    // Before, the server waited out its 5 s grace for it, and said so.
     let stopped = server.stop();
     assert!(
         !stopped.output.contains("did not finish"),
         "{}",
         stopped.output
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
     );
 }
 
