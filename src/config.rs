@@ -204,6 +204,11 @@ pub struct StoreConfig {
     /// DuckDB's threads for the big work (as `query_memory_limit_mb`), and how many
     /// stats queries run at once; absent: one per core.
     pub query_threads: Option<u32>,
+    /// The write-ahead log size in MiB at which a commit checkpoints (DuckDB's
+    /// `wal_autocheckpoint`). Each checkpoint has a cost of its own beside the rows
+    /// it writes, so rarer ones make appends cheaper; a crash replays up to this
+    /// much at the next start.
+    pub wal_autocheckpoint_mb: u32,
 }
 
 impl StoreConfig {
@@ -236,6 +241,7 @@ impl Default for StoreConfig {
             query_memory_limit_mb: Some(1024),
             threads: 1,
             query_threads: None,
+            wal_autocheckpoint_mb: 64,
         }
     }
 }
@@ -388,6 +394,12 @@ impl Config {
             return Err(invalid(
                 "store.query_memory_limit_mb",
                 "must be at least 32",
+            ));
+        }
+        if !(1..=4096).contains(&self.store.wal_autocheckpoint_mb) {
+            return Err(invalid(
+                "store.wal_autocheckpoint_mb",
+                "must be between 1 and 4096",
             ));
         }
         if !(1..=1024).contains(&self.store.threads) {
@@ -560,6 +572,10 @@ mod tests {
         check("[geoip]\ncountry = \"/no/such.mmdb\"", "geoip.country");
         check("[store]\nbatch_size = 0", "store.batch_size");
         check("[store]\nthreads = 0", "store.threads");
+        check(
+            "[store]\nwal_autocheckpoint_mb = 0",
+            "store.wal_autocheckpoint_mb",
+        );
         check("[store]\nquery_threads = 0", "store.query_threads");
         check(
             "[store]\nquery_memory_limit_mb = 8",

@@ -200,6 +200,8 @@ pub struct Resources {
     pub threads: Option<u32>,
     /// Its threads while the big work runs, when above `threads`.
     pub query_threads: Option<u32>,
+    /// The WAL size that triggers a checkpoint, in MiB (DuckDB's default: 16).
+    pub wal_autocheckpoint_mb: Option<u32>,
 }
 
 impl Resources {
@@ -210,6 +212,7 @@ impl Resources {
             query_memory_limit_mb: store.query_memory_limit_mb,
             threads: Some(store.threads),
             query_threads: Some(store.query_threads()),
+            wal_autocheckpoint_mb: Some(store.wal_autocheckpoint_mb),
         }
     }
 }
@@ -562,6 +565,11 @@ fn connect(path: &Path, resources: Resources) -> Result<Connection, StoreError> 
     // the requests, outside the writer's and the query threads' lower claims on the
     // CPU. None: each does its own I/O, at its own priority.
     config = config.with("async_threads", "0").map_err(open_error)?;
+    if let Some(mb) = resources.wal_autocheckpoint_mb {
+        config = config
+            .with("wal_autocheckpoint", format!("{mb}MiB"))
+            .map_err(open_error)?;
+    }
     let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
     if let Some((usual, _)) = raised {
         conn.execute(MEMORY_LIMIT, [format!("{usual}MiB")])?;
@@ -628,6 +636,7 @@ mod tests {
             query_memory_limit_mb: None,
             threads: Some(1),
             query_threads: Some(2),
+            wal_autocheckpoint_mb: Some(64),
         };
         let mut store = DuckDbStore::open_limited(&path, tight).expect("open");
         let error = store.roll_up_day(day, 1).expect_err("32 MiB is too little");
@@ -641,6 +650,13 @@ mod tests {
         let mut store = DuckDbStore::open_limited(&path, roomy).expect("open");
         // Opened (and its WAL replayed) under the query limit, then the usual one.
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
+        let wal: String = store
+            .conn
+            .query_row("SELECT current_setting('wal_autocheckpoint')", [], |row| {
+                row.get(0)
+            })
+            .expect("wal_autocheckpoint");
+        assert_eq!(wal, "64.0 MiB");
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
         let during = store.handle().with(settings).expect("reader");
