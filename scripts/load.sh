@@ -193,6 +193,16 @@ vm_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # "busy idle" jiffies of one CPU (busy: user nice system irq softirq steal).
 cpu_jiffies() { awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 first_cpu() { echo "$1" | sed 's/[-,].*//'; }
+# "requests writer other" CPU ticks of a server's threads: tokio's workers (the
+# request path), Spoorloos' writer (DuckDB appends and checkpoints), the rest.
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+    done | awk '$2 != "" {
+        if ($1 ~ /^tokio/) r += $2; else if ($1 ~ /^spoorloos-writ/) w += $2; else o += $2
+    } END {print r + 0, w + 0, o + 0}'
+}
 
 # run_wrk NAME SECONDS RATE REPLAY_BASE: one wrk run; leaves $tmp/NAME.wrk and
 # $tmp/NAME.time ("user sys" CPU seconds of wrk).
@@ -221,9 +231,10 @@ metric() { # metric TEXT_FILE NAME: sum of the samples of a metric
 measure() {
     local name="$1" r="$2"
     if [ "$warmup" -gt 0 ]; then run_wrk "$name-warmup" "$warmup" "$r" 0; fi
-    local t0 s0 c0 t1 s1 c1
+    local t0 s0 c0 t1 s1 c1 th0 th1
     t0="$(date +%s.%N)"
     s0="$(proc_ticks "$server_pid")"
+    read -r -a th0 <<<"$(thread_ticks "$server_pid")"
     read -r -a c0 <<<"$(cpu_jiffies "$(first_cpu "$server_cpus")") $(cpu_jiffies "$(first_cpu "$client_cpus")")"
     local recorder=""
     if [ "$perf" = 1 ] && [ "$name" != "${name#spoorloos}" ]; then
@@ -235,6 +246,7 @@ measure() {
     if [ -n "$recorder" ]; then wait "$recorder" || true; fi
     t1="$(date +%s.%N)"
     s1="$(proc_ticks "$server_pid")"
+    read -r -a th1 <<<"$(thread_ticks "$server_pid")"
     read -r -a c1 <<<"$(cpu_jiffies "$(first_cpu "$server_cpus")") $(cpu_jiffies "$(first_cpu "$client_cpus")")"
     local wrk_user wrk_sys
     read -r wrk_user wrk_sys <"$tmp/$name.time"
@@ -245,6 +257,11 @@ measure() {
         echo "errors=$(($(field "$name" connect_errors) + $(field "$name" read_errors) + $(field "$name" write_errors) + $(field "$name" timeouts)))"
         echo "status_errors=$(field "$name" status_errors)"
         echo "hwm_mib=$(awk -v k="$(vm_hwm_kib "$server_pid")" 'BEGIN {printf "%.1f", k / 1024}')"
+        # CPU per request by thread, in µs: where a change moved the cost, which
+        # requests/s alone hides (a 20 s phase holds few checkpoints).
+        echo "cpu_us=$(awk -v n="$(field "$name" requests)" -v hz="$clk_tck" \
+            -v r="$((th1[0] - th0[0]))" -v w="$((th1[1] - th0[1]))" -v o="$((th1[2] - th0[2]))" \
+            'BEGIN {f = (n > 0 ? 1e6 / hz / n : 0); printf "%.1f/%.1f/%.1f", r * f, w * f, o * f}')"
         awk -v s0="$s0" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v hz="$clk_tck" \
             -v wu="$wrk_user" -v ws="$wrk_sys" -v d="$duration" \
             -v b0="${c0[0]}" -v i0="${c0[1]}" -v b1="${c1[0]}" -v i1="${c1[1]}" \
@@ -444,6 +461,7 @@ fail=0
     done
     printf '%-34s %14s %14s\n' "peak RSS, VmHWM (MiB)" "$(get bare_peak hwm_mib)" "$(get spoorloos_peak hwm_mib)"
     printf '%-34s %14s %14s\n' "server CPU (% of one core)" "$(get bare_peak server_cpu)" "$(get spoorloos_peak server_cpu)"
+    printf '%-34s %14s %14s\n' "CPU µs/request: tokio/writer/other" "$(get bare_peak cpu_us)" "$(get spoorloos_peak cpu_us)"
     printf '%-34s %14s %14s\n' "wrk CPU (% of one core)" "$(get bare_peak wrk_cpu)" "$(get spoorloos_peak wrk_cpu)"
     printf '%-34s %14s %14s\n' "other processes, server/client core" "$(others bare_peak)" "$(others spoorloos_peak)"
     printf '%-34s %14s %14s\n' "socket errors / non-2xx" \
@@ -463,6 +481,7 @@ fail=0
         "$(get bare_rate late) ($(get bare_rate late_max))" "$(get spoorloos_rate late) ($(get spoorloos_rate late_max))"
     printf '%-34s %14s %14s\n' "peak RSS, VmHWM (MiB)" "$(get bare_rate hwm_mib)" "$(get spoorloos_rate hwm_mib)"
     printf '%-34s %14s %14s\n' "server CPU (% of one core)" "$(get bare_rate server_cpu)" "$(get spoorloos_rate server_cpu)"
+    printf '%-34s %14s %14s\n' "CPU µs/request: tokio/writer/other" "$(get bare_rate cpu_us)" "$(get spoorloos_rate cpu_us)"
     printf '%-34s %14s %14s\n' "other processes, server/client core" "$(others bare_rate)" "$(others spoorloos_rate)"
     printf '%-34s %14s %14s\n' "socket errors / non-2xx" \
         "$(get bare_rate errors) / $(get bare_rate status_errors)" "$(get spoorloos_rate errors) / $(get spoorloos_rate status_errors)"
