@@ -225,10 +225,11 @@ impl StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            // Nearly three seconds at 24k hits/s: a DuckDB checkpoint fits in it
-            // without a drop (a quarter of this dropped hits at that rate). A
-            // queued event is packed, ≈ 0.15 KiB, so a stalled writer holds ≈ 10 MiB.
-            queue_capacity: 65_536,
+            // Two seconds at 24k hits/s, three and a half at half that: a DuckDB
+            // checkpoint fits in it without a drop at half peak (a queue of 16,384
+            // dropped hits at 24k/s). A queued event is packed, ≈ 0.15 KiB; 65,536 held
+            // 10 MiB more at a sustained overload with 64 MiB checkpoints.
+            queue_capacity: 49_152,
             batch_size: 4096,
             flush_interval_ms: 500,
             // While only the writer appends: DuckDB's own default (80 % of the

@@ -2,7 +2,7 @@
 //!
 //! An [`Event`] is ≈ 0.6 KiB of fields plus a heap allocation per text, ≈ 0.8 KiB in
 //! all; packed (postcard: varints, length-prefixed texts) it is 0.1–0.25 KiB. The
-//! queue (65,536 events by default) fills while DuckDB checkpoints under load, and
+//! queue (49,152 events by default) fills while DuckDB checkpoints under load, and
 //! then it and the writer's batch were most of the collector's memory (docs/load.md).
 //! Packed bytes live in memory only, like the events they hold.
 
