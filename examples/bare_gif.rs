@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header;
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,13 +27,20 @@ const GIF: &[u8] = &[
 ];
 
 /// Reads the request body (as any keep-alive server must, so the connection can be
-/// reused for the next request), then answers with the real pixel's headers.
+/// reused for the next request), then answers with the real pixel's headers, built
+/// the same way (static names and values, no copy per response).
 async fn gif(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let _ = req.into_body().collect().await;
     Ok(Response::builder()
-        .header(header::CONTENT_TYPE, "image/gif")
-        .header(header::CACHE_CONTROL, "no-store, max-age=0")
-        .header("cross-origin-resource-policy", "cross-origin")
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("image/gif"))
+        .header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store, max-age=0"),
+        )
+        .header(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        )
         .body(Full::new(Bytes::from_static(GIF)))
         .unwrap_or_default())
 }

@@ -74,14 +74,10 @@ impl Pipeline {
     pub fn process(&self, hit: &RawHit<'_>) -> Vec<Result<Event, DropReason>> {
         let payload = &hit.payload;
         let page = &payload.page;
-        let targets: Vec<&str> = if payload.domains.is_empty() {
-            vec![page.hostname.as_str()]
-        } else {
-            payload.domains.iter().map(String::as_str).collect()
-        };
+        let targets = payload.domains.len().max(1);
         let ua = match self.filter(hit) {
             Ok(ua) => ua,
-            Err(reason) => return targets.iter().map(|_| Err(reason)).collect(),
+            Err(reason) => return vec![Err(reason); targets],
         };
         let acquisition = referrer::acquisition(payload.referrer.as_deref(), &page.hostname, page);
         let referrer_host = acquisition.referrer.as_deref().and_then(|r| {
@@ -91,17 +87,11 @@ impl Pipeline {
                 .next()
         });
         if referrer_host.is_some_and(|host| self.spam.is_spam(host)) {
-            return targets
-                .iter()
-                .map(|_| Err(DropReason::SpamReferrer))
-                .collect();
+            return vec![Err(DropReason::SpamReferrer); targets];
         }
         let signalled = hit.privacy_signal || payload.gpc;
         if signalled && self.signals == PrivacySignalPolicy::Drop {
-            return targets
-                .iter()
-                .map(|_| Err(DropReason::PrivacySignal))
-                .collect();
+            return vec![Err(DropReason::PrivacySignal); targets];
         }
         let anonymous = signalled && self.signals == PrivacySignalPolicy::Anonymous;
         let geo = self.geo.lookup(hit.ip);
@@ -159,28 +149,31 @@ impl Pipeline {
             interactive: payload.interactive,
         };
         let template = scrub(template, hit.user_agent);
-        targets
-            .into_iter()
-            .map(|target| {
-                let site = self.site(target).ok_or(DropReason::UnknownSite)?;
-                let mut event = template.clone();
-                if !anonymous {
-                    // Should the OS random source fail, the hit still counts, unlinked.
-                    if let Ok(p) = self.pseudonymiser.pseudonymise(
-                        &site,
-                        hit.ip,
-                        hit.user_agent,
-                        hit.received_at,
-                    ) {
-                        event.visitor_id = Some(p.visitor_id);
-                        event.session_id = Some(p.session_id);
-                        event.visit_day = p.visit_day;
-                    }
+        let stamp = |mut event: Event, target: &str| {
+            let site = self.site(target).ok_or(DropReason::UnknownSite)?;
+            if !anonymous {
+                // Should the OS random source fail, the hit still counts, unlinked.
+                if let Ok(p) =
+                    self.pseudonymiser
+                        .pseudonymise(&site, hit.ip, hit.user_agent, hit.received_at)
+                {
+                    event.visitor_id = Some(p.visitor_id);
+                    event.session_id = Some(p.session_id);
+                    event.visit_day = p.visit_day;
                 }
-                event.site = site;
-                Ok(event)
-            })
-            .collect()
+            }
+            event.site = site;
+            Ok(event)
+        };
+        let target = |i: usize| payload.domains.get(i).unwrap_or(&page.hostname);
+        let last = targets - 1;
+        let mut events = Vec::with_capacity(targets);
+        for i in 0..last {
+            events.push(stamp(template.clone(), target(i)));
+        }
+        // The last target takes the template itself: no copy for the usual one site.
+        events.push(stamp(template, target(last)));
+        events
     }
 
     /// Prefetch and bot checks; on success, the parsed User-Agent.
@@ -197,7 +190,7 @@ impl Pipeline {
 
     /// The configured site a domain names (`www.` and case ignored).
     fn site(&self, domain: &str) -> Option<Arc<str>> {
-        self.sites.get(&normalise_hostname(domain)).cloned()
+        self.sites.get(normalise_hostname(domain).as_ref()).cloned()
     }
 }
 

@@ -147,16 +147,17 @@ impl Geo {
         if let Some(reader) = &self.country
             && let Ok(found) = reader.lookup(ip)
         {
-            let text = |path: &[PathElement<'_>]| -> Option<String> {
-                found.decode_path::<String>(path).ok().flatten()
+            // Borrowed from the database: only what is kept is copied, once.
+            let text = |path: &[PathElement<'_>]| -> Option<&str> {
+                found.decode_path::<&str>(path).ok().flatten()
             };
             info.country = text(ISO_CODE)
                 .or_else(|| text(FLAT_CODE))
                 .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
-                .map(|c| c.to_ascii_uppercase());
+                .map(str::to_ascii_uppercase);
             if self.city {
-                info.region = text(REGION);
-                info.city = text(CITY);
+                info.region = text(REGION).map(str::to_owned);
+                info.city = text(CITY).map(str::to_owned);
             }
         }
         if let Some(reader) = &self.connection

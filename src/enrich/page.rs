@@ -116,7 +116,7 @@ pub fn minimise(raw: &str, hash_mode: bool) -> Result<Page, PageError> {
         .host_str()
         .map(normalise_hostname)
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| NO_HOST.to_owned());
+        .map_or_else(|| NO_HOST.to_owned(), Cow::into_owned);
 
     Ok(Page {
         hostname,
@@ -215,12 +215,17 @@ fn decode(s: &str) -> Cow<'_, str> {
 /// Lowercases a hostname (or a `domain` field) and strips a leading `www.`
 /// and a trailing dot, so `WWW.Example.test.` and `example.test` compare equal.
 #[must_use]
-pub fn normalise_hostname(host: &str) -> String {
-    let host = host.trim().trim_end_matches('.').to_lowercase();
-    match host.strip_prefix("www.") {
-        Some(rest) => rest.to_owned(),
-        None => host,
+pub fn normalise_hostname(host: &str) -> Cow<'_, str> {
+    let host = host.trim().trim_end_matches('.');
+    // Hosts arrive lower-case nearly always (URL parsing folds them): no copy then.
+    if host.bytes().any(|b| b.is_ascii_uppercase()) || !host.is_ascii() {
+        let host = host.to_lowercase();
+        return match host.strip_prefix("www.") {
+            Some(rest) => Cow::Owned(rest.to_owned()),
+            None => Cow::Owned(host),
+        };
     }
+    Cow::Borrowed(host.strip_prefix("www.").unwrap_or(host))
 }
 
 // ---------------------------------------------------------------------------
@@ -589,6 +594,12 @@ mod tests {
         assert_eq!(normalise_hostname("www.example.test"), "example.test");
         assert_eq!(normalise_hostname(" WWW.Example.Test. "), "example.test");
         assert_eq!(normalise_hostname("example.test"), "example.test");
+        assert_eq!(normalise_hostname("WWW.ÉTÉ.test"), "été.test");
+        // The usual, already normal host is not copied.
+        assert!(matches!(
+            normalise_hostname("www.a.test."),
+            Cow::Borrowed("a.test")
+        ));
     }
 
     #[test]

@@ -132,9 +132,10 @@ fn parse_referrer(raw: &str, page_host: &str) -> Option<Referrer> {
     let path = redact(&path);
     let path = path.trim_end().trim_end_matches('/');
     let prefix = if android { "android-app://" } else { "" };
-    let display = truncate_chars(&format!("{prefix}{host}{path}"), MAX_REFERRER_CHARS).to_owned();
+    let mut display = format!("{prefix}{host}{path}");
+    display.truncate(truncate_chars(&display, MAX_REFERRER_CHARS).len());
     Some(Referrer {
-        host,
+        host: host.into_owned(),
         android,
         display,
     })

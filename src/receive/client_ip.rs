@@ -47,34 +47,49 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
     if let Some(ip) = single("cf-connecting-ip").or_else(|| single("x-real-ip")) {
         return canonical(ip);
     }
-    // A chain: the right-most address that is not one of our proxies is the client.
-    let chain: Vec<IpAddr> = if let Some(xff) = headers.get("x-forwarded-for") {
-        xff.to_str()
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(parse_ip)
-            .collect()
+    // A chain: the right-most address that is not one of our proxies is the client
+    // (read from the right, without collecting it: this runs on every hit).
+    let client = if let Some(xff) = headers.get("x-forwarded-for") {
+        rightmost_client(
+            xff.to_str()
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(parse_ip),
+            proxies,
+        )
     } else {
-        headers
-            .get_all("forwarded")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split([',', ';']))
-            .filter_map(|part| {
-                let (key, value) = part.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| parse_ip(value))?
-            })
-            .collect()
+        rightmost_client(
+            headers
+                .get_all("forwarded")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split([',', ';']))
+                .filter_map(|part| {
+                    let (key, value) = part.split_once('=')?;
+                    key.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| parse_ip(value))?
+                }),
+            proxies,
+        )
     };
-    chain
-        .iter()
-        .rev()
-        .map(|ip| canonical(*ip))
-        .find(|ip| !trusted(*ip, proxies))
-        .or_else(|| chain.first().copied().map(canonical))
-        .unwrap_or(peer)
+    client.unwrap_or(peer)
+}
+
+/// The right-most address of a chain that is not a trusted proxy; the left-most
+/// when all are.
+fn rightmost_client(
+    chain: impl DoubleEndedIterator<Item = IpAddr>,
+    proxies: &[IpNet],
+) -> Option<IpAddr> {
+    let mut leftmost = None;
+    for ip in chain.rev().map(canonical) {
+        if !trusted(ip, proxies) {
+            return Some(ip);
+        }
+        leftmost = Some(ip);
+    }
+    leftmost
 }
 
 #[cfg(test)]
@@ -120,6 +135,23 @@ mod tests {
             &[("x-forwarded-for", "garbage")],
             &["10.0.0.0/8"],
             "10.0.0.1",
+        );
+        // Every hop a proxy of ours: the left-most is as near the client as we know.
+        check(
+            "10.0.0.1",
+            &[("x-forwarded-for", "10.0.0.7, junk, 10.0.0.2")],
+            &["10.0.0.0/8"],
+            "10.0.0.7",
+        );
+        // Several `Forwarded` headers form one chain, read from the right.
+        check(
+            "10.0.0.1",
+            &[
+                ("forwarded", "for=192.0.2.60;proto=http, for=198.51.100.17"),
+                ("forwarded", "for=10.0.0.3"),
+            ],
+            &["10.0.0.0/8"],
+            "198.51.100.17",
         );
     }
 }

@@ -89,6 +89,12 @@ fn validate_name(v: Option<&Value>, errors: &mut FieldErrors) -> String {
         }
         None => String::new(),
     };
+    check_name(&name, errors);
+    name
+}
+
+/// The checks every event name passes, however it arrived.
+fn check_name(name: &str, errors: &mut FieldErrors) {
     if name.is_empty() {
         errors.add("event_name", "can't be blank");
     } else if name.chars().count() > MAX_NAME_CHARS {
@@ -97,7 +103,6 @@ fn validate_name(v: Option<&Value>, errors: &mut FieldErrors) -> String {
             format!("should be at most {MAX_NAME_CHARS} character(s)"),
         );
     }
-    name
 }
 
 fn props(v: Option<&Value>, errors: &mut FieldErrors) -> Vec<(String, String)> {
@@ -236,8 +241,7 @@ pub fn from_pixel_query(query: &str, referer: Option<&str>) -> Result<Payload, F
         payload.name = "pageview".to_owned();
     }
     let mut errors = FieldErrors::default();
-    let name = Value::String(std::mem::take(&mut payload.name));
-    payload.name = validate_name(Some(&name), &mut errors);
+    check_name(&payload.name, &mut errors);
     let url = url.or_else(|| referer.map(str::to_owned));
     match url.as_deref().map(|u| page::minimise(u, payload.hash_mode)) {
         None => errors.add("url", "is required"),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
@@ -168,10 +168,16 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
         Ok(payload) => {
             let dropped = ingest(state, &raw_hit(state, peer, &parts.headers, payload));
             let mut resp = cors(Response::builder().status(StatusCode::ACCEPTED))
-                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-                .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, DROPPED_HEADER);
+                .header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                )
+                .header(
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static(DROPPED_HEADER),
+                );
             if dropped > 0 {
-                resp = resp.header(DROPPED_HEADER, dropped);
+                resp = resp.header(HeaderName::from_static(DROPPED_HEADER), dropped);
             }
             resp.body(Full::new(Bytes::from_static(b"ok")))
                 .unwrap_or_default()
@@ -249,11 +255,19 @@ fn cors(builder: hyper::http::response::Builder) -> hyper::http::response::Build
     )
 }
 
+/// Static names and values: a `&str` header is copied into a new allocation per
+/// response, and this one answers most requests.
 fn gif() -> Resp {
     Response::builder()
-        .header(header::CONTENT_TYPE, "image/gif")
-        .header(header::CACHE_CONTROL, "no-store, max-age=0")
-        .header("cross-origin-resource-policy", "cross-origin")
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("image/gif"))
+        .header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store, max-age=0"),
+        )
+        .header(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        )
         .body(Full::new(Bytes::from_static(GIF)))
         .unwrap_or_default()
 }
