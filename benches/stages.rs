@@ -111,15 +111,19 @@ fn stages(c: &mut Criterion) {
         .expect("event");
     c.bench_function("queue/pack", |b| b.iter(|| Packed::pack(black_box(&event))));
     let packed = Packed::pack(&event).expect("pack");
-    c.bench_function("queue/unpack", |b| b.iter(|| black_box(&packed).unpack()));
+    c.bench_function("queue/view", |b| b.iter(|| black_box(&packed).view()));
     let dir = tempfile::tempdir().expect("dir");
     let mut store = DuckDbStore::open(&dir.path().join("bench.duckdb")).expect("store");
     let mut group = c.benchmark_group("store");
     group.sample_size(20);
     group.bench_function("append_batch_1000", |b| {
         b.iter_batched(
-            || vec![event.clone(); 1000],
-            |batch| store.append(&mut batch.into_iter()),
+            || {
+                (0..1000)
+                    .map(|_| Packed::pack(&event).expect("pack"))
+                    .collect::<Vec<_>>()
+            },
+            |batch| store.append(&mut batch.iter().filter_map(|p| p.view().ok())),
             BatchSize::SmallInput,
         )
     });

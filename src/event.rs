@@ -1,18 +1,19 @@
-//! The two shapes a hit takes on its way through the pipeline.
+//! The shapes a hit takes on its way through the pipeline.
 //!
 //! [`RawHit`] is what the receive stage hands over: it still holds the visitor's IP
 //! address and User-Agent, borrows them from the request, and so cannot outlive it.
-//! [`Event`] is what the store receives: it has no field that could hold an IP, a
-//! User-Agent or a full URL, so the compiler guards the privacy invariant.
+//! [`Event`] is what the pipeline makes of it: it has no field that could hold an IP,
+//! a User-Agent or a full URL, so the compiler guards the privacy invariant.
+//! [`EventView`] is the same event as the store reads it back from the writer's
+//! queue, its texts borrowed from the packed bytes ([`crate::store::packed`]).
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::enrich::page::Page;
-use crate::enrich::referrer::CHANNELS;
-use crate::enrich::ua::{ClientHints, Device};
+use crate::enrich::ua::ClientHints;
 
 /// What a tracker sent, already parsed and length-checked by the receive stage.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -57,8 +58,9 @@ pub struct RawHit<'a> {
 /// One stored event: coarse, minimised attributes and a daily pseudonym at most.
 ///
 /// Serde is for the writer's queue, which holds events packed
-/// ([`crate::store::packed`]); an event is never serialised anywhere else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// ([`crate::store::packed`]) and reads them back as [`EventView`]s; an event is
+/// never serialised anywhere else.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// Microseconds since the Unix epoch, UTC.
     pub ts_micros: i64,
@@ -76,7 +78,6 @@ pub struct Event {
     pub visit_day: i32,
     pub referrer: Option<String>,
     pub source: Option<String>,
-    #[serde(deserialize_with = "label")]
     pub channel: Label,
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
@@ -90,9 +91,7 @@ pub struct Event {
     pub browser_version: Arc<str>,
     pub os: Arc<str>,
     pub os_version: Arc<str>,
-    #[serde(deserialize_with = "label")]
     pub device: Label,
-    #[serde(deserialize_with = "optional_label")]
     pub screen: Option<Label>,
     pub connection_type: Option<String>,
     pub save_data: bool,
@@ -103,9 +102,7 @@ pub struct Event {
     pub interactive: bool,
 }
 
-/// A fixed text: a channel, a device class or a screen class. An alias, so serde
-/// does not take the field for text borrowed from its input (that would tie an
-/// unpacked event to the bytes it came from): [`label`] finds the static one.
+/// A fixed text: a channel, a device class or a screen class.
 pub type Label = &'static str;
 
 /// Every screen class [`screen_class`] returns.
@@ -121,19 +118,40 @@ pub fn screen_class(width: u32) -> &'static str {
     }]
 }
 
-/// The fixed label (a channel, device or screen class) a packed event names.
-fn label<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Label, D::Error> {
-    let name = <&str>::deserialize(deserializer)?;
-    CHANNELS
-        .into_iter()
-        .chain(Device::ALL.map(Device::as_str))
-        .chain(SCREEN_CLASSES)
-        .find(|known| *known == name)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown label {name:?}")))
-}
-
-fn optional_label<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Label>, D::Error> {
-    #[derive(Deserialize)]
-    struct Known(#[serde(deserialize_with = "label")] Label);
-    Ok(Option::<Known>::deserialize(deserializer)?.map(|Known(l)| l))
+/// An [`Event`] read back from its packed bytes: the same fields in the same order
+/// (the packed form is positional), every text borrowed, so appending a queued
+/// event copies nothing and allocates nothing.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView<'a> {
+    pub ts_micros: i64,
+    pub site: &'a str,
+    pub name: &'a str,
+    pub hostname: &'a str,
+    pub pathname: &'a str,
+    pub visitor_id: Option<u64>,
+    pub session_id: Option<u64>,
+    pub visit_day: i32,
+    pub referrer: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub channel: &'a str,
+    pub utm_source: Option<&'a str>,
+    pub utm_medium: Option<&'a str>,
+    pub utm_campaign: Option<&'a str>,
+    pub utm_content: Option<&'a str>,
+    pub utm_term: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub browser: &'a str,
+    pub browser_version: &'a str,
+    pub os: &'a str,
+    pub os_version: &'a str,
+    pub device: &'a str,
+    pub screen: Option<&'a str>,
+    pub connection_type: Option<&'a str>,
+    pub save_data: bool,
+    pub props: Option<&'a str>,
+    pub scroll_depth: Option<u8>,
+    pub engaged_ms: Option<u32>,
+    pub interactive: bool,
 }

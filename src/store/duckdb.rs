@@ -10,7 +10,7 @@ use duckdb::{Connection, appender_params_from_iter, params};
 
 use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::config::StoreConfig;
-use crate::event::Event;
+use crate::event::EventView;
 use crate::pseudonymise::salt::Salt;
 
 /// Numbered migrations, applied in order at start-up; never edit one that shipped.
@@ -273,7 +273,10 @@ fn opt_tiny(v: Option<u8>) -> Value {
 }
 
 impl Store for DuckDbStore {
-    fn append(&mut self, events: &mut dyn Iterator<Item = Event>) -> Result<(), StoreError> {
+    fn append(
+        &mut self,
+        events: &mut dyn Iterator<Item = EventView<'_>>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut appender = tx.appender("events")?;

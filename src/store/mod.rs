@@ -13,7 +13,7 @@ pub mod writer;
 
 use chrono::NaiveDate;
 
-use crate::event::Event;
+use crate::event::EventView;
 use crate::pseudonymise::salt::Salt;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +71,10 @@ pub type ActiveSession = crate::pseudonymise::session::Session;
 
 /// The narrow storage interface. One owner, one thread: no `Sync` needed.
 pub trait Store: Send {
-    /// Appends a batch of events atomically. An iterator, so the writer can unpack
-    /// its batch row by row (see [`packed`]) instead of holding it twice.
-    fn append(&mut self, events: &mut dyn Iterator<Item = Event>) -> Result<(), StoreError>;
+    /// Appends a batch of events atomically. An iterator of views, so the writer
+    /// reads its packed batch row by row (see [`packed`]) and copies no text.
+    fn append(&mut self, events: &mut dyn Iterator<Item = EventView<'_>>)
+    -> Result<(), StoreError>;
     /// Replaces every stored salt with `salts`; a destroyed salt leaves no bytes behind.
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError>;
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError>;

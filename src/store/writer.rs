@@ -442,7 +442,7 @@ impl Worker {
         let mut events = self
             .batch
             .iter()
-            .filter_map(|packed| packed.unpack().inspect_err(|_| damaged += 1).ok());
+            .filter_map(|packed| packed.view().inspect_err(|_| damaged += 1).ok());
         let appended = self.store.append(&mut events);
         drop(events);
         match appended {
