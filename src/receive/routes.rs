@@ -48,6 +48,14 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
     }
 }
 
+/// The pixel's answer, when `req` asks for it: it reads no body and waits for
+/// nothing, so the server answers it without a task state or a timeout.
+pub(super) fn pixel_now(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Option<Resp> {
+    let wanted =
+        matches!(*req.method(), Method::GET | Method::HEAD) && req.uri().path() == "/p.gif";
+    wanted.then(|| pixel(state, peer, req))
+}
+
 async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let method = req.method().clone();
     match (method, req.uri().path()) {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures_util::future::{self, Either};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -144,12 +145,21 @@ async fn serve_connection(
     let service = {
         let activity = activity.clone();
         service_fn(move |req| {
-            let (state, busy) = (state.clone(), activity.begin());
-            async move {
+            let busy = activity.begin();
+            // The pixel, most of all requests, waits for nothing: answered here, its
+            // future is a small ready value. The others' futures (kilobytes: the
+            // request, a timeout, a body or a query in flight) are boxed, so no
+            // pixel moves that much memory around.
+            if let Some(response) = super::routes::pixel_now(&state, peer, &req) {
+                drop(busy);
+                return Either::Left(future::ready(Ok::<_, Infallible>(response)));
+            }
+            let state = state.clone();
+            Either::Right(Box::pin(async move {
                 let response = super::routes::handle(&state, peer, req).await;
                 drop(busy);
                 Ok::<_, Infallible>(response)
-            }
+            }))
         })
     };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
