@@ -5,7 +5,13 @@
 use std::net::IpAddr;
 
 use hyper::HeaderMap;
+use hyper::header::{FORWARDED, HeaderName};
 use ipnet::IpNet;
+
+// Built once: a `&str` name is parsed on every lookup, and this runs on every hit.
+const CF_CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
     let ip = canonical(ip);
@@ -38,18 +44,18 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
     if !trusted(peer, proxies) {
         return peer;
     }
-    let single = |name: &str| {
+    let single = |name: HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_ip)
     };
-    if let Some(ip) = single("cf-connecting-ip").or_else(|| single("x-real-ip")) {
+    if let Some(ip) = single(CF_CONNECTING_IP).or_else(|| single(X_REAL_IP)) {
         return canonical(ip);
     }
     // A chain: the right-most address that is not one of our proxies is the client
     // (read from the right, without collecting it: this runs on every hit).
-    let client = if let Some(xff) = headers.get("x-forwarded-for") {
+    let client = if let Some(xff) = headers.get(X_FORWARDED_FOR) {
         rightmost_client(
             xff.to_str()
                 .unwrap_or_default()
@@ -60,7 +66,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
     } else {
         rightmost_client(
             headers
-                .get_all("forwarded")
+                .get_all(FORWARDED)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split([',', ';']))

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, AsHeaderName, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
@@ -110,7 +110,7 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -148,7 +148,7 @@ fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
 fn pixel(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
     let headers = req.headers();
     let query = req.uri().query().unwrap_or_default();
-    match payload::from_pixel_query(query, header_str(headers, "referer")) {
+    match payload::from_pixel_query(query, header_str(headers, header::REFERER)) {
         Ok(payload) => {
             ingest(state, &raw_hit(state, peer, headers, payload));
         }
