@@ -1,7 +1,7 @@
 //! The writer: one thread owns the store and appends events in batches.
 //!
-//! Events arrive packed ([`super::packed`]) through a bounded queue, and are unpacked
-//! row by row as they are appended. The request path only ever `try_send`s, so
+//! Events arrive packed ([`super::packed`]) through a bounded queue, and are read
+//! back in place, row by row, as they are appended. The request path only ever `try_send`s, so
 //! a full queue drops the newest hit (counted as `overload`) instead of making a
 //! visitor's page wait. The writer does not wait on the queue itself: woken per
 //! event, it cost two context switches per hit on the request core (measured, see
@@ -448,7 +448,7 @@ impl Worker {
         match appended {
             Ok(()) => {
                 if damaged > 0 {
-                    tracing::error!("{damaged} packed event(s) could not be unpacked");
+                    tracing::error!("{damaged} packed event(s) could not be read back");
                     self.metrics.dropped_n(DropReason::StoreError, damaged);
                 }
                 if self.failures > 0 {
