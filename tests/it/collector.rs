@@ -62,6 +62,25 @@ async fn pixel_always_answers_with_the_gif() {
             "{query}"
         );
     }
+    // HEAD, a GET that carries a body, and the wrong method, on one kept-alive
+    // connection: the pixel is answered apart from the other routes. (No
+    // User-Agent: these hits are bots, so the rows below stay two.)
+    let client = Server::client();
+    let pixel = format!("{}/p.gif?u=https%3A%2F%2Fexample.test%2Fhead", server.url);
+    let head = client.head(&pixel).send().await.expect("HEAD");
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "image/gif");
+    assert_eq!(
+        head.headers()["cross-origin-resource-policy"],
+        "cross-origin"
+    );
+    assert!(head.bytes().await.expect("body").is_empty());
+    let with_body = client.get(&pixel).body("unexpected").send().await;
+    let with_body = with_body.expect("GET with a body");
+    assert_eq!(with_body.status(), 200);
+    assert_eq!(with_body.bytes().await.map(|b| b.len()).unwrap_or(0), 43);
+    let post = client.post(&pixel).send().await.expect("POST");
+    assert_eq!(post.status(), 405);
     // The page URL falls back to the Referer header.
     let resp = server
         .get(
