@@ -121,7 +121,7 @@ pub fn screen_class(width: u32) -> &'static str {
 /// An [`Event`] read back from its packed bytes: the same fields in the same order
 /// (the packed form is positional), every text borrowed, so appending a queued
 /// event copies nothing and allocates nothing.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct EventView<'a> {
     pub ts_micros: i64,
     pub site: &'a str,
