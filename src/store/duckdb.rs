@@ -1,13 +1,15 @@
 //! The embedded DuckDB store: one file, schema and migrations from `sql/`, batches
-//! appended with DuckDB's Appender inside one transaction each.
+//! appended with DuckDB's Appender, column by column ([`super::columns`]), inside
+//! one transaction each.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::NaiveDate;
-use duckdb::types::{TimeUnit, Value};
+use duckdb::types::Value;
 use duckdb::{Connection, appender_params_from_iter, params};
 
+use super::columns::{CHUNK_ROWS, EventColumns};
 use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::config::StoreConfig;
 use crate::event::EventView;
@@ -268,10 +270,6 @@ fn date32(day: NaiveDate) -> Value {
     Value::Date32(i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX))
 }
 
-fn opt_tiny(v: Option<u8>) -> Value {
-    v.map_or(Value::Null, Value::UTinyInt)
-}
-
 impl Store for DuckDbStore {
     fn append(
         &mut self,
@@ -280,40 +278,16 @@ impl Store for DuckDbStore {
         let tx = self.conn.transaction()?;
         {
             let mut appender = tx.appender("events")?;
+            // Per batch, so rows of a failed batch never reach the next.
+            let mut columns = EventColumns::new();
             for e in events {
-                appender.append_row(params![
-                    Value::Timestamp(TimeUnit::Microsecond, e.ts_micros),
-                    e.site,
-                    e.name,
-                    e.hostname,
-                    e.pathname,
-                    e.visitor_id,
-                    e.session_id,
-                    e.referrer,
-                    e.source,
-                    e.channel,
-                    e.utm_source,
-                    e.utm_medium,
-                    e.utm_campaign,
-                    e.utm_content,
-                    e.utm_term,
-                    e.country,
-                    e.region,
-                    e.city,
-                    e.browser,
-                    e.browser_version,
-                    e.os,
-                    e.os_version,
-                    e.device,
-                    e.screen,
-                    e.connection_type,
-                    e.save_data,
-                    e.props,
-                    opt_tiny(e.scroll_depth),
-                    e.engaged_ms,
-                    e.interactive,
-                    Value::Date32(e.visit_day),
-                ])?;
+                columns.push(&e);
+                if columns.len() == CHUNK_ROWS {
+                    appender.append_record_batch(columns.finish()?)?;
+                }
+            }
+            if !columns.is_empty() {
+                appender.append_record_batch(columns.finish()?)?;
             }
             appender.flush()?;
         }
@@ -610,6 +584,27 @@ mod tests {
     use super::*;
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+
+    /// The appender is positional: the Arrow columns must be the table's, in order,
+    /// whatever a migration added.
+    #[test]
+    fn event_columns_are_the_tables_in_order() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("columns.duckdb")).expect("open");
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT column_name FROM information_schema.columns \
+                 WHERE table_name = 'events' ORDER BY ordinal_position",
+            )
+            .expect("prepare");
+        let table: Vec<String> = stmt
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(EventColumns::new().names(), table);
+    }
 
     /// DuckDB's memory limit and threads.
     fn settings(conn: &Connection) -> (String, i64) {

@@ -6,6 +6,7 @@
 //! [`writer`] owns the one store connection on its own thread and is fed through a
 //! bounded queue, so the request path never waits for the disk.
 
+mod columns;
 pub mod duckdb;
 pub mod packed;
 mod priority;
@@ -30,6 +31,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Db(#[from] ::duckdb::Error),
+    #[error("cannot lay out events as columns: {0}")]
+    Columns(#[from] ::duckdb::arrow::error::ArrowError),
     #[error("database file operation failed: {0}")]
     Io(std::io::Error),
     #[error("stored data is invalid: {0}")]
