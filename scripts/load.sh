@@ -11,6 +11,7 @@
 #
 #   scripts/load.sh [--duration SECS] [--warmup SECS] [--connections N]
 #                   [--threads N] [--rate REQ_PER_S] [--requests N]
+#                   [--per-connection N]
 #                   [--server-cpus LIST] [--client-cpus LIST] [--geoip PATH|none]
 #                   [--browsers PATH] [--renice-writer] [--perf] [--queries]
 #                   [--history-events N] [--no-build] [--keep] [--out FILE]
@@ -20,6 +21,12 @@
 # warm-up. GeoIP: --geoip, else $SPOORLOOS_LOAD_GEOIP, else the first *.mmdb in
 # ../shared/testdata/mmdb/country-geo-whois/ next to the repository (a benchmarking
 # convenience only; the collector itself needs no such file).
+# --per-connection N closes each connection after N requests on average (wrk
+# sends `Connection: close` on every N-th request and reconnects), for both
+# servers: a browser sends a hit or two per page view, so a collector facing
+# visitors directly sees few requests per connection; behind a reverse proxy that
+# keeps its upstream connections, it sees the default (connections stay open).
+# wrk's connects cost the client most of its core, so compare per server CPU-second.
 # --renice-writer is a diagnostic, not the product's behaviour: it sets nice 19 on
 # every Spoorloos thread but the tokio worker (the DuckDB writer and DuckDB's own
 # threads), to show what the writer's competition for the core costs.
@@ -43,6 +50,7 @@ connections=64
 threads=1
 rate=""
 requests=20000
+per_connection=0
 server_cpus=0
 client_cpus=1
 geoip="${SPOORLOOS_LOAD_GEOIP:-}"
@@ -67,6 +75,7 @@ while [ $# -gt 0 ]; do
         --threads) threads="$2"; shift 2 ;;
         --rate) rate="$2"; shift 2 ;;
         --requests) requests="$2"; shift 2 ;;
+        --per-connection) per_connection="$2"; shift 2 ;;
         --server-cpus) server_cpus="$2"; shift 2 ;;
         --client-cpus) client_cpus="$2"; shift 2 ;;
         --geoip) geoip="$2"; shift 2 ;;
@@ -82,7 +91,7 @@ while [ $# -gt 0 ]; do
         *) echo "load.sh: unknown argument $1" >&2; usage ;;
     esac
 done
-for n in "$duration" "$warmup" "$connections" "$threads" "$requests" "$history_events" ${rate:+"$rate"}; do
+for n in "$duration" "$warmup" "$connections" "$threads" "$requests" "$per_connection" "$history_events" ${rate:+"$rate"}; do
     case "$n" in '' | *[!0-9]*) echo "load.sh: $n is not a whole number" >&2; exit 2 ;; esac
 done
 if [ "$connections" -lt "$threads" ]; then
@@ -211,7 +220,7 @@ run_wrk() {
     local TIMEFORMAT="%U %S"
     { time taskset -c "$client_cpus" wrk -t"$threads" -c"$connections" -d"${secs}s" \
         --timeout 5s --latency -s "$repo/scripts/load/mix.lua" "$url" \
-        -- "$reqs" "$threads" "$r" "$base" >"$tmp/$name.wrk" 2>&1; } 2>"$tmp/$name.time"
+        -- "$reqs" "$threads" "$r" "$base" "$per_connection" >"$tmp/$name.wrk" 2>&1; } 2>"$tmp/$name.time"
     if ! grep -q '^MIX ' "$tmp/$name.wrk"; then
         say "wrk failed ($name):"
         cat "$tmp/$name.wrk" >&2
@@ -447,6 +456,7 @@ fail=0
     echo "Spoorloos load benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'))"
     echo "stream: $mix_desc"
     echo "wrk -t$threads -c$connections on CPU $client_cpus, server on CPU $server_cpus; ${warmup}s warm-up + ${duration}s per phase; GeoIP: ${geoip##*/}"
+    if [ "$per_connection" -gt 0 ]; then echo "connections closed after $per_connection request(s) on average (--per-connection)"; fi
     if [ "$renice_writer" = 1 ]; then echo "DIAGNOSTIC: Spoorloos' writer and DuckDB threads at nice 19 (--renice-writer)"; fi
     echo
     printf '%-34s %14s %14s %8s\n' "peak (closed loop)" bare_gif spoorloos ratio
@@ -513,8 +523,11 @@ fail=0
         fi
     done
     ratio="$(awk -v a="$(get spoorloos_peak rps)" -v b="$(get bare_peak rps)" 'BEGIN {printf "%.1f", 100 * a / b}')"
+    # A client at its limit caps both servers' requests/s alike: the target counts
+    # as met only when the ratio per server CPU-second is there too.
+    ratio_cpu="$(awk -v a="$per_cpu_spoorloos" -v b="$per_cpu_bare" 'BEGIN {printf "%.1f", (b > 0 ? 100 * a / b : 0)}')"
     echo
-    echo "target: spoorloos/bare >= 80 %: $ratio % ($(awk -v r="$ratio" 'BEGIN {print (r >= 80 ? "met" : "NOT met")}'))"
+    echo "target: spoorloos/bare >= 80 %: $ratio % of requests/s, $ratio_cpu % per server CPU-second ($(awk -v r="$ratio" -v c="$ratio_cpu" 'BEGIN {print (r >= 80 && c >= 80 ? "met" : "NOT met")}'))"
     echo "target: p99 < 2 ms at half peak: $(get spoorloos_rate p99) ms ($(awk -v p="$(get spoorloos_rate p99)" 'BEGIN {print (p < 2 ? "met" : "NOT met")}'))"
 } >"$tmp/report.txt"
 cat "$tmp/report.txt"

@@ -1,7 +1,7 @@
 -- wrk script of the load benchmark (scripts/load.sh): replays the request stream
 -- written by gen_requests.py, one raw HTTP/1.1 request per line.
 --
---   wrk -t T -c C -d D -s mix.lua URL -- REQUESTS_TSV T [RATE [REPLAY_BASE]]
+--   wrk -t T -c C -d D -s mix.lua URL -- REQUESTS_TSV T [RATE [REPLAY_BASE [PER_CONN]]]
 --
 -- REQUESTS_TSV  gen_requests.py's output: family <TAB> slot <TAB> head <TAB> rest,
 --               CR LF written as the four characters \r\n.
@@ -12,6 +12,11 @@
 -- REPLAY_BASE   first replay number (default 0): runs with different bases get
 --               different visitor addresses (load.sh gives warm-up and measured
 --               runs different bases).
+-- PER_CONN      requests per connection: every PER_CONN-th request a thread sends
+--               carries `Connection: close`, so the server closes after answering
+--               it and wrk opens a new connection (on average PER_CONN requests
+--               each, as browsers that send a hit or two per page view); 0 or
+--               absent: connections stay open for the whole run.
 --
 -- The visitor's address: every line names a visitor slot and an address family.
 -- The X-Forwarded-For value is a hash of (slot, replay), where replay counts how
@@ -115,8 +120,8 @@ function setup(thread)
 end
 
 -- Thread state.
-local fam, slots, heads, rests = {}, {}, {}, {}
-local n, pos, replay = 0, 0, 0
+local fam, slots, heads, heads_close, rests = {}, {}, {}, {}, {}
+local n, pos, replay, per_conn = 0, 0, 0, 0
 local interval, next_at
 
 function init(args)
@@ -124,7 +129,8 @@ function init(args)
   local nthreads = tonumber(args[2] or "1")
   local rate = tonumber(args[3] or "0")
   replay = tonumber(args[4] or "0")
-  assert(file, "usage: wrk ... -s mix.lua URL -- REQUESTS_TSV THREADS [RATE [REPLAY_BASE]]")
+  per_conn = tonumber(args[5] or "0")
+  assert(file, "usage: wrk ... -s mix.lua URL -- REQUESTS_TSV THREADS [RATE [REPLAY_BASE [PER_CONN]]]")
   local mine = id or 0
   local line_no = 0
   for line in io.lines(file) do
@@ -134,6 +140,8 @@ function init(args)
       n = n + 1
       fam[n], slots[n] = f, tonumber(s)
       heads[n] = head:gsub("\\r\\n", "\r\n")
+      -- The same head with the header after the request line.
+      heads_close[n] = heads[n]:gsub("\r\n", "\r\nConnection: close\r\n", 1)
       rests[n] = rest:gsub("\\r\\n", "\r\n")
     end
     line_no = line_no + 1
@@ -176,6 +184,9 @@ function request()
   if cached_replay[slot] ~= replay then
     addr = address(fam[pos], slot, replay)
     cached_addr[slot], cached_replay[slot] = addr, replay
+  end
+  if per_conn > 0 and sent % per_conn == 0 then
+    return heads_close[pos] .. addr .. rests[pos]
   end
   return heads[pos] .. addr .. rests[pos]
 end
