@@ -1,7 +1,7 @@
 //! The writer: one thread owns the store and appends events in batches.
 //!
 //! Events arrive packed ([`super::packed`]) through a bounded queue, and are read
-//! back in place, row by row, as they are appended. The request path only ever `try_send`s, so
+//! back in place as they are appended. The request path only ever `try_send`s, so
 //! a full queue drops the newest hit (counted as `overload`) instead of making a
 //! visitor's page wait. The writer does not wait on the queue itself: woken per
 //! event, it cost two context switches per hit on the request core (measured, see
