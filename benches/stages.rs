@@ -1,24 +1,25 @@
 //! One criterion bench per pipeline stage (parse, filter + UA enrichment, URL and
 //! referrer minimisation, GeoIP, pseudonymise, the whole pipeline, packing for the
-//! writer's queue, DuckDB append), so
+//! writer's queue, DuckDB append: one repeated event, and 100k varied ones into a
+//! fresh file with its checkpoint), so
 //! a regression shows where it happened. Run: `cargo bench --bench stages`.
 
 use std::hint::black_box;
 use std::net::IpAddr;
 
 use chrono::Utc;
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use spoorloos::config::Config;
 use spoorloos::enrich::geo::Geo;
 use spoorloos::enrich::ua::{ClientHints, UaParser};
 use spoorloos::enrich::{page, referrer};
-use spoorloos::event::RawHit;
+use spoorloos::event::{EventView, RawHit};
 use spoorloos::filter::spam::SpamList;
 use spoorloos::pipeline::Pipeline;
 use spoorloos::pseudonymise::visitor_hash;
 use spoorloos::receive::payload;
 use spoorloos::store::Store;
-use spoorloos::store::duckdb::DuckDbStore;
+use spoorloos::store::duckdb::{DuckDbStore, Resources};
 use spoorloos::store::packed::Packed;
 
 const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -127,7 +128,121 @@ fn stages(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // A day's worth of varied rows into a fresh file, in the writer's batches, with
+    // the checkpoint that compresses them: what each stored event costs the core.
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(VARIED_ROWS as u64));
+    let varied = Varied::new();
+    group.bench_function("append_varied_100k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().expect("dir");
+                let resources = Resources {
+                    threads: Some(1),
+                    wal_autocheckpoint_mb: Some(64),
+                    ..Resources::default()
+                };
+                let mut store =
+                    DuckDbStore::open_limited(&dir.path().join("varied.duckdb"), resources)
+                        .expect("store");
+                let start = std::time::Instant::now();
+                for first in (0..VARIED_ROWS).step_by(4096) {
+                    let rows = first..(first + 4096).min(VARIED_ROWS);
+                    store
+                        .append(&mut rows.map(|i| varied.event(i)))
+                        .expect("append");
+                }
+                store.checkpoint().expect("checkpoint");
+                total += start.elapsed();
+            }
+            total
+        })
+    });
     group.finish();
+}
+
+const VARIED_ROWS: usize = 100_000;
+
+/// Rows that vary as real ones do: 200 pages, 50 referrers, labels drawn from
+/// small sets, a new visitor and session id on every row.
+struct Varied {
+    pages: Vec<String>,
+    referrers: Vec<String>,
+    versions: Vec<String>,
+}
+
+impl Varied {
+    const CHANNELS: [&str; 6] = [
+        "Direct",
+        "Organic Search",
+        "Organic Social",
+        "Referral",
+        "Email",
+        "Paid Search",
+    ];
+    const BROWSERS: [&str; 6] = [
+        "Chrome",
+        "Safari",
+        "Firefox",
+        "Edge",
+        "Samsung Internet",
+        "Opera",
+    ];
+    const SYSTEMS: [&str; 5] = ["Windows", "Mac", "iOS", "Android", "Linux"];
+    const DEVICES: [&str; 3] = ["Desktop", "Mobile", "Tablet"];
+    const COUNTRIES: [&str; 6] = ["NL", "DE", "US", "GB", "FR", "BE"];
+
+    fn new() -> Self {
+        Self {
+            pages: (0..200)
+                .map(|i| format!("/blog/post-{i}-on-privacy"))
+                .collect(),
+            referrers: (0..50).map(|i| format!("www.site{i}.example")).collect(),
+            versions: (100..140).map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn event(&self, i: usize) -> EventView<'_> {
+        // A cheap, well-spread hash per field.
+        let h = |k: usize| i.wrapping_mul(2_654_435_761).wrapping_add(k * 40_503) >> 7;
+        let pick = |list: &[&'static str], k| list[h(k) % list.len()];
+        EventView {
+            ts_micros: 1_764_547_200_000_000 + i as i64 * 1000,
+            site: "example.test",
+            name: if i % 10 < 7 { "pageview" } else { "engagement" },
+            hostname: "example.test",
+            pathname: &self.pages[h(1) % self.pages.len()],
+            visitor_id: Some(h(2) as u64),
+            session_id: Some(h(3) as u64),
+            visit_day: 20_423,
+            referrer: i
+                .is_multiple_of(3)
+                .then(|| self.referrers[h(4) % self.referrers.len()].as_str()),
+            source: i.is_multiple_of(3).then_some("Google"),
+            channel: pick(&Self::CHANNELS, 5),
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            utm_content: None,
+            utm_term: None,
+            country: Some(pick(&Self::COUNTRIES, 6)),
+            region: None,
+            city: None,
+            browser: pick(&Self::BROWSERS, 7),
+            browser_version: &self.versions[h(8) % self.versions.len()],
+            os: pick(&Self::SYSTEMS, 9),
+            os_version: &self.versions[h(10) % 15],
+            device: pick(&Self::DEVICES, 11),
+            screen: Some(pick(&Self::DEVICES, 12)),
+            connection_type: Some("4g"),
+            save_data: false,
+            props: None,
+            scroll_depth: None,
+            engaged_ms: None,
+            interactive: true,
+        }
+    }
 }
 
 criterion_group!(benches, stages);
