@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, StringBuilder, TimestampMicrosecondBuilder,
-    UInt8Builder, UInt32Builder, UInt64Builder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Date32Builder, StringBuilder,
+    TimestampMicrosecondBuilder, UInt8Builder, UInt32Builder, UInt64Builder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use duckdb::arrow::error::ArrowError;
@@ -76,7 +76,6 @@ macro_rules! event_columns {
         /// Builders for a chunk of events, column by column.
         pub struct EventColumns {
             schema: SchemaRef,
-            rows: usize,
             $($column: $builder,)*
         }
 
@@ -87,20 +86,17 @@ macro_rules! event_columns {
                 ]);
                 Self {
                     schema: Arc::new(schema),
-                    rows: 0,
                     $($column: <$builder>::new(),)*
                 }
             }
 
             pub fn push(&mut self, event: &EventView<'_>) {
                 $(Put::put(&mut self.$column, event.$field);)*
-                self.rows += 1;
             }
 
             /// The rows pushed since the last `finish`, as a record batch; the
             /// builders start empty again.
             pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-                self.rows = 0;
                 let columns: Vec<ArrayRef> = vec![$(Arc::new(self.$column.finish()),)*];
                 RecordBatch::try_new(self.schema.clone(), columns)
             }
@@ -145,11 +141,12 @@ event_columns! {
 impl EventColumns {
     /// Rows pushed since the last [`finish`](Self::finish).
     pub fn len(&self) -> usize {
-        self.rows
+        // Every column holds one value per row pushed; the first one counts them.
+        self.ts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.len() == 0
     }
 
     /// The column names, in order (for the test that holds them to the table).
