@@ -15,7 +15,40 @@ WITH base AS (
 -- Visits: attributes from the visit's first event, as the `sessions` view does. A
 -- visit starts (for time buckets) at its first event other than engagement, the
 -- first that makes it count; visits of engagement events alone are no visits.
+-- The visits of sealed days that lie wholly inside the range are read as stored
+-- (sql/rollup/visits_insert_day.sql computes them as below); only the others are
+-- grouped from the events. A visitor without an id but with a session gets a key
+-- below every event's own (-1 - rowid), so keys never meet.
 sess AS (
+    SELECT CAST(session_id AS HUGEINT) AS sk,
+        {stored_start} AS v_lstart,
+        coalesce(CAST(visitor_id AS HUGEINT),
+                 -18446744073709551616 - CAST(session_id AS HUGEINT)) AS v_visitor,
+        events AS v_events,
+        entry_page AS v_entry_page,
+        exit_page AS v_exit_page,
+        pageviews AS v_pageviews,
+        duration_s AS v_duration,
+        bounce AS v_bounce,
+        referrer AS v_referrer,
+        source AS v_source,
+        channel AS v_channel,
+        utm_source AS v_utm_source,
+        utm_medium AS v_utm_medium,
+        utm_campaign AS v_utm_campaign,
+        utm_content AS v_utm_content,
+        utm_term AS v_utm_term,
+        country AS v_country,
+        device AS v_device,
+        browser AS v_browser,
+        browser_version AS v_browser_version,
+        os AS v_os,
+        os_version AS v_os_version,
+        screen AS v_screen,
+        connection_type AS v_connection_type
+    FROM visits
+    WHERE {stored_visits}
+    UNION ALL
     SELECT sk,
         {session_start} AS v_lstart,
         min(vk)                                                         AS v_visitor,
@@ -43,5 +76,6 @@ sess AS (
         arg_min(screen, ts)          AS v_screen,
         arg_min(connection_type, ts) AS v_connection_type
     FROM base
+    WHERE {fresh_visits}
     GROUP BY sk
 ),

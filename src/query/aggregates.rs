@@ -11,41 +11,15 @@
 //! that same property. Everything else — a filter on one property with a breakdown by
 //! another, other filter operators, `time:hour`, engagement metrics, conversion rates,
 //! local days in a zone other than UTC — is refused with a message saying why, so no
-//! answer is ever a wrong number. Dimension names come from [`MAPPING`], never from the
-//! request's text.
+//! answer is ever a wrong number. Dimension names come from [`Prop::rollup`], never from
+//! the request's text.
 
 use chrono::NaiveDate;
 
 use super::plan::Param;
-use super::{Dimension, Filter, Granularity, Metric, Op, Query, QueryError};
+use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
 
 const TEMPLATE: &str = include_str!("../../sql/query/aggregates.sql");
-
-/// API property → aggregate dimension. `visit:browser_version` and `visit:os_version`
-/// are not here: the roll-up stores them joined with the browser/OS name, which
-/// groups differently from the API's bare version.
-pub static MAPPING: &[(&str, &str)] = &[
-    ("event:page", "page"),
-    ("event:hostname", "hostname"),
-    ("event:name", "name"),
-    ("event:goal", "name"),
-    ("visit:entry_page", "entry_page"),
-    ("visit:exit_page", "exit_page"),
-    ("visit:source", "source"),
-    ("visit:referrer", "referrer"),
-    ("visit:channel", "channel"),
-    ("visit:utm_source", "utm_source"),
-    ("visit:utm_medium", "utm_medium"),
-    ("visit:utm_campaign", "utm_campaign"),
-    ("visit:utm_content", "utm_content"),
-    ("visit:utm_term", "utm_term"),
-    ("visit:country", "country"),
-    ("visit:device", "device"),
-    ("visit:browser", "browser"),
-    ("visit:os", "os"),
-    ("visit:connection_type", "connection_type"),
-    ("visit:screen", "screen"),
-];
 
 /// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.
 const REFERRER_NONE: (&str, &str) = ("(none)", "Direct / None");
@@ -71,11 +45,9 @@ pub struct AggQuery {
     pub prop: Option<&'static str>,
 }
 
+/// The aggregate dimension of an API property ([`Prop::rollup`]).
 fn mapped(name: &str) -> Option<&'static str> {
-    MAPPING
-        .iter()
-        .find(|(api, _)| *api == name)
-        .map(|(_, d)| *d)
+    Prop::parse(name).and_then(|p| p.rollup)
 }
 
 /// Checks that aggregates can answer `q` for days `[first, end)` and builds the query;
@@ -357,6 +329,7 @@ mod tests {
             offset: 0,
             offsets: Vec::new(),
             visits: VisitDays::All,
+            stored_visits: None,
         }
     }
 

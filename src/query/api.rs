@@ -95,8 +95,18 @@ fn v2_answer(site: &Site, v2: request::V2) -> Result<Value, QueryError> {
     {
         meta.insert("time_labels".into(), json!(request::time_labels(&range, g)));
     }
+    // A comparison the stored data cannot answer (a filter combined with a
+    // breakdown, before the event retention) leaves the main answer standing: the
+    // rows come without `comparison`, and `meta` says why.
     let compared = match include.comparison {
-        Some(other) => Some(compare(site, &query, &range, &other, time)?),
+        Some(other) => match compare(site, &query, &range, &other, time) {
+            Ok(c) => Some(c),
+            Err(QueryError::Invalid(why)) => {
+                meta.insert("comparison_unavailable".into(), json!(why));
+                None
+            }
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let results: Vec<Value> = rows

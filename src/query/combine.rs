@@ -111,6 +111,16 @@ pub fn run(
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
     let partial = partials::plan(backend, q, events_from)?;
+    // Without partials, the sealed days' visits are read as stored.
+    let stored = if partial.is_none() && q.visits == VisitDays::All && q.to > boundary {
+        partials::sealed_inside(backend, q, events_from, false)?
+    } else {
+        None
+    };
+    let q = &Query {
+        stored_visits: q.stored_visits.or(stored),
+        ..q.clone()
+    };
     if q.from >= boundary && !fold && partial.is_none() {
         return backend.run(q);
     }

@@ -246,6 +246,7 @@ mod tests {
             offset: 0,
             offsets: Vec::new(),
             visits: VisitDays::All,
+            stored_visits: None,
         }
     }
 
@@ -298,8 +299,9 @@ mod tests {
         }
     }
 
-    /// The whole visits of sealed days read from their partials, plus every other
-    /// visit from the events, give exactly the answers of the events alone: totals,
+    /// The whole visits of sealed days read from their partials (or, where partials
+    /// cannot answer, as stored visits), plus every other visit from the events,
+    /// give exactly the answers of the events alone: totals,
     /// properties, time buckets, `is` filters, and ranges that cut visits (the data
     /// has visits across midnight, events without a pseudonym and custom events).
     #[test]
@@ -360,13 +362,44 @@ mod tests {
                 }],
                 ..query(&all, &["visit:source"], Vec::new())
             },
-            // Partials cannot answer this one: the events alone do.
+            // Partials cannot answer these: the stored visits of sealed days and the
+            // events do.
             query(
                 &[Metric::Visitors, Metric::BounceRate],
                 &["visit:source"],
                 vec![leaf(Op::Is, "visit:country", &["NL"])],
             ),
+            query(&all, &["event:page"], vec![leaf(Op::Is, "visit:source", &["Google"])]),
+            query(&all, &["visit:country"], vec![leaf(Op::Is, "event:page", &["/"])]),
+            query(
+                &[Metric::Visitors, Metric::Events],
+                &["event:page"],
+                vec![leaf(Op::Is, "event:goal", &["Signup"])],
+            ),
+            query(
+                &all,
+                &["visit:exit_page"],
+                vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Percentage, Metric::ConversionRate],
+                &["visit:device"],
+                vec![leaf(Op::IsNot, "visit:browser", &["Chrome"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::TimeOnPage, Metric::ScrollDepth],
+                &["event:page"],
+                vec![leaf(Op::Is, "visit:device", &["Mobile"])],
+            ),
+            with_time(
+                Granularity::Hour,
+                &[],
+                &all,
+                vec![leaf(Op::Is, "visit:channel", &["Organic Search"])],
+            ),
         ];
+        // The shapes above that partials cannot answer.
+        let without_partials = 8;
         let ranges = [
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),
@@ -424,6 +457,18 @@ mod tests {
                 differs.map(|i| &raw[i]),
             );
         }
-        assert_eq!(read_partials, queries.len() - ranges.len());
+        assert_eq!(
+            read_partials,
+            queries.len() - ranges.len() * without_partials
+        );
+        let read_stored = queries
+            .iter()
+            .filter(|q| {
+                partials::sealed_inside(&backend, q, events_from, false)
+                    .expect("sealed days")
+                    .is_some()
+            })
+            .count();
+        assert!(read_stored >= ranges.len() * without_partials / 2);
     }
 }

@@ -160,71 +160,149 @@ impl Metric {
     }
 }
 
-/// A property that can be a dimension or a filter: its API name and the fixed SQL
-/// expression it reads. Visit properties read the visit's first event (`v_*`).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Prop {
-    pub name: &'static str,
-    /// Over a row of `ev`/`matched` (event plus its visit's attributes).
-    pub expr: &'static str,
-    /// Over a row of `sess`, for visit metrics; `None` for event-only properties.
-    pub session_expr: Option<&'static str>,
+/// How a visit takes a property's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// It does not: each event has its own (an event property).
+    PerEvent,
+    /// Each event has its own: the event's name where it is a goal (neither
+    /// `pageview` nor `engagement`), else none.
+    Goal,
+    /// From the visit's first event.
+    First,
+    /// The path of the visit's first pageview.
+    Entry,
+    /// The path of the visit's last pageview.
+    Exit,
 }
 
-macro_rules! visit_prop {
-    ($name:literal, $expr:literal) => {
+/// A property that can be a dimension or a filter. This table is the one place a
+/// property is described: the query engine, the roll-up, the CLI's `--by` and the
+/// stored columns are derived from it or checked against it (adding a property is
+/// one entry here plus its migration).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Prop {
+    /// The Stats API name.
+    pub name: &'static str,
+    /// `spoorloos report --by` name, if the CLI offers it.
+    pub cli: Option<&'static str>,
+    /// The `events` column it is read from; for visit properties taken from the
+    /// first event, also the `visits` column that keeps it.
+    pub column: &'static str,
+    pub taken: Taken,
+    /// The label of a missing value, if one can be missing.
+    pub none: Option<&'static str>,
+    /// Where a breakdown by it finds its visit metrics, if not in its own visits: a
+    /// page's are those of the visits that entered on it (as Plausible counts).
+    pub visits_by: Option<&'static str>,
+    /// The `daily_aggregates` dimension it is rolled up into, if it is.
+    pub rollup: Option<&'static str>,
+}
+
+/// A visit property taken from the visit's first event.
+macro_rules! first {
+    ($name:literal, $cli:expr, $column:literal, $none:expr, $rollup:expr) => {
         Prop {
             name: $name,
-            expr: $expr,
-            session_expr: Some($expr),
+            cli: $cli,
+            column: $column,
+            taken: Taken::First,
+            none: $none,
+            visits_by: None,
+            rollup: $rollup,
         }
     };
 }
 
-/// The allow-list: every property a query may name, and the only SQL it can produce.
+const NONE: Option<&str> = Some("(none)");
+const DIRECT: Option<&str> = Some("Direct / None");
+
+/// The allow-list: every property a query may name.
 pub static PROPS: &[Prop] = &[
     Prop {
         name: "event:page",
-        expr: "pathname",
-        // A page's visit metrics are those of the visits that entered on it (Plausible).
-        session_expr: Some("coalesce(v_entry_page, '(none)')"),
+        cli: Some("page"),
+        column: "pathname",
+        taken: Taken::PerEvent,
+        none: None,
+        visits_by: Some("visit:entry_page"),
+        rollup: Some("page"),
     },
     Prop {
         name: "event:hostname",
-        expr: "hostname",
-        session_expr: None,
+        cli: Some("hostname"),
+        column: "hostname",
+        taken: Taken::PerEvent,
+        none: None,
+        visits_by: None,
+        rollup: Some("hostname"),
     },
     Prop {
         name: "event:name",
-        expr: "name",
-        session_expr: None,
+        cli: None,
+        column: "name",
+        taken: Taken::PerEvent,
+        none: None,
+        visits_by: None,
+        rollup: Some("name"),
     },
     Prop {
         name: "event:goal",
-        expr: "CASE WHEN name NOT IN ('pageview', 'engagement') THEN name END",
-        session_expr: None,
+        cli: Some("goal"),
+        column: "name",
+        taken: Taken::Goal,
+        none: None,
+        visits_by: None,
+        rollup: Some("name"),
     },
-    visit_prop!("visit:entry_page", "coalesce(v_entry_page, '(none)')"),
-    visit_prop!("visit:exit_page", "coalesce(v_exit_page, '(none)')"),
-    visit_prop!("visit:source", "coalesce(v_source, 'Direct / None')"),
-    visit_prop!("visit:referrer", "coalesce(v_referrer, 'Direct / None')"),
-    visit_prop!("visit:channel", "v_channel"),
-    visit_prop!("visit:utm_source", "coalesce(v_utm_source, '(none)')"),
-    visit_prop!("visit:utm_medium", "coalesce(v_utm_medium, '(none)')"),
-    visit_prop!("visit:utm_campaign", "coalesce(v_utm_campaign, '(none)')"),
-    visit_prop!("visit:utm_content", "coalesce(v_utm_content, '(none)')"),
-    visit_prop!("visit:utm_term", "coalesce(v_utm_term, '(none)')"),
-    visit_prop!("visit:country", "coalesce(v_country, '(none)')"),
-    visit_prop!("visit:device", "v_device"),
-    visit_prop!("visit:browser", "v_browser"),
-    visit_prop!("visit:browser_version", "v_browser_version"),
-    visit_prop!("visit:os", "v_os"),
-    visit_prop!("visit:os_version", "v_os_version"),
-    visit_prop!(
-        "visit:connection_type",
-        "coalesce(v_connection_type, '(none)')"
+    Prop {
+        name: "visit:entry_page",
+        cli: Some("entry_page"),
+        column: "pathname",
+        taken: Taken::Entry,
+        none: NONE,
+        visits_by: None,
+        rollup: Some("entry_page"),
+    },
+    Prop {
+        name: "visit:exit_page",
+        cli: Some("exit_page"),
+        column: "pathname",
+        taken: Taken::Exit,
+        none: NONE,
+        visits_by: None,
+        rollup: Some("exit_page"),
+    },
+    first!("visit:source", Some("source"), "source", DIRECT, Some("source")),
+    first!("visit:referrer", Some("referrer"), "referrer", DIRECT, Some("referrer")),
+    first!("visit:channel", Some("channel"), "channel", None, Some("channel")),
+    first!("visit:utm_source", Some("utm_source"), "utm_source", NONE, Some("utm_source")),
+    first!("visit:utm_medium", Some("utm_medium"), "utm_medium", NONE, Some("utm_medium")),
+    first!(
+        "visit:utm_campaign",
+        Some("utm_campaign"),
+        "utm_campaign",
+        NONE,
+        Some("utm_campaign")
     ),
-    visit_prop!("visit:screen", "coalesce(v_screen, '(none)')"),
+    first!("visit:utm_content", None, "utm_content", NONE, Some("utm_content")),
+    first!("visit:utm_term", None, "utm_term", NONE, Some("utm_term")),
+    first!("visit:country", Some("country"), "country", NONE, Some("country")),
+    first!("visit:device", Some("device"), "device", None, Some("device")),
+    first!("visit:browser", Some("browser"), "browser", None, Some("browser")),
+    // The roll-up keeps versions joined with their browser or OS name, which groups
+    // differently from the API's bare version: not rolled up as such.
+    first!("visit:browser_version", None, "browser_version", None, None),
+    first!("visit:os", Some("os"), "os", None, Some("os")),
+    first!("visit:os_version", None, "os_version", None, None),
+    first!(
+        "visit:connection_type",
+        Some("connection"),
+        "connection_type",
+        NONE,
+        Some("connection_type")
+    ),
+    first!("visit:screen", Some("screen"), "screen", NONE, Some("screen")),
 ];
 
 impl Prop {
@@ -233,11 +311,16 @@ impl Prop {
     }
 
     pub fn is_event(&self) -> bool {
-        self.name.starts_with("event:")
+        matches!(self.taken, Taken::PerEvent | Taken::Goal)
+    }
+
+    /// The property given by its `spoorloos report --by` name.
+    pub fn by_cli(name: &str) -> Option<&'static Prop> {
+        PROPS.iter().find(|p| p.cli == Some(name))
     }
 
     pub fn is_goal_or_name(&self) -> bool {
-        matches!(self.name, "event:goal" | "event:name")
+        self.is_event() && self.column == "name"
     }
 }
 
@@ -325,6 +408,10 @@ pub struct Query {
     pub offsets: Vec<OffsetSegment>,
     /// Which visits the query reads, by the day they began.
     pub visits: VisitDays,
+    /// Visit days (inclusive) whose visits are read from the stored `visits` rather
+    /// than grouped from their events: sealed days whose visits lie wholly inside
+    /// the range, so that both give the same numbers.
+    pub stored_visits: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// A restriction of a [`Query`] to visits by the UTC day they began (inclusive

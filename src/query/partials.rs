@@ -116,12 +116,28 @@ pub fn plan(
     let Some(mut pq) = shape(q) else {
         return Ok(None);
     };
+    let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
+    Ok(sealed_inside(backend, q, events_from, days_apart)?.map(|(first, last)| {
+        pq.first = first;
+        pq.last = last;
+        pq
+    }))
+}
+
+/// The longest run of consecutive sealed visit days from `events_from` on whose
+/// visits lie wholly inside `q`'s range, if any. With `days_apart`, a day whose visits
+/// reach two days on is left out.
+pub fn sealed_inside(
+    backend: &dyn Backend,
+    q: &Query,
+    events_from: NaiveDate,
+    days_apart: bool,
+) -> Result<Option<(NaiveDate, NaiveDate)>, QueryError> {
     let first = day_from(q.from).max(events_from);
     let end = q.to.date();
     if first >= end {
         return Ok(None);
     }
-    let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
     let mut best: Option<(NaiveDate, NaiveDate)> = None;
     let mut run: Option<(NaiveDate, NaiveDate)> = None;
     for (day, last_day) in backend.sealed_days(first, end)? {
@@ -137,11 +153,7 @@ pub fn plan(
             best = Some((start, stop));
         }
     }
-    Ok(best.map(|(first, last)| {
-        pq.first = first;
-        pq.last = last;
-        pq
-    }))
+    Ok(best)
 }
 
 impl PartialQuery {

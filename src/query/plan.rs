@@ -1,14 +1,19 @@
 //! Plan: a typed [`Query`] → SQL text and bound parameters. The text comes only from
 //! `sql/query/` (`visits_cte.sql` followed by `stats.sql`, or by `by_visit.sql` for
-//! queries that read visits only) and the fixed fragments in this file and in [`PROPS`]; every
-//! value a request carries (site, times, filter values, limit, offset) becomes a `?`
-//! parameter, pushed in the order its `?` appears.
+//! queries that read visits only) and the fixed fragments in this file, with property
+//! expressions derived from [`PROPS`]; every value a request carries (site, times,
+//! filter values, limit, offset) becomes a `?` parameter, pushed in the order its `?`
+//! appears.
 //!
 //! [`PROPS`]: super::PROPS
 
 use std::fmt::Write as _;
 
-use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, VisitDays};
+use chrono::NaiveDate;
+
+use super::{
+    Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, Taken, VisitDays,
+};
 
 /// Every query over events: the visits, then the event-level shape…
 const TEMPLATE: &str = concat!(
@@ -188,6 +193,9 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
     match placeholder {
         "session_start" => local_time(sql, q, "min(ts) FILTER (WHERE name <> 'engagement')"),
         "visit_days" => visit_days(sql, q.visits),
+        "stored_start" => local_time(sql, q, "started"),
+        "stored_visits" => stored_visits(sql, q),
+        "fresh_visits" => fresh_visits(sql, q),
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
         "event_dims" => dims(sql, q, false),
@@ -271,6 +279,36 @@ fn visit_days(sql: &mut Sql, visits: VisitDays) {
     sql.push(" AS DATE))");
 }
 
+/// The stored visits the query reads: those of its sealed days (see
+/// [`Query::stored_visits`]), or none.
+fn stored_visits(sql: &mut Sql, q: &Query) {
+    let Some((first, last)) = q.stored_visits else {
+        return sql.push("FALSE");
+    };
+    sql.push("site = ");
+    sql.bind(Param::Text(q.site.clone()));
+    day_range(sql, first, last);
+}
+
+/// The events whose visits are grouped here: all but those of the stored visits.
+fn fresh_visits(sql: &mut Sql, q: &Query) {
+    let Some((first, last)) = q.stored_visits else {
+        return sql.push("TRUE");
+    };
+    sql.push("NOT (session_id IS NOT NULL");
+    day_range(sql, first, last);
+    sql.push(")");
+}
+
+/// ` AND visit_day BETWEEN first AND last`.
+fn day_range(sql: &mut Sql, first: NaiveDate, last: NaiveDate) {
+    sql.push(" AND visit_day BETWEEN CAST(");
+    sql.bind(Param::Text(first.to_string()));
+    sql.push(" AS DATE) AND CAST(");
+    sql.bind(Param::Text(last.to_string()));
+    sql.push(" AS DATE)");
+}
+
 fn is_goal_dim(d: &Dimension) -> bool {
     matches!(d, Dimension::Prop(p) if p.is_goal_or_name())
 }
@@ -314,12 +352,14 @@ fn dims(sql: &mut Sql, q: &Query, session: bool) {
 fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
     match d {
         Dimension::Prop(p) => {
-            let expr = if session {
-                p.session_expr.unwrap_or("NULL")
+            if session {
+                match session_expr(p) {
+                    Some(e) => push_expr(sql, e),
+                    None => sql.push("NULL"),
+                }
             } else {
-                p.expr
-            };
-            sql.push(expr);
+                push_expr(sql, p);
+            }
         }
         // Grouped as a date or timestamp and formatted only in `output`: formatting
         // every event's time as text first made a timeseries several times slower.
@@ -334,6 +374,39 @@ fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
                 }
             };
         }
+    }
+}
+
+/// A property's value over a row of `ev`/`matched` (an event with its visit's
+/// attributes, `v_*`) or of `sess` (a visit): derived from [`PROPS`] alone.
+fn push_expr(sql: &mut Sql, p: &Prop) {
+    let visit_column = match p.taken {
+        Taken::PerEvent => return sql.push(p.column),
+        Taken::Goal => {
+            return sql.push("CASE WHEN name NOT IN ('pageview', 'engagement') THEN name END");
+        }
+        Taken::First => p.column,
+        Taken::Entry => "entry_page",
+        Taken::Exit => "exit_page",
+    };
+    match p.none {
+        Some(none) => {
+            // Labels are fixed strings of the table, never a request's text.
+            let _ = write!(sql.text, "coalesce(v_{visit_column}, '{none}')");
+        }
+        None => {
+            let _ = write!(sql.text, "v_{visit_column}");
+        }
+    }
+}
+
+/// The property whose value groups a breakdown's visit metrics: its own for visit
+/// properties, [`Prop::visits_by`]'s for the page, none for other event properties.
+fn session_expr(p: &Prop) -> Option<&'static Prop> {
+    match (p.visits_by, p.is_event()) {
+        (Some(by), _) => Prop::parse(by),
+        (None, true) => None,
+        (None, false) => Prop::parse(p.name),
     }
 }
 
@@ -382,9 +455,11 @@ fn leaf(sql: &mut Sql, op: Op, prop: &Prop, values: &[String], case_sensitive: b
     let negate = matches!(op, Op::IsNot | Op::ContainsNot | Op::MatchesNot);
     let column = |sql: &mut Sql| {
         if case_sensitive {
-            sql.push(prop.expr);
+            push_expr(sql, prop);
         } else {
-            let _ = write!(sql.text, "lower({})", prop.expr);
+            sql.push("lower(");
+            push_expr(sql, prop);
+            sql.push(")");
         }
     };
     let value = |sql: &mut Sql, v: &str| {
@@ -583,6 +658,7 @@ mod tests {
             limit: 10,
             offset: 0,
             visits: VisitDays::All,
+            stored_visits: None,
             offsets: vec![
                 OffsetSegment {
                     from_micros: i64::MIN,

@@ -429,6 +429,7 @@ pub fn build(parts: Parts, ctx: &Ctx<'_>) -> Result<Query, QueryError> {
         offset,
         offsets: offsets(ctx.tz, range.from, range.to),
         visits: VisitDays::All,
+        stored_visits: None,
     })
 }
 

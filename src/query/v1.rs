@@ -339,6 +339,7 @@ fn realtime(site: &Site) -> Result<Value, QueryError> {
         offset: 0,
         offsets: Vec::new(),
         visits: VisitDays::All,
+        stored_visits: None,
     };
     let rows = site.run(&q)?;
     Ok(rows

@@ -23,7 +23,7 @@ use crate::config::{ApiKeyConfig, Config, normalise_site};
 use crate::query::api::Engine;
 use crate::query::duckdb::DuckDbBackend;
 use crate::query::request::{self, Ctx};
-use crate::query::{Metric, Prop};
+use crate::query::{Metric, PROPS, Prop};
 use crate::store::duckdb::DbHandle;
 
 /// Why a report, export or statement could not be made.
@@ -58,26 +58,6 @@ impl ReportError {
     }
 }
 
-/// The `--by` names and the Stats API property each stands for.
-pub const DIMENSIONS: &[(&str, &str)] = &[
-    ("page", "event:page"),
-    ("source", "visit:source"),
-    ("channel", "visit:channel"),
-    ("country", "visit:country"),
-    ("device", "visit:device"),
-    ("browser", "visit:browser"),
-    ("os", "visit:os"),
-    ("connection", "visit:connection_type"),
-    ("entry_page", "visit:entry_page"),
-    ("exit_page", "visit:exit_page"),
-    ("utm_source", "visit:utm_source"),
-    ("utm_medium", "visit:utm_medium"),
-    ("utm_campaign", "visit:utm_campaign"),
-    ("referrer", "visit:referrer"),
-    ("screen", "visit:screen"),
-    ("hostname", "event:hostname"),
-    ("goal", "event:goal"),
-];
 
 const DEFAULT_METRICS: &str = "visitors,visits,pageviews,bounce_rate,visit_duration";
 
@@ -198,13 +178,10 @@ fn resolve_period(
 
 fn parse_by(by: &str) -> Result<&'static str, ReportError> {
     let by = by.trim();
-    if let Some((_, prop)) = DIMENSIONS.iter().find(|(name, _)| *name == by) {
-        return Ok(prop);
-    }
-    if let Some(prop) = Prop::parse(by) {
+    if let Some(prop) = Prop::by_cli(by).or_else(|| Prop::parse(by)) {
         return Ok(prop.name);
     }
-    let names: Vec<&str> = DIMENSIONS.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = PROPS.iter().filter_map(|p| p.cli).collect();
     Err(ReportError::usage(format!(
         "--by {by:?} is not a dimension; try: {}",
         names.join(", ")

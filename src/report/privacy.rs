@@ -256,10 +256,10 @@ mod tests {
             !en.contains("your country"),
             "no GeoIP database, no country"
         );
-        assert!(en.contains("after 30 days") && en.contains("25 months"));
+        assert!(en.contains("after 31 days") && en.contains("25 months"));
         assert!(en.contains("fewer than 5 visitors"));
         let nl = statement(&config, Lang::Nl);
-        assert!(nl.contains("na 30 dagen") && nl.contains("25 maanden"));
+        assert!(nl.contains("na 31 dagen") && nl.contains("25 maanden"));
         let mut truncated = Config::default();
         truncated.privacy.ipv4_prefix = 24;
         truncated.privacy.signals = PrivacySignalPolicy::Drop;

@@ -33,7 +33,9 @@ pub struct Lifecycle {
 impl Default for Lifecycle {
     fn default() -> Self {
         Self {
-            event_retention_days: 30,
+            // The dashboard's "30d" reads today and the 30 days before it: kept
+            // whole, its every filter and breakdown is answered exactly.
+            event_retention_days: 31,
             aggregate_retention_months: 25,
             min_crowd: 5,
             session_timeout: chrono::Duration::minutes(30),
@@ -143,7 +145,7 @@ mod tests {
     fn retention_windows() {
         let policy = Lifecycle::default();
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
-        assert_eq!(policy.events_from(today).to_string(), "2026-10-27");
+        assert_eq!(policy.events_from(today).to_string(), "2026-10-26");
         assert_eq!(policy.aggregates_from(today).to_string(), "2024-10-25");
     }
 }

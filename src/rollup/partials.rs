@@ -70,9 +70,10 @@ pub fn pending(
     Ok(out)
 }
 
-/// The partials of one pending day: the engine's answers, read through `reader`.
-/// Slow on a big day (about fifty queries per site), so the writer has it done on
-/// a thread of its own and only [`store`]s the result.
+/// The partials of one pending day: the engine's answers over the day's stored
+/// visits (stored first: [`Store::store_visits`]), read through `reader`. About
+/// fifty queries per site, so the writer has it done on a thread of its own and
+/// only [`store`]s the result.
 pub fn compute(reader: &dyn Backend, day: &Pending) -> Result<Vec<PartialRow>, StoreError> {
     let mut rows = Vec::new();
     for site in &day.sites {
@@ -107,6 +108,7 @@ pub fn seal(
 ) -> Result<Vec<NaiveDate>, StoreError> {
     let mut sealed = Vec::new();
     for day in pending(store, now, session_timeout, events_from)? {
+        store.store_visits(day.day)?;
         let rows = compute(reader, &day)?;
         if self::store(store, &day, &rows, events_from)? {
             sealed.push(day.day);
@@ -146,6 +148,7 @@ fn partial_rows(
                 offset: 0,
                 offsets: Vec::new(),
                 visits: VisitDays::Only(day, day),
+                stored_visits: Some((day, day)),
             };
             let rows = reader
                 .run(&q)

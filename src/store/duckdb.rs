@@ -30,6 +30,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         4,
         include_str!("../../sql/migrations/0004_visit_partials.sql"),
     ),
+    (5, include_str!("../../sql/migrations/0005_visits.sql")),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
@@ -44,6 +45,9 @@ const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
+const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
+const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
+const VISITS_INSERT_DAY: &str = include_str!("../../sql/rollup/visits_insert_day.sql");
 const PARTIALS_DELETE: &str = include_str!("../../sql/retention/partials_delete.sql");
 const SEALED_DAYS_DELETE: &str = include_str!("../../sql/retention/sealed_days_delete.sql");
 const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_days.sql");
@@ -404,6 +408,17 @@ impl Store for DuckDbStore {
         Ok(out)
     }
 
+    fn store_visits(&mut self, day: NaiveDate) -> Result<u64, StoreError> {
+        let day = day.to_string();
+        self.working(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(VISITS_DELETE_DAY, [&day])?;
+            let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
+            tx.commit()?;
+            Ok(stored)
+        })
+    }
+
     fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError> {
         let day: Option<String> = self.conn.query_row(LAST_SEALED_DAY, [], |row| row.get(0))?;
         day.map(|d| {
@@ -444,6 +459,7 @@ impl Store for DuckDbStore {
         let day = before.to_string();
         self.working(|conn| {
             conn.execute(PARTIALS_DELETE, [&day])?;
+            conn.execute(VISITS_DELETE, [&day])?;
             conn.execute(SEALED_DAYS_DELETE, [&day])?;
             Ok(conn.execute(EVENTS_DELETE, [&day])? as u64)
         })

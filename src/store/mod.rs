@@ -97,6 +97,9 @@ pub trait Store: Send {
         from: NaiveDate,
         before: NaiveDate,
     ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError>;
+    /// Stores one row per visit that began on `day` (`visits`), replacing any stored
+    /// before; returns how many. Run before the day is sealed, once its visits ended.
+    fn store_visits(&mut self, day: NaiveDate) -> Result<u64, StoreError>;
     /// The latest sealed visit day.
     fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError>;
     /// Stores a visit day's partials and marks it sealed (`last_day`: its visits'
@@ -107,7 +110,7 @@ pub trait Store: Send {
         last_day: NaiveDate,
         rows: &[PartialRow],
     ) -> Result<(), StoreError>;
-    /// Deletes events before `day`, and the partials derived from them; returns how
+    /// Deletes events before `day`, and the visits and partials derived from them; returns how
     /// many events. Their bytes go with [`compact`].
     ///
     /// [`compact`]: Store::compact

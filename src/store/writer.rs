@@ -11,6 +11,7 @@
 //! past a bound (the queue capacity) are the oldest events dropped, as `store_error`.
 //! Shutdown drains the queue and flushes before the thread exits.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -31,11 +32,10 @@ use crate::rollup::{self, Lifecycle};
 
 enum Control {
     Salts(Vec<Salt>),
-    /// A visit day's partials, computed on the sealer thread; `last` of its job.
+    /// A visit day's partials, computed on the sealer thread.
     Sealed {
         day: Pending,
         rows: Result<Vec<PartialRow>, String>,
-        last: bool,
     },
     /// A batch is waiting in the queue: write it now rather than at the next tick.
     Wake,
@@ -52,29 +52,23 @@ pub struct WriterConfig {
     pub clock: Clock,
 }
 
-/// The sealer thread: computes each visit day's partials through the query engine
-/// (about fifty queries per site; seconds to minutes on a big day) and sends them
-/// to the writer to store, so the writer keeps draining the queue meanwhile. It
-/// stops at a failed day, because days are sealed in order. It runs at the query
-/// threads' priority (nice 10): ingestion comes first.
+/// The sealer thread: computes a visit day's partials through the query engine
+/// (about fifty queries per site over the day's stored visits) and sends them to
+/// the writer to store, so the writer keeps draining the queue meanwhile. It runs
+/// at the query threads' priority (nice 10): ingestion comes first.
 fn spawn_sealer(
     reader: Arc<dyn Backend>,
     control: Sender<Control>,
-) -> std::io::Result<Sender<Vec<Pending>>> {
-    let (jobs, received) = unbounded::<Vec<Pending>>();
+) -> std::io::Result<Sender<Pending>> {
+    let (jobs, received) = unbounded::<Pending>();
     std::thread::Builder::new()
         .name("spoorloos-seal".into())
         .spawn(move || {
             crate::query::pool::lower_priority();
-            for job in received {
-                let n = job.len();
-                for (i, day) in job.into_iter().enumerate() {
-                    let rows = partials::compute(reader.as_ref(), &day).map_err(|e| e.to_string());
-                    let failed = rows.is_err();
-                    let last = failed || i + 1 == n;
-                    if control.send(Control::Sealed { day, rows, last }).is_err() || failed {
-                        break;
-                    }
+            for day in received {
+                let rows = partials::compute(reader.as_ref(), &day).map_err(|e| e.to_string());
+                if control.send(Control::Sealed { day, rows }).is_err() {
+                    break;
                 }
             }
         })?;
@@ -173,7 +167,7 @@ impl Writer {
             store,
             sealer,
             sealing: false,
-            seal_failed: false,
+            to_seal: VecDeque::new(),
             config,
             metrics: metrics.clone(),
             batch: Vec::with_capacity(config.batch_size),
@@ -215,13 +209,14 @@ impl Writer {
 
 struct Worker {
     store: Box<dyn Store>,
-    /// Jobs for the sealer thread, which computes visit partials (see
+    /// Days for the sealer thread, which computes visit partials (see
     /// [`spawn_sealer`]); `None` without a query engine.
-    sealer: Option<Sender<Vec<Pending>>>,
-    /// A job is out; no other is sent until its last day comes back.
+    sealer: Option<Sender<Pending>>,
+    /// A day is out; no other is sent until it comes back.
     sealing: bool,
-    /// A day of the current job failed: its later days are not stored.
-    seal_failed: bool,
+    /// Days due for sealing after the one out, in order: a day waits for the one
+    /// before it.
+    to_seal: VecDeque<Pending>,
     config: WriterConfig,
     metrics: Arc<Metrics>,
     batch: Vec<Packed>,
@@ -251,8 +246,8 @@ impl Worker {
                     self.store_salts();
                     continue;
                 }
-                Ok(Control::Sealed { day, rows, last }) => {
-                    self.sealed(&day, rows, last);
+                Ok(Control::Sealed { day, rows }) => {
+                    self.sealed(&day, rows);
                     continue;
                 }
                 Ok(Control::Wake) => true,
@@ -357,12 +352,10 @@ impl Worker {
         }
     }
 
-    /// Sends the visit days due for sealing to the sealer thread, unless a job is out.
+    /// Finds the visit days due for sealing and starts on the first, unless a day
+    /// is out or waiting already.
     fn start_sealing(&mut self, now: chrono::DateTime<chrono::Utc>) {
-        let Some(jobs) = &self.sealer else {
-            return;
-        };
-        if self.sealing {
+        if self.sealer.is_none() || self.sealing || !self.to_seal.is_empty() {
             return;
         }
         let policy = &self.config.lifecycle;
@@ -373,11 +366,10 @@ impl Worker {
             policy.session_timeout,
             events_from,
         ) {
-            Ok(days) if !days.is_empty() => {
-                self.sealing = jobs.send(days).is_ok();
-                self.seal_failed = false;
+            Ok(days) => {
+                self.to_seal = days.into();
+                self.seal_next();
             }
-            Ok(_) => {}
             Err(e) => {
                 self.metrics.lifecycle_failed();
                 tracing::error!("finding visit days to seal failed, will retry: {e}");
@@ -386,15 +378,32 @@ impl Worker {
         }
     }
 
-    /// Stores a day the sealer computed. Days are stored in order; after a failure
-    /// the rest of the job waits for the next lifecycle run.
-    fn sealed(&mut self, day: &Pending, rows: Result<Vec<PartialRow>, String>, last: bool) {
-        if last {
-            self.sealing = false;
-        }
-        if self.seal_failed {
+    /// Seals the next waiting day: stores its visits here (one statement over the
+    /// day's events; the queue waits meanwhile, so one day at a time), then has the
+    /// sealer thread compute its partials from them. After a failure the rest
+    /// waits for the next lifecycle run.
+    fn seal_next(&mut self) {
+        let Some(jobs) = &self.sealer else {
             return;
+        };
+        let Some(day) = self.to_seal.pop_front() else {
+            return;
+        };
+        let jobs = jobs.clone();
+        match self.store.store_visits(day.day) {
+            Ok(_) => self.sealing = jobs.send(day).is_ok(),
+            Err(e) => {
+                self.to_seal.clear();
+                self.metrics.lifecycle_failed();
+                tracing::warn!("storing the visits of day {} failed, will retry: {e}", day.day);
+                self.recover(&e);
+            }
         }
+    }
+
+    /// Stores a day the sealer computed and goes on with the next.
+    fn sealed(&mut self, day: &Pending, rows: Result<Vec<PartialRow>, String>) {
+        self.sealing = false;
         let events_from = self
             .config
             .lifecycle
@@ -406,11 +415,12 @@ impl Worker {
             Ok(true) => {
                 self.metrics.sealed();
                 tracing::info!("sealed visit day {}", day.day);
+                self.seal_next();
             }
-            Ok(false) => {}
+            Ok(false) => self.seal_next(),
             Err(e) => {
+                self.to_seal.clear();
                 self.metrics.lifecycle_failed();
-                self.seal_failed = true;
                 tracing::warn!("sealing visit day {} failed, will retry: {e}", day.day);
                 self.recover(&e);
             }

@@ -86,7 +86,7 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
         "still an event: in the file"
     );
 
-    // Past the 30-day retention the events are gone, from the table and the bytes.
+    // Past the event retention the events are gone, from the table and the bytes.
     let server = start_at(stopped.dir, "2026-03-01T12:00:00Z");
     let stopped = server.stop();
     assert_eq!(

@@ -170,7 +170,7 @@ async fn events_and_aggregates_agree() {
     assert_eq!(from_partials, from_events);
     let stopped = server.stop();
 
-    // Past the 30-day retention: events gone, the same answers from aggregates.
+    // Past the event retention: events gone, the same answers from aggregates.
     let server = start_at(stopped.dir, 1, "2026-03-01T12:00:00Z");
     let (server, from_aggregates) = answers_or_log(server, &day).await;
     assert_eq!(from_aggregates, from_events);
@@ -214,7 +214,7 @@ async fn events_and_aggregates_agree() {
     assert_eq!(
         refused["error"],
         json!(
-            "this query reaches before 2026-01-31, where only daily aggregates are kept; \
+            "this query reaches before 2026-01-30, where only daily aggregates are kept; \
              they cannot combine a filter on visit:country with a breakdown by event:page"
         )
     );

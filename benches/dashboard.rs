@@ -1,0 +1,267 @@
+//! Dashboard views on 10 million generated events over 30 days, asked as a dashboard
+//! asks them: ten Stats API v2 queries per view (top figures with the previous period,
+//! the graph by day, pages, entry pages, sources, channels, countries, devices,
+//! browsers, operating systems), six in flight at once, through the real [`Engine`]
+//! (parsing, planning, DuckDB, JSON) on the collector's default DuckDB resources.
+//!
+//! Views: unfiltered, and with one filter on each of several visit and event
+//! properties; periods `7d`, `30d`, `month` and `all`, with the clock on the 31st
+//! day (2026-01-31 12:00 UTC). Each view is asked `ROUNDS` times; the report gives,
+//! per view, the median and slowest single query and the median and slowest whole
+//! view, and at the end the same over everything.
+//!
+//! It prints what the store's lifecycle costs first: storing the visits and
+//! sealing every day (wall time and this process's CPU time per million events).
+//!
+//! Run: `cargo test --release --bench dashboard -- --bench` (10M events; the
+//! generation takes about a minute). Without `--bench` (as in `cargo test`), 100,000
+//! events and one round: a check that every view answers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use spoorloos::clock::Clock;
+use spoorloos::config::{ApiKeyConfig, Config, RetentionConfig};
+use spoorloos::query::api::Engine;
+use spoorloos::query::duckdb::DuckDbBackend;
+use spoorloos::rollup::{self, Lifecycle};
+use spoorloos::store::Store;
+use spoorloos::store::duckdb::{DuckDbStore, Resources};
+
+const GENERATE: &str = include_str!("../sql/bench/generate_events.sql");
+const SITE: &str = "example.test";
+const KEY: &str = "bench-key";
+const AUTH: &str = "Bearer bench-key";
+const IN_FLIGHT: usize = 6;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0)
+        .single()
+        .expect("time")
+}
+
+/// CPU seconds this process has used (user + system), from /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
+/// The ten queries of one view.
+fn view(period: &str, filter: Option<&Value>) -> Vec<(&'static str, Value)> {
+    let breakdown = |dimension: &str, metrics: Value| {
+        json!({"site_id": SITE, "date_range": period, "metrics": metrics,
+               "dimensions": [dimension], "order_by": [["visitors", "desc"]],
+               "pagination": {"limit": 9}})
+    };
+    let mut queries = vec![
+        (
+            "top",
+            json!({"site_id": SITE, "date_range": period,
+                   "metrics": ["visitors", "visits", "pageviews", "views_per_visit",
+                               "bounce_rate", "visit_duration"],
+                   "include": {"comparisons": {"mode": "previous_period"}}}),
+        ),
+        (
+            "graph",
+            json!({"site_id": SITE, "date_range": period, "metrics": ["visitors"],
+                   "dimensions": ["time:day"]}),
+        ),
+        (
+            "pages",
+            breakdown("event:page", json!(["visitors", "pageviews"])),
+        ),
+        (
+            "entry_pages",
+            breakdown("visit:entry_page", json!(["visitors", "visits"])),
+        ),
+        ("sources", breakdown("visit:source", json!(["visitors"]))),
+        ("channels", breakdown("visit:channel", json!(["visitors"]))),
+        ("countries", breakdown("visit:country", json!(["visitors"]))),
+        (
+            "devices",
+            breakdown("visit:device", json!(["visitors", "percentage"])),
+        ),
+        (
+            "browsers",
+            breakdown("visit:browser", json!(["visitors", "percentage"])),
+        ),
+        (
+            "os",
+            breakdown("visit:os", json!(["visitors", "percentage"])),
+        ),
+    ];
+    if let Some(f) = filter {
+        for (_, q) in &mut queries {
+            q["filters"] = json!([f]);
+        }
+    }
+    queries
+}
+
+fn filters() -> Vec<(&'static str, Option<Value>)> {
+    vec![
+        ("none", None),
+        ("country", Some(json!(["is", "visit:country", ["DE"]]))),
+        ("source", Some(json!(["is", "visit:source", ["Google"]]))),
+        ("device", Some(json!(["is", "visit:device", ["Desktop"]]))),
+        ("entry_page", Some(json!(["is", "visit:entry_page", ["/"]]))),
+        ("page", Some(json!(["is", "event:page", ["/"]]))),
+        ("goal", Some(json!(["is", "event:goal", ["Signup"]]))),
+    ]
+}
+
+/// Asks one view, `IN_FLIGHT` queries at a time; returns each query's time and the
+/// view's.
+async fn ask_view(
+    engine: &Arc<Engine>,
+    queries: &[(&'static str, Value)],
+) -> (Vec<(&'static str, f64)>, f64) {
+    let started = Instant::now();
+    let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, body) in queries {
+        let (engine, gate, name) = (engine.clone(), gate.clone(), *name);
+        let body = body.to_string();
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await.expect("semaphore");
+            let asked = Instant::now();
+            let answer = engine.v2(Some(AUTH), body.as_bytes()).await;
+            assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+            (name, asked.elapsed().as_secs_f64())
+        });
+    }
+    let mut times = Vec::new();
+    while let Some(t) = tasks.join_next().await {
+        times.push(t.expect("query task"));
+    }
+    (times, started.elapsed().as_secs_f64())
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn max(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(0.0, f64::max)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let events: i64 = if full { 10_000_000 } else { 100_000 };
+    let rounds = if full { 5 } else { 1 };
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.duckdb");
+    {
+        let mut store = DuckDbStore::open(&path).expect("open store");
+        store
+            .handle()
+            .with(|conn| conn.execute(GENERATE, [events]))
+            .expect("connection")
+            .expect("generate events");
+        store.checkpoint().expect("checkpoint");
+    }
+    let config = Config {
+        sites: vec![SITE.into()],
+        api_keys: vec![ApiKeyConfig {
+            name: "bench".into(),
+            hash: spoorloos::query::keys::hash_key(KEY),
+            sites: Vec::new(),
+        }],
+        retention: RetentionConfig {
+            event_days: 3650,
+            ..RetentionConfig::default()
+        },
+        ..Config::default()
+    };
+    let resources = Resources::from_config(&config.store);
+    let mut store = DuckDbStore::open_limited(&path, resources).expect("reopen store");
+
+    // The lifecycle as on a first start: roll up, store the visits and seal each day.
+    let policy = Lifecycle {
+        event_retention_days: 3650,
+        ..Lifecycle::default()
+    };
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    rollup::run(&mut store, &policy, now()).expect("roll up");
+    let (rollup_wall, rollup_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    let reader = DuckDbBackend::new(store.handle());
+    let sealed = rollup::partials::seal(
+        &mut store,
+        &reader,
+        now(),
+        policy.session_timeout,
+        policy.events_from(now().date_naive()),
+    )
+    .expect("seal");
+    store.checkpoint().expect("checkpoint");
+    let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let millions = events as f64 / 1e6;
+    println!(
+        "{events} events; roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); \
+         visits and partials of {} days {seal_wall:.1} s ({:.1} CPU-s per million events)",
+        rollup_cpu / millions,
+        sealed.len(),
+        seal_cpu / millions,
+    );
+
+    let backend = Arc::new(DuckDbBackend::new(store.handle()));
+    let engine =
+        Arc::new(Engine::new(backend, &config, Clock::starting_at(now())).expect("engine"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    println!(
+        "{:<8} {:<11} {:>9} {:>9} {:>9} {:>9}  slowest query",
+        "period", "filter", "q median", "q max", "view med", "view max"
+    );
+    let (mut all_queries, mut all_views) = (Vec::new(), Vec::new());
+    for period in ["7d", "30d", "month", "all"] {
+        for (label, filter) in filters() {
+            let queries = view(period, filter.as_ref());
+            let (mut times, mut views) = (Vec::new(), Vec::new());
+            let mut slowest = ("", 0.0);
+            for _ in 0..rounds {
+                let (t, v) = rt.block_on(ask_view(&engine, &queries));
+                for (name, x) in t {
+                    if x > slowest.1 {
+                        slowest = (name, x);
+                    }
+                    times.push(x);
+                }
+                views.push(v);
+            }
+            println!(
+                "{period:<8} {label:<11} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms  {}",
+                median(&mut times) * 1e3,
+                max(&times) * 1e3,
+                median(&mut views) * 1e3,
+                max(&views) * 1e3,
+                slowest.0,
+            );
+            all_queries.extend(times);
+            all_views.extend(views);
+        }
+    }
+    println!(
+        "all views: query median {:.0} ms, slowest {:.0} ms; view median {:.0} ms, slowest {:.0} ms",
+        median(&mut all_queries) * 1e3,
+        max(&all_queries) * 1e3,
+        median(&mut all_views) * 1e3,
+        max(&all_views) * 1e3,
+    );
+}
