@@ -14,7 +14,8 @@
 //! sealing every day (wall time and this process's CPU time per million events).
 //!
 //! Run: `cargo test --release --bench dashboard -- --bench` (10M events; the
-//! generation takes about a minute). Without `--bench` (as in `cargo test`), 100,000
+//! generation takes about a minute). `SPOORLOOS_BENCH_DB=<file>` keeps the generated
+//! store for the next run; `SPOORLOOS_BENCH_ALONE=1` times single queries only. Without `--bench` (as in `cargo test`), 100,000
 //! events and one round: a check that every view answers.
 
 use std::sync::Arc;
@@ -103,6 +104,18 @@ fn view(period: &str, filter: Option<&Value>) -> Vec<(&'static str, Value)> {
         for (_, q) in &mut queries {
             q["filters"] = json!([f]);
         }
+        // As Plausible's dashboard: no views per visit under an event filter.
+        if f[1].as_str().is_some_and(|p| p.starts_with("event:"))
+            && let Some((_, top)) = queries.first_mut()
+        {
+            top["metrics"] = json!([
+                "visitors",
+                "visits",
+                "pageviews",
+                "bounce_rate",
+                "visit_duration"
+            ]);
+        }
     }
     queries
 }
@@ -155,14 +168,51 @@ fn max(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(0.0, f64::max)
 }
 
+/// The lifecycle as on a first start: roll up, store the visits and seal each day;
+/// prints what it cost.
+fn lifecycle(store: &mut DuckDbStore, events: i64) {
+    let policy = Lifecycle {
+        event_retention_days: 3650,
+        ..Lifecycle::default()
+    };
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    rollup::run(store, &policy, now()).expect("roll up");
+    let (rollup_wall, rollup_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    let reader = DuckDbBackend::new(store.handle());
+    let sealed = rollup::partials::seal(
+        store,
+        &reader,
+        now(),
+        policy.session_timeout,
+        policy.events_from(now().date_naive()),
+    )
+    .expect("seal");
+    store.checkpoint().expect("checkpoint");
+    let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let millions = events as f64 / 1e6;
+    println!(
+        "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits and partials \
+         of {} days {seal_wall:.1} s ({:.1} CPU-s per million events)",
+        rollup_cpu / millions,
+        sealed.len(),
+        seal_cpu / millions,
+    );
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let events: i64 = if full { 10_000_000 } else { 100_000 };
     let rounds = if full { 5 } else { 1 };
 
+    // SPOORLOOS_BENCH_DB names a file to keep the generated, sealed store in and to
+    // reuse on the next run (generation and sealing take minutes); else a temp file.
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.duckdb");
-    {
+    let path = std::env::var_os("SPOORLOOS_BENCH_DB")
+        .map_or_else(|| dir.path().join("bench.duckdb"), std::path::PathBuf::from);
+    let reuse = path.exists();
+    let started = Instant::now();
+    if !reuse {
         let mut store = DuckDbStore::open(&path).expect("open store");
         store
             .handle()
@@ -170,6 +220,10 @@ fn main() {
             .expect("connection")
             .expect("generate events");
         store.checkpoint().expect("checkpoint");
+        println!(
+            "generated {events} events in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let config = Config {
         sites: vec![SITE.into()],
@@ -187,35 +241,9 @@ fn main() {
     let resources = Resources::from_config(&config.store);
     let mut store = DuckDbStore::open_limited(&path, resources).expect("reopen store");
 
-    // The lifecycle as on a first start: roll up, store the visits and seal each day.
-    let policy = Lifecycle {
-        event_retention_days: 3650,
-        ..Lifecycle::default()
-    };
-    let (wall, cpu) = (Instant::now(), cpu_seconds());
-    rollup::run(&mut store, &policy, now()).expect("roll up");
-    let (rollup_wall, rollup_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    let (wall, cpu) = (Instant::now(), cpu_seconds());
-    let reader = DuckDbBackend::new(store.handle());
-    let sealed = rollup::partials::seal(
-        &mut store,
-        &reader,
-        now(),
-        policy.session_timeout,
-        policy.events_from(now().date_naive()),
-    )
-    .expect("seal");
-    store.checkpoint().expect("checkpoint");
-    let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    let millions = events as f64 / 1e6;
-    println!(
-        "{events} events; roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); \
-         visits and partials of {} days {seal_wall:.1} s ({:.1} CPU-s per million events)",
-        rollup_cpu / millions,
-        sealed.len(),
-        seal_cpu / millions,
-    );
-
+    if !reuse {
+        lifecycle(&mut store, events);
+    }
     let backend = Arc::new(DuckDbBackend::new(store.handle()));
     let engine =
         Arc::new(Engine::new(backend, &config, Clock::starting_at(now())).expect("engine"));
@@ -225,6 +253,24 @@ fn main() {
         .build()
         .expect("runtime");
 
+    // Each query of the 30d view alone, unfiltered and filtered, a few times: what
+    // one costs.
+    let alone = [None, Some(json!(["is", "visit:device", ["Desktop"]]))];
+    for (name, body) in alone.iter().flat_map(|f| view("30d", f.as_ref())) {
+        let body = body.to_string();
+        let mut times: Vec<f64> = (0..rounds.max(3))
+            .map(|_| {
+                let asked = Instant::now();
+                let answer = rt.block_on(engine.v2(Some(AUTH), body.as_bytes()));
+                assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+                asked.elapsed().as_secs_f64()
+            })
+            .collect();
+        println!("alone 30d {name:<12} {:>7.0}ms", median(&mut times) * 1e3);
+    }
+    if std::env::var_os("SPOORLOOS_BENCH_ALONE").is_some() {
+        return;
+    }
     println!(
         "{:<8} {:<11} {:>9} {:>9} {:>9} {:>9}  slowest query",
         "period", "filter", "q median", "q max", "view med", "view max"

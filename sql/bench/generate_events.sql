@@ -1,4 +1,4 @@
--- Benchmark data (benches/queries.rs): $1 events for one site over the 30 UTC days
+-- Benchmark data (benches/queries.rs, benches/dashboard.rs): $1 events for one site over the 30 UTC days
 -- from 2026-01-01, generated in one statement. Deterministic (hash of the row
 -- number), shaped like real traffic:
 -- - sessions of 1–6 events (mostly 1–2), starting uniformly over the 30 days, one
@@ -9,7 +9,9 @@
 --   engagement events for the page before (≈ 18 %) or custom events (≈ 7 %);
 -- - pages Zipf-distributed (P(rank) ∝ 1/rank) over 2,000 paths;
 -- - source/channel, country (Zipf over 30 codes), device, browser and OS per
---   session, with skewed frequencies.
+--   session, with skewed frequencies;
+-- - stored in the order of time, as the collector's writer appends them (DuckDB
+--   skips row groups by their min/max, which a store in random order defeats).
 INSERT INTO events
 WITH slots AS (
     -- Six slots per session; a session of length len keeps its first len slots.
@@ -122,4 +124,6 @@ SELECT
     CAST(TIMESTAMP '2026-01-01' + to_seconds(CAST((h >> 8) % (30 * 86400) AS BIGINT))
         + to_seconds(CAST(CASE WHEN h % 200 = 7 THEN pos * (20 + (h >> 40) % 120) ELSE 0 END AS BIGINT))
         AS DATE)                                                              AS visit_day
-FROM kept;
+FROM kept
+-- In the order of time, as the collector appends them.
+ORDER BY ts;

@@ -5,10 +5,12 @@
 matched AS (
     SELECT * FROM sess WHERE {filter}
 ),
--- A visit counts when it has an event other than engagement (as in stats.sql).
-em AS (
+-- A visit counts when it has an event other than engagement (as in stats.sql); one
+-- without a visitor id is a visitor of its own.
+em AS MATERIALIZED (
     SELECT {event_dims}
-        count(DISTINCT v_visitor)                  AS visitors,
+        count(DISTINCT v_visitor)
+            + count(*) FILTER (WHERE v_visitor IS NULL) AS visitors,
         count(*)                                   AS visits,
         coalesce(sum(v_pageviews), 0)              AS pageviews,
         coalesce(sum(v_events), 0)                 AS events,
@@ -23,7 +25,8 @@ sm AS (
     SELECT * FROM em
 ),
 tot AS (
-    SELECT count(DISTINCT v_visitor) AS visitors FROM matched WHERE v_events > 0
+    SELECT count(DISTINCT v_visitor) + count(*) FILTER (WHERE v_visitor IS NULL) AS visitors
+    FROM matched WHERE v_events > 0
 )
 SELECT {output}
 FROM em

@@ -45,12 +45,15 @@ sd AS (
     GROUP BY ALL
 ),
 tot AS (
-    SELECT count(DISTINCT vk) FILTER (WHERE name <> 'engagement') AS visitors FROM matched
+    SELECT count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
+        + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
+    FROM matched
 ),
 -- Conversion-rate denominators: the query without its goal/name filters.
 conv AS (
     SELECT {conversion_dims}
-        count(DISTINCT vk) FILTER (WHERE name <> 'engagement') AS visitors
+        count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
+            + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
     FROM ev
     WHERE {conversion_filter}
     GROUP BY ALL

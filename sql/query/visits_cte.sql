@@ -3,27 +3,27 @@
 -- allow-listed fragments from plan.rs; every value (site, times, filter values, limit,
 -- offset) is a bound parameter, pushed in textual order.
 --
--- Events with no visitor/session id (privacy-signal hits) get a key of their own
--- (-1 - rowid), so each counts as one visitor and one visit. `visit_days` restricts
--- the events to visits by the day they began (visit partials, src/query/partials.rs).
+-- Events with no session id (privacy-signal hits) get a key of their own
+-- (-1 - rowid), so each is one visit; without a visitor id each is one visitor
+-- (counted beside the distinct ids: plan.rs). `in_range` is the site and time range,
+-- restricted to visits by the day they began where visit partials answer the
+-- other days (src/query/partials.rs).
 WITH base AS (
     SELECT *,
-        coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk,
-        coalesce(CAST(visitor_id AS HUGEINT), -1 - rowid) AS vk
-    FROM (SELECT *, rowid FROM events WHERE site = ? AND ts >= ? AND ts < ? AND {visit_days})
+        coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk
+    FROM (SELECT *, rowid FROM events WHERE {in_range})
 ),
 -- Visits: attributes from the visit's first event, as the `sessions` view does. A
 -- visit starts (for time buckets) at its first event other than engagement, the
 -- first that makes it count; visits of engagement events alone are no visits.
 -- The visits of sealed days that lie wholly inside the range are read as stored
 -- (sql/rollup/visits_insert_day.sql computes them as below); only the others are
--- grouped from the events. A visitor without an id but with a session gets a key
--- below every event's own (-1 - rowid), so keys never meet.
+-- grouped from the events. A visit without a visitor id (v_visitor NULL) is a
+-- visitor of its own.
 sess AS (
     SELECT CAST(session_id AS HUGEINT) AS sk,
         {stored_start} AS v_lstart,
-        coalesce(CAST(visitor_id AS HUGEINT),
-                 -18446744073709551616 - CAST(session_id AS HUGEINT)) AS v_visitor,
+        visitor_id AS v_visitor,
         events AS v_events,
         entry_page AS v_entry_page,
         exit_page AS v_exit_page,
@@ -51,7 +51,7 @@ sess AS (
     UNION ALL
     SELECT sk,
         {session_start} AS v_lstart,
-        min(vk)                                                         AS v_visitor,
+        min(visitor_id)                                                 AS v_visitor,
         count(*) FILTER (WHERE name <> 'engagement')                    AS v_events,
         arg_min(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_entry_page,
         arg_max(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_exit_page,
@@ -75,7 +75,14 @@ sess AS (
         arg_min(os_version, ts)      AS v_os_version,
         arg_min(screen, ts)          AS v_screen,
         arg_min(connection_type, ts) AS v_connection_type
-    FROM base
-    WHERE {fresh_visits}
+    -- Two filters rather than one with OR, so that each reaches the scan: the first
+    -- skips the stored days' row groups by their min/max.
+    FROM (
+        SELECT *, coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk
+        FROM (SELECT *, rowid FROM events WHERE {in_range} AND {fresh_days})
+        UNION ALL
+        SELECT *, coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk
+        FROM (SELECT *, rowid FROM events WHERE {in_range} AND {fresh_unkeyed})
+    )
     GROUP BY sk
 ),

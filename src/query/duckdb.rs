@@ -369,8 +369,16 @@ mod tests {
                 &["visit:source"],
                 vec![leaf(Op::Is, "visit:country", &["NL"])],
             ),
-            query(&all, &["event:page"], vec![leaf(Op::Is, "visit:source", &["Google"])]),
-            query(&all, &["visit:country"], vec![leaf(Op::Is, "event:page", &["/"])]),
+            query(
+                &all,
+                &["event:page"],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            query(
+                &all,
+                &["visit:country"],
+                vec![leaf(Op::Is, "event:page", &["/"])],
+            ),
             query(
                 &[Metric::Visitors, Metric::Events],
                 &["event:page"],

@@ -273,11 +273,41 @@ pub static PROPS: &[Prop] = &[
         visits_by: None,
         rollup: Some("exit_page"),
     },
-    first!("visit:source", Some("source"), "source", DIRECT, Some("source")),
-    first!("visit:referrer", Some("referrer"), "referrer", DIRECT, Some("referrer")),
-    first!("visit:channel", Some("channel"), "channel", None, Some("channel")),
-    first!("visit:utm_source", Some("utm_source"), "utm_source", NONE, Some("utm_source")),
-    first!("visit:utm_medium", Some("utm_medium"), "utm_medium", NONE, Some("utm_medium")),
+    first!(
+        "visit:source",
+        Some("source"),
+        "source",
+        DIRECT,
+        Some("source")
+    ),
+    first!(
+        "visit:referrer",
+        Some("referrer"),
+        "referrer",
+        DIRECT,
+        Some("referrer")
+    ),
+    first!(
+        "visit:channel",
+        Some("channel"),
+        "channel",
+        None,
+        Some("channel")
+    ),
+    first!(
+        "visit:utm_source",
+        Some("utm_source"),
+        "utm_source",
+        NONE,
+        Some("utm_source")
+    ),
+    first!(
+        "visit:utm_medium",
+        Some("utm_medium"),
+        "utm_medium",
+        NONE,
+        Some("utm_medium")
+    ),
     first!(
         "visit:utm_campaign",
         Some("utm_campaign"),
@@ -285,11 +315,35 @@ pub static PROPS: &[Prop] = &[
         NONE,
         Some("utm_campaign")
     ),
-    first!("visit:utm_content", None, "utm_content", NONE, Some("utm_content")),
+    first!(
+        "visit:utm_content",
+        None,
+        "utm_content",
+        NONE,
+        Some("utm_content")
+    ),
     first!("visit:utm_term", None, "utm_term", NONE, Some("utm_term")),
-    first!("visit:country", Some("country"), "country", NONE, Some("country")),
-    first!("visit:device", Some("device"), "device", None, Some("device")),
-    first!("visit:browser", Some("browser"), "browser", None, Some("browser")),
+    first!(
+        "visit:country",
+        Some("country"),
+        "country",
+        NONE,
+        Some("country")
+    ),
+    first!(
+        "visit:device",
+        Some("device"),
+        "device",
+        None,
+        Some("device")
+    ),
+    first!(
+        "visit:browser",
+        Some("browser"),
+        "browser",
+        None,
+        Some("browser")
+    ),
     // The roll-up keeps versions joined with their browser or OS name, which groups
     // differently from the API's bare version: not rolled up as such.
     first!("visit:browser_version", None, "browser_version", None, None),
@@ -302,7 +356,13 @@ pub static PROPS: &[Prop] = &[
         NONE,
         Some("connection_type")
     ),
-    first!("visit:screen", Some("screen"), "screen", NONE, Some("screen")),
+    first!(
+        "visit:screen",
+        Some("screen"),
+        "screen",
+        NONE,
+        Some("screen")
+    ),
 ];
 
 impl Prop {

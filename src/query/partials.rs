@@ -117,11 +117,13 @@ pub fn plan(
         return Ok(None);
     };
     let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
-    Ok(sealed_inside(backend, q, events_from, days_apart)?.map(|(first, last)| {
-        pq.first = first;
-        pq.last = last;
-        pq
-    }))
+    Ok(
+        sealed_inside(backend, q, events_from, days_apart)?.map(|(first, last)| {
+            pq.first = first;
+            pq.last = last;
+            pq
+        }),
+    )
 }
 
 /// The longest run of consecutive sealed visit days from `events_from` on whose

@@ -11,9 +11,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{
-    Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, Taken, VisitDays,
-};
+use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, Taken, VisitDays};
 
 /// Every query over events: the visits, then the event-level shape…
 const TEMPLATE: &str = concat!(
@@ -68,11 +66,8 @@ pub fn plan_over_events(q: &Query) -> Sql {
 fn render(q: &Query, template: &'static str) -> Sql {
     let mut sql = Sql::default();
     let mut rest = template;
-    // The base CTE's three values come first.
+    // The bare `?`s: limit and offset.
     let mut fixed = vec![
-        Param::Text(q.site.clone()),
-        Param::Micros(q.from.and_utc().timestamp_micros()),
-        Param::Micros(q.to.and_utc().timestamp_micros()),
         Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)),
         Param::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)),
     ]
@@ -157,11 +152,13 @@ fn event_aggregates(sql: &mut Sql, q: &Query) {
     let parts: [(&[Metric], &str); 6] = [
         (
             &[Metric::Visitors, Metric::Percentage, Metric::ConversionRate],
-            "count(DISTINCT vk) FILTER (WHERE name <> 'engagement') AS visitors,",
+            "count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement') \
+             + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors,",
         ),
         (
             &[Metric::Visits],
-            "count(DISTINCT sk) FILTER (WHERE name <> 'engagement') AS visits,",
+            "count(DISTINCT session_id) FILTER (WHERE name <> 'engagement') \
+             + count(*) FILTER (WHERE session_id IS NULL AND name <> 'engagement') AS visits,",
         ),
         (
             &[Metric::Pageviews],
@@ -177,8 +174,9 @@ fn event_aggregates(sql: &mut Sql, q: &Query) {
         ),
         (
             &[Metric::TimeOnPage, Metric::EngagedVisitors],
-            "count(DISTINCT vk) FILTER (WHERE name = 'engagement' AND engaged_ms IS NOT NULL) \
-             AS engaged_visitors,",
+            "count(DISTINCT visitor_id) FILTER (WHERE name = 'engagement' \
+             AND engaged_ms IS NOT NULL) + count(*) FILTER (WHERE visitor_id IS NULL \
+             AND name = 'engagement' AND engaged_ms IS NOT NULL) AS engaged_visitors,",
         ),
     ];
     for (metrics, aggregate) in parts {
@@ -192,10 +190,20 @@ fn event_aggregates(sql: &mut Sql, q: &Query) {
 fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
     match placeholder {
         "session_start" => local_time(sql, q, "min(ts) FILTER (WHERE name <> 'engagement')"),
-        "visit_days" => visit_days(sql, q.visits),
+        "in_range" => {
+            sql.push("site = ");
+            sql.bind(Param::Text(q.site.clone()));
+            sql.push(" AND ts >= ");
+            sql.bind(Param::Micros(q.from.and_utc().timestamp_micros()));
+            sql.push(" AND ts < ");
+            sql.bind(Param::Micros(q.to.and_utc().timestamp_micros()));
+            sql.push(" AND ");
+            visit_days(sql, q.visits);
+        }
         "stored_start" => local_time(sql, q, "started"),
         "stored_visits" => stored_visits(sql, q),
-        "fresh_visits" => fresh_visits(sql, q),
+        "fresh_days" => fresh_visits(sql, q, false),
+        "fresh_unkeyed" => fresh_visits(sql, q, true),
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
         "event_dims" => dims(sql, q, false),
@@ -290,14 +298,23 @@ fn stored_visits(sql: &mut Sql, q: &Query) {
     day_range(sql, first, last);
 }
 
-/// The events whose visits are grouped here: all but those of the stored visits.
-fn fresh_visits(sql: &mut Sql, q: &Query) {
-    let Some((first, last)) = q.stored_visits else {
-        return sql.push("TRUE");
-    };
-    sql.push("NOT (session_id IS NOT NULL");
-    day_range(sql, first, last);
-    sql.push(")");
+/// The events whose visits are grouped here, all but those of the stored visits, in
+/// two parts: those of the other days, and (`unkeyed`) the stored days' events
+/// without a session, which the stored visits leave out.
+fn fresh_visits(sql: &mut Sql, q: &Query, unkeyed: bool) {
+    match (q.stored_visits, unkeyed) {
+        (None, false) => sql.push("TRUE"),
+        (None, true) => sql.push("FALSE"),
+        (Some((first, last)), false) => {
+            sql.push("NOT (TRUE");
+            day_range(sql, first, last);
+            sql.push(")");
+        }
+        (Some((first, last)), true) => {
+            sql.push("session_id IS NULL");
+            day_range(sql, first, last);
+        }
+    }
 }
 
 /// ` AND visit_day BETWEEN first AND last`.

@@ -58,7 +58,6 @@ impl ReportError {
     }
 }
 
-
 const DEFAULT_METRICS: &str = "visitors,visits,pageviews,bounce_rate,visit_duration";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

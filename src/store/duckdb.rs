@@ -415,6 +415,10 @@ impl Store for DuckDbStore {
             tx.execute(VISITS_DELETE_DAY, [&day])?;
             let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
             tx.commit()?;
+            // A day's visits are megabytes of WAL: checkpointed now, under the raised
+            // limits, not by the next append under the writer's small buffer pool
+            // (where it fails for want of memory).
+            conn.execute_batch(CHECKPOINT)?;
             Ok(stored)
         })
     }

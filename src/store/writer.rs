@@ -395,7 +395,10 @@ impl Worker {
             Err(e) => {
                 self.to_seal.clear();
                 self.metrics.lifecycle_failed();
-                tracing::warn!("storing the visits of day {} failed, will retry: {e}", day.day);
+                tracing::warn!(
+                    "storing the visits of day {} failed, will retry: {e}",
+                    day.day
+                );
                 self.recover(&e);
             }
         }
