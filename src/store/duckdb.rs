@@ -626,6 +626,60 @@ mod tests {
         assert_eq!(EventColumns::new().names(), table);
     }
 
+    /// The property table ([`crate::query::PROPS`]) and the stored columns agree:
+    /// every property's column is in `events`, every visit property taken from the
+    /// first event is kept in `visits` under the same name, and the roll-up writes
+    /// exactly the dimensions the table names (the versions apart: kept joined with
+    /// their browser or OS name).
+    #[test]
+    fn the_property_table_matches_the_tables_and_the_rollup() {
+        use crate::query::{PROPS, Taken};
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = DuckDbStore::open(&dir.path().join("props.duckdb")).expect("open");
+        let columns = |store: &DuckDbStore, table: &str| -> Vec<String> {
+            let mut stmt = store
+                .conn
+                .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ?")
+                .expect("prepare");
+            stmt.query_map([table], |row| row.get(0))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        let (events, visits) = (columns(&store, "events"), columns(&store, "visits"));
+        for p in PROPS {
+            assert!(events.iter().any(|c| c == p.column), "{}: events", p.name);
+            if p.taken == Taken::First {
+                assert!(visits.iter().any(|c| c == p.column), "{}: visits", p.name);
+            }
+        }
+        for kept in ["entry_page", "exit_page"] {
+            assert!(visits.iter().any(|c| c == kept));
+        }
+
+        store.conn.execute(GENERATE, [5_000]).expect("generate");
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).expect("day");
+        store.roll_up_day(day, 1).expect("roll up");
+        let mut stmt = store
+            .conn
+            .prepare("SELECT DISTINCT dimension FROM daily_aggregates ORDER BY 1")
+            .expect("prepare");
+        let rolled: Vec<String> = stmt
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let mut named: Vec<String> = PROPS
+            .iter()
+            .filter_map(|p| p.rollup)
+            .chain(["total", "browser_version", "os_version"])
+            .map(str::to_owned)
+            .collect();
+        named.sort();
+        named.dedup();
+        assert_eq!(rolled, named);
+    }
+
     /// DuckDB's memory limit and threads.
     fn settings(conn: &Connection) -> (String, i64) {
         conn.query_row(
