@@ -21,27 +21,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use spoorloos::clock::Clock;
-use spoorloos::config::{ApiKeyConfig, Config, RetentionConfig};
 use spoorloos::query::api::Engine;
 use spoorloos::query::duckdb::DuckDbBackend;
 use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
 use spoorloos::store::duckdb::{DuckDbStore, Resources};
 
-const GENERATE: &str = include_str!("../sql/bench/generate_events.sql");
-const SITE: &str = "example.test";
-const KEY: &str = "bench-key";
-const AUTH: &str = "Bearer bench-key";
-const IN_FLIGHT: usize = 6;
+mod support;
+use support::{AUTH, GENERATE, SITE, now};
 
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0)
-        .single()
-        .expect("time")
-}
+const IN_FLIGHT: usize = 6;
 
 /// CPU seconds this process has used (user + system), from /proc.
 fn cpu_seconds() -> f64 {
@@ -168,6 +159,17 @@ fn max(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(0.0, f64::max)
 }
 
+/// Median and slowest query, median and slowest view, in milliseconds.
+fn figures(queries: &mut [f64], views: &mut [f64]) -> String {
+    format!(
+        "{:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms",
+        median(queries) * 1e3,
+        max(queries) * 1e3,
+        median(views) * 1e3,
+        max(views) * 1e3,
+    )
+}
+
 /// The lifecycle as on a first start: roll up, store the visits and seal each day;
 /// prints what it cost.
 fn lifecycle(store: &mut DuckDbStore, events: i64) {
@@ -225,19 +227,7 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
     }
-    let config = Config {
-        sites: vec![SITE.into()],
-        api_keys: vec![ApiKeyConfig {
-            name: "bench".into(),
-            hash: spoorloos::query::keys::hash_key(KEY),
-            sites: Vec::new(),
-        }],
-        retention: RetentionConfig {
-            event_days: 3650,
-            ..RetentionConfig::default()
-        },
-        ..Config::default()
-    };
+    let config = support::config(3650);
     let resources = Resources::from_config(&config.store);
     let mut store = DuckDbStore::open_limited(&path, resources).expect("reopen store");
 
@@ -292,22 +282,17 @@ fn main() {
                 views.push(v);
             }
             println!(
-                "{period:<8} {label:<11} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms  {}",
-                median(&mut times) * 1e3,
-                max(&times) * 1e3,
-                median(&mut views) * 1e3,
-                max(&views) * 1e3,
-                slowest.0,
+                "{period:<8} {label:<11} {}  {}",
+                figures(&mut times, &mut views),
+                slowest.0
             );
             all_queries.extend(times);
             all_views.extend(views);
         }
     }
     println!(
-        "all views: query median {:.0} ms, slowest {:.0} ms; view median {:.0} ms, slowest {:.0} ms",
-        median(&mut all_queries) * 1e3,
-        max(&all_queries) * 1e3,
-        median(&mut all_views) * 1e3,
-        max(&all_views) * 1e3,
+        "{:<20} {}",
+        "every view",
+        figures(&mut all_queries, &mut all_views)
     );
 }

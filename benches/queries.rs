@@ -28,21 +28,19 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use spoorloos::clock::Clock;
-use spoorloos::config::{ApiKeyConfig, Config, RetentionConfig};
+use spoorloos::config::Config;
 use spoorloos::query::api::Engine;
 use spoorloos::query::duckdb::DuckDbBackend;
 use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
 use spoorloos::store::duckdb::{DuckDbStore, Resources};
 
-const GENERATE: &str = include_str!("../sql/bench/generate_events.sql");
-const SITE: &str = "example.test";
-const KEY: &str = "bench-key";
-const AUTH: &str = "Bearer bench-key";
+mod support;
+use support::{AUTH, GENERATE, SITE, now};
+
 const RANGE: [&str; 2] = ["2026-01-01", "2026-01-30"];
 
 /// The data set: the store (kept open), its file and the number of events.
@@ -95,13 +93,6 @@ fn generate(events: i64) -> Data {
     Data { _dir: dir, store }
 }
 
-/// The benchmark's clock: 2026-01-31 12:00 UTC.
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0)
-        .single()
-        .expect("time")
-}
-
 /// Seals every visit day of the data (visit partials), timed.
 fn seal(data: &mut Data) {
     let started = Instant::now();
@@ -129,19 +120,7 @@ fn seal(data: &mut Data) {
 /// An engine over `data` whose clock reads [`now`] and which keeps events for
 /// `event_days`.
 fn engine(data: &Data, event_days: u32) -> Engine {
-    let config = Config {
-        sites: vec![SITE.into()],
-        api_keys: vec![ApiKeyConfig {
-            name: "bench".into(),
-            hash: spoorloos::query::keys::hash_key(KEY),
-            sites: Vec::new(),
-        }],
-        retention: RetentionConfig {
-            event_days,
-            ..RetentionConfig::default()
-        },
-        ..Config::default()
-    };
+    let config = support::config(event_days);
     let backend = Arc::new(DuckDbBackend::new(data.store.handle()));
     Engine::new(backend, &config, Clock::starting_at(now())).expect("query threads")
 }

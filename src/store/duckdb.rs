@@ -605,24 +605,26 @@ mod tests {
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
 
+    /// The first column of every row of `sql`, as text.
+    fn texts(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    }
+
     /// The appender is positional: the Arrow columns must be the table's, in order,
     /// whatever a migration added.
     #[test]
     fn event_columns_are_the_tables_in_order() {
         let dir = tempfile::tempdir().expect("dir");
         let store = DuckDbStore::open(&dir.path().join("columns.duckdb")).expect("open");
-        let mut stmt = store
-            .conn
-            .prepare(
-                "SELECT column_name FROM information_schema.columns \
-                 WHERE table_name = 'events' ORDER BY ordinal_position",
-            )
-            .expect("prepare");
-        let table: Vec<String> = stmt
-            .query_map([], |row| row.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        let table = texts(
+            &store.conn,
+            "SELECT column_name FROM information_schema.columns \
+             WHERE table_name = 'events' ORDER BY ordinal_position",
+        );
         assert_eq!(EventColumns::new().names(), table);
     }
 
@@ -636,17 +638,16 @@ mod tests {
         use crate::query::{PROPS, Taken};
         let dir = tempfile::tempdir().expect("dir");
         let mut store = DuckDbStore::open(&dir.path().join("props.duckdb")).expect("open");
-        let columns = |store: &DuckDbStore, table: &str| -> Vec<String> {
-            let mut stmt = store
-                .conn
-                .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ?")
-                .expect("prepare");
-            stmt.query_map([table], |row| row.get(0))
-                .expect("query")
-                .collect::<Result<_, _>>()
-                .expect("rows")
+        let columns = |table: &str| {
+            texts(
+                &store.conn,
+                &format!(
+                    "SELECT column_name FROM information_schema.columns \
+                     WHERE table_name = '{table}'"
+                ),
+            )
         };
-        let (events, visits) = (columns(&store, "events"), columns(&store, "visits"));
+        let (events, visits) = (columns("events"), columns("visits"));
         for p in PROPS {
             assert!(events.iter().any(|c| c == p.column), "{}: events", p.name);
             if p.taken == Taken::First {
@@ -660,15 +661,10 @@ mod tests {
         store.conn.execute(GENERATE, [5_000]).expect("generate");
         let day = NaiveDate::from_ymd_opt(2026, 1, 2).expect("day");
         store.roll_up_day(day, 1).expect("roll up");
-        let mut stmt = store
-            .conn
-            .prepare("SELECT DISTINCT dimension FROM daily_aggregates ORDER BY 1")
-            .expect("prepare");
-        let rolled: Vec<String> = stmt
-            .query_map([], |row| row.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        let rolled = texts(
+            &store.conn,
+            "SELECT DISTINCT dimension FROM daily_aggregates ORDER BY 1",
+        );
         let mut named: Vec<String> = PROPS
             .iter()
             .filter_map(|p| p.rollup)
