@@ -34,6 +34,10 @@ CREATE TABLE visits (
     connection_type VARCHAR
 );
 
+-- A sealed day's visits are stored first, its partials after (`partials`): queries
+-- read the stored visits of a day as soon as they are there.
+ALTER TABLE sealed_days ADD COLUMN partials BOOLEAN NOT NULL DEFAULT false;
+
 -- Days sealed before this table existed have no visits in it: seal them again.
 DELETE FROM visit_partials;
 DELETE FROM sealed_days;

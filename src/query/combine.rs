@@ -113,7 +113,7 @@ pub fn run(
     let partial = partials::plan(backend, q, events_from)?;
     // Without partials, the sealed days' visits are read as stored.
     let stored = if partial.is_none() && q.visits == VisitDays::All && q.to > boundary {
-        partials::sealed_inside(backend, q, events_from, false)?
+        partials::sealed_inside(backend, q, events_from, false, false)?
     } else {
         None
     };

@@ -12,7 +12,7 @@ use super::aggregates::AggQuery;
 use super::combine::{Bases, Sums};
 use super::partials::PartialQuery;
 use super::plan::{Param, Sql, plan};
-use super::{Backend, Query, QueryError, Row};
+use super::{Backend, Query, QueryError, Row, SealedDay};
 use crate::store::duckdb::DbHandle;
 
 const FIRST_EVENT: &str = include_str!("../../sql/query/first_event.sql");
@@ -151,23 +151,27 @@ impl Backend for DuckDbBackend {
         self.read_sums(&text, &params, |bucket, label| query.labels(bucket, label))
     }
 
-    fn sealed_days(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(NaiveDate, NaiveDate)>, QueryError> {
+    fn sealed_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SealedDay>, QueryError> {
         self.with(|conn| {
             let mut stmt = conn.prepare(SEALED_DAYS).map_err(db_error)?;
             let rows = stmt
                 .query_map([from.to_string(), to.to_string()], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, bool>(2)?,
+                    ))
                 })
                 .map_err(db_error)?;
             let mut out = Vec::new();
             for row in rows {
-                let (day, last) = row.map_err(db_error)?;
-                if let (Ok(day), Ok(last)) = (day.parse(), last.parse()) {
-                    out.push((day, last));
+                let (day, last, partials) = row.map_err(db_error)?;
+                if let (Ok(day), Ok(last_day)) = (day.parse(), last.parse()) {
+                    out.push(SealedDay {
+                        day,
+                        last_day,
+                        partials,
+                    });
                 }
             }
             Ok(out)
@@ -472,7 +476,7 @@ mod tests {
         let read_stored = queries
             .iter()
             .filter(|q| {
-                partials::sealed_inside(&backend, q, events_from, false)
+                partials::sealed_inside(&backend, q, events_from, false, false)
                     .expect("sealed days")
                     .is_some()
             })

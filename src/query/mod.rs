@@ -509,11 +509,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         query: &partials::PartialQuery,
     ) -> Result<Vec<combine::Bases>, QueryError>;
-    /// The sealed visit days in `[from, to)`, in order, each with the day of its
-    /// visits' last event.
-    fn sealed_days(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(NaiveDate, NaiveDate)>, QueryError>;
+    /// The sealed visit days in `[from, to)`, in order.
+    fn sealed_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SealedDay>, QueryError>;
+}
+
+/// A visit day whose visits have all ended and are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedDay {
+    pub day: NaiveDate,
+    /// The day of its visits' last event.
+    pub last_day: NaiveDate,
+    /// Whether its visit partials are stored too (they follow the visits).
+    pub partials: bool,
 }

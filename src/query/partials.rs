@@ -118,7 +118,7 @@ pub fn plan(
     };
     let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
     Ok(
-        sealed_inside(backend, q, events_from, days_apart)?.map(|(first, last)| {
+        sealed_inside(backend, q, events_from, days_apart, true)?.map(|(first, last)| {
             pq.first = first;
             pq.last = last;
             pq
@@ -127,13 +127,15 @@ pub fn plan(
 }
 
 /// The longest run of consecutive sealed visit days from `events_from` on whose
-/// visits lie wholly inside `q`'s range, if any. With `days_apart`, a day whose visits
-/// reach two days on is left out.
+/// visits lie wholly inside `q`'s range, if any; with `partials`, only days whose
+/// partials are stored. With `days_apart`, a day whose visits reach two days on is
+/// left out.
 pub fn sealed_inside(
     backend: &dyn Backend,
     q: &Query,
     events_from: NaiveDate,
     days_apart: bool,
+    partials: bool,
 ) -> Result<Option<(NaiveDate, NaiveDate)>, QueryError> {
     let first = day_from(q.from).max(events_from);
     let end = q.to.date();
@@ -142,8 +144,11 @@ pub fn sealed_inside(
     }
     let mut best: Option<(NaiveDate, NaiveDate)> = None;
     let mut run: Option<(NaiveDate, NaiveDate)> = None;
-    for (day, last_day) in backend.sealed_days(first, end)? {
-        let usable = last_day < end && !(days_apart && last_day > day + Days::new(1));
+    for sealed in backend.sealed_days(first, end)? {
+        let (day, last_day) = (sealed.day, sealed.last_day);
+        let usable = last_day < end
+            && !(days_apart && last_day > day + Days::new(1))
+            && (sealed.partials || !partials);
         run = match run {
             Some((start, prev)) if usable && prev + Days::new(1) == day => Some((start, day)),
             _ if usable => Some((day, day)),

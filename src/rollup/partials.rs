@@ -1,7 +1,9 @@
-//! Sealing: once every visit that began on a day has ended, the query engine's own
-//! answers over those visits are stored as visit partials (per site and property
-//! value, whole and per day their events fall on), so stats queries over many days
-//! read them instead of grouping the events again ([`crate::query::partials`]).
+//! Sealing: once every visit that began on a day has ended, its visits are stored,
+//! one row each (the day is then sealed, and queries read them as they are), and
+//! then the query engine's own answers over those visits are stored as visit
+//! partials (per site and property value, whole and per day their events fall on),
+//! so stats queries over many days read a few thousand rows
+//! ([`crate::query::partials`]).
 //! Because they are the engine's answers, restricted to one day's visits, they
 //! agree with the events by construction. They hold no visitor or session id and
 //! expire with the events.
@@ -70,6 +72,26 @@ pub fn pending(
     Ok(out)
 }
 
+/// The sealed days from `events_from` on whose visits are stored but not yet their
+/// partials, in order.
+pub fn without_partials(
+    store: &mut dyn Store,
+    events_from: NaiveDate,
+) -> Result<Vec<Pending>, StoreError> {
+    let rows = store.days_without_partials(events_from)?;
+    Ok(rows
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter_map(|of_day| {
+            let &(day, last_day, _) = of_day.first()?;
+            Some(Pending {
+                day,
+                last_day,
+                sites: of_day.iter().filter_map(|r| r.2.clone()).collect(),
+            })
+        })
+        .collect())
+}
+
 /// The partials of one pending day: the engine's answers over the day's stored
 /// visits (stored first: [`Store::store_visits`]), read through `reader`. About
 /// fifty queries per site, so the writer has it done on a thread of its own and
@@ -97,8 +119,8 @@ pub fn store(
     Ok(true)
 }
 
-/// Seals every pending day at once, on this thread (tests and benchmarks; the
-/// writer splits the work with its sealer thread).
+/// Seals every pending day at once, on this thread, visits first, then partials
+/// (tests and benchmarks; the writer splits the work with its sealer thread).
 pub fn seal(
     store: &mut dyn Store,
     reader: &dyn Backend,
@@ -108,7 +130,9 @@ pub fn seal(
 ) -> Result<Vec<NaiveDate>, StoreError> {
     let mut sealed = Vec::new();
     for day in pending(store, now, session_timeout, events_from)? {
-        store.store_visits(day.day)?;
+        store.store_visits(day.day, day.last_day)?;
+    }
+    for day in without_partials(store, events_from)? {
         let rows = compute(reader, &day)?;
         if self::store(store, &day, &rows, events_from)? {
             sealed.push(day.day);

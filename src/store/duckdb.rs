@@ -48,6 +48,8 @@ const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql"
 const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
 const VISITS_INSERT_DAY: &str = include_str!("../../sql/rollup/visits_insert_day.sql");
+const VISITS_STORED_DAY: &str = include_str!("../../sql/rollup/visits_stored_day.sql");
+const DAYS_WITHOUT_PARTIALS: &str = include_str!("../../sql/rollup/days_without_partials.sql");
 const PARTIALS_DELETE: &str = include_str!("../../sql/retention/partials_delete.sql");
 const SEALED_DAYS_DELETE: &str = include_str!("../../sql/retention/sealed_days_delete.sql");
 const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_days.sql");
@@ -408,12 +410,13 @@ impl Store for DuckDbStore {
         Ok(out)
     }
 
-    fn store_visits(&mut self, day: NaiveDate) -> Result<u64, StoreError> {
-        let day = day.to_string();
+    fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError> {
+        let (day, last_day) = (day.to_string(), last_day.to_string());
         self.working(|conn| {
             let tx = conn.transaction()?;
             tx.execute(VISITS_DELETE_DAY, [&day])?;
             let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
+            tx.execute(VISITS_STORED_DAY, [&day, &last_day])?;
             tx.commit()?;
             // A day's visits are megabytes of WAL: checkpointed now, under the raised
             // limits, not by the next append under the writer's small buffer pool
@@ -421,6 +424,30 @@ impl Store for DuckDbStore {
             conn.execute_batch(CHECKPOINT)?;
             Ok(stored)
         })
+    }
+
+    fn days_without_partials(
+        &mut self,
+        from: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, NaiveDate, Option<String>)>, StoreError> {
+        let mut stmt = self.conn.prepare(DAYS_WITHOUT_PARTIALS)?;
+        let rows = stmt.query_map([from.to_string()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (day, last, site) = row?;
+            let parse = |d: &str| {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| StoreError::Corrupt(format!("sealed day {d:?}")))
+            };
+            out.push((parse(&day)?, parse(&last)?, site));
+        }
+        Ok(out)
     }
 
     fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError> {

@@ -98,11 +98,18 @@ pub trait Store: Send {
         before: NaiveDate,
     ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError>;
     /// Stores one row per visit that began on `day` (`visits`), replacing any stored
-    /// before; returns how many. Run before the day is sealed, once its visits ended.
-    fn store_visits(&mut self, day: NaiveDate) -> Result<u64, StoreError>;
+    /// before, and marks the day sealed without partials (`last_day`: its visits'
+    /// latest event), atomically; returns how many. Once its visits have ended.
+    fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError>;
+    /// Sealed days from `from` on whose partials are not stored, in order, each with
+    /// its visits' last day and a site with events that day (`None`: no events).
+    fn days_without_partials(
+        &mut self,
+        from: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, NaiveDate, Option<String>)>, StoreError>;
     /// The latest sealed visit day.
     fn last_sealed_day(&mut self) -> Result<Option<NaiveDate>, StoreError>;
-    /// Stores a visit day's partials and marks it sealed (`last_day`: its visits'
+    /// Stores a visit day's partials and marks them stored (`last_day`: its visits'
     /// latest event), atomically.
     fn seal_visit_day(
         &mut self,

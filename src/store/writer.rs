@@ -166,7 +166,8 @@ impl Writer {
             salt_failures: 0,
             store,
             sealer,
-            sealing: false,
+            out: None,
+            to_store: VecDeque::new(),
             to_seal: VecDeque::new(),
             config,
             metrics: metrics.clone(),
@@ -212,10 +213,11 @@ struct Worker {
     /// Days for the sealer thread, which computes visit partials (see
     /// [`spawn_sealer`]); `None` without a query engine.
     sealer: Option<Sender<Pending>>,
-    /// A day is out; no other is sent until it comes back.
-    sealing: bool,
-    /// Days due for sealing after the one out, in order: a day waits for the one
-    /// before it.
+    /// The day out with the sealer thread; no other is sent until it comes back.
+    out: Option<chrono::NaiveDate>,
+    /// Days whose visits are to be stored, in order: a day waits for the one before.
+    to_store: VecDeque<Pending>,
+    /// Sealed days whose partials are to be computed, in order.
     to_seal: VecDeque<Pending>,
     config: WriterConfig,
     metrics: Arc<Metrics>,
@@ -240,7 +242,14 @@ impl Worker {
         self.lifecycle();
         let mut tick = Instant::now() + self.config.flush_interval;
         loop {
-            let woken = match control.recv_timeout(tick.saturating_duration_since(Instant::now())) {
+            // Visits waiting to be stored are stored a day a turn, without waiting
+            // for the tick.
+            let wait = if self.to_store.is_empty() {
+                tick.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            let woken = match control.recv_timeout(wait) {
                 Ok(Control::Salts(salts)) => {
                     self.salts = Some(salts);
                     self.store_salts();
@@ -248,6 +257,9 @@ impl Worker {
                 }
                 Ok(Control::Sealed { day, rows }) => {
                     self.sealed(&day, rows);
+                    if self.seal_due() {
+                        self.seal_step();
+                    }
                     continue;
                 }
                 Ok(Control::Wake) => true,
@@ -267,6 +279,9 @@ impl Worker {
             }
             if Instant::now() >= self.lifecycle_due {
                 self.lifecycle();
+            }
+            if self.seal_due() {
+                self.seal_step();
             }
         }
         // Everything accepted before shutdown is written, and salt changes applied.
@@ -352,61 +367,91 @@ impl Worker {
         }
     }
 
-    /// Finds the visit days due for sealing and starts on the first, unless a day
-    /// is out or waiting already.
+    /// Finds the visit days due for sealing (their visits to store) and the sealed
+    /// days still without partials, unless earlier ones are still waiting.
     fn start_sealing(&mut self, now: chrono::DateTime<chrono::Utc>) {
-        if self.sealer.is_none() || self.sealing || !self.to_seal.is_empty() {
+        if self.sealer.is_none() {
             return;
         }
         let policy = &self.config.lifecycle;
         let events_from = policy.events_from(now.date_naive());
-        match partials::pending(
-            self.store.as_mut(),
-            now,
-            policy.session_timeout,
-            events_from,
-        ) {
-            Ok(days) => {
-                self.to_seal = days.into();
-                self.seal_next();
+        let store = self.store.as_mut();
+        let found = if self.to_store.is_empty() {
+            partials::pending(store, now, policy.session_timeout, events_from)
+                .map(|days| self.to_store = days.into())
+        } else {
+            Ok(())
+        };
+        if let Err(e) = found.and_then(|()| self.refill_partials(events_from)) {
+            self.metrics.lifecycle_failed();
+            tracing::error!("finding visit days to seal failed, will retry: {e}");
+            self.recover(&e);
+        }
+    }
+
+    /// Lists the sealed days still without partials, after the one out.
+    fn refill_partials(&mut self, events_from: chrono::NaiveDate) -> Result<(), StoreError> {
+        let days = partials::without_partials(self.store.as_mut(), events_from)?;
+        let out = self.out;
+        self.to_seal = days
+            .into_iter()
+            .filter(|d| out.is_none_or(|out| d.day > out))
+            .collect();
+        Ok(())
+    }
+
+    /// Whether sealing has a step to take now.
+    fn seal_due(&self) -> bool {
+        !self.to_store.is_empty() || (self.out.is_none() && !self.to_seal.is_empty())
+    }
+
+    /// One step of sealing. First the visits of every due day are stored, a day a
+    /// step (one statement over the day's events, 0.5 s for 333k; the queue waits
+    /// meanwhile, and is drained between steps): queries read a day's stored
+    /// visits from then on. Then the sealer thread computes each sealed day's
+    /// partials, a day at a time. After a failure the rest waits for the next
+    /// lifecycle run.
+    fn seal_step(&mut self) {
+        if let Some(day) = self.to_store.pop_front() {
+            match self.store.store_visits(day.day, day.last_day) {
+                Ok(_) => tracing::info!("stored the visits of day {}", day.day),
+                Err(e) => {
+                    self.to_store.clear();
+                    self.metrics.lifecycle_failed();
+                    tracing::warn!(
+                        "storing the visits of day {} failed, will retry: {e}",
+                        day.day
+                    );
+                    self.recover(&e);
+                }
             }
-            Err(e) => {
+            // The days just stored get their partials after those listed.
+            let today = self.config.clock.now().date_naive();
+            let events_from = self.config.lifecycle.events_from(today);
+            if self.to_store.is_empty()
+                && let Err(e) = self.refill_partials(events_from)
+            {
                 self.metrics.lifecycle_failed();
                 tracing::error!("finding visit days to seal failed, will retry: {e}");
                 self.recover(&e);
             }
+            return;
+        }
+        if self.out.is_some() {
+            return;
+        }
+        let (Some(jobs), Some(day)) = (&self.sealer, self.to_seal.pop_front()) else {
+            return;
+        };
+        let sent = day.day;
+        if jobs.send(day).is_ok() {
+            self.out = Some(sent);
         }
     }
 
-    /// Seals the next waiting day: stores its visits here (one statement over the
-    /// day's events; the queue waits meanwhile, so one day at a time), then has the
-    /// sealer thread compute its partials from them. After a failure the rest
-    /// waits for the next lifecycle run.
-    fn seal_next(&mut self) {
-        let Some(jobs) = &self.sealer else {
-            return;
-        };
-        let Some(day) = self.to_seal.pop_front() else {
-            return;
-        };
-        let jobs = jobs.clone();
-        match self.store.store_visits(day.day) {
-            Ok(_) => self.sealing = jobs.send(day).is_ok(),
-            Err(e) => {
-                self.to_seal.clear();
-                self.metrics.lifecycle_failed();
-                tracing::warn!(
-                    "storing the visits of day {} failed, will retry: {e}",
-                    day.day
-                );
-                self.recover(&e);
-            }
-        }
-    }
-
-    /// Stores a day the sealer computed and goes on with the next.
+    /// Stores a day the sealer computed.
     fn sealed(&mut self, day: &Pending, rows: Result<Vec<PartialRow>, String>) {
-        self.sealing = false;
+        self.out = None;
         let events_from = self
             .config
             .lifecycle
@@ -418,9 +463,8 @@ impl Worker {
             Ok(true) => {
                 self.metrics.sealed();
                 tracing::info!("sealed visit day {}", day.day);
-                self.seal_next();
             }
-            Ok(false) => self.seal_next(),
+            Ok(false) => {}
             Err(e) => {
                 self.to_seal.clear();
                 self.metrics.lifecycle_failed();
