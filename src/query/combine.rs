@@ -110,13 +110,21 @@ pub fn run(
 ) -> Result<Vec<Row>, QueryError> {
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
-    let partial = partials::plan(backend, q, events_from)?;
-    // Without partials, the sealed days' visits are read as stored.
-    let stored = if partial.is_none() && q.visits == VisitDays::All && q.to > boundary {
+    let mut partial = partials::plan(backend, q, events_from)?;
+    // The sealed days' visits as stored, unless partials answer for every one of
+    // them (while a day's partials are computed, its stored visits answer).
+    let stored = if q.visits == VisitDays::All && q.to > boundary {
         partials::sealed_inside(backend, q, events_from, false, false)?
     } else {
         None
     };
+    if partial
+        .as_ref()
+        .is_some_and(|p| stored.is_some_and(|s| s != (p.first, p.last)))
+    {
+        partial = None;
+    }
+    let stored = stored.filter(|_| partial.is_none());
     let q = &Query {
         stored_visits: q.stored_visits.or(stored),
         ..q.clone()
