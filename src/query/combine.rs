@@ -111,20 +111,29 @@ pub fn run(
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
     let mut partial = partials::plan(backend, q, events_from)?;
-    // The sealed days' visits as stored, unless partials answer for every one of
-    // them (while a day's partials are computed, its stored visits answer).
+    // The sealed days' visits as stored, where partials do not answer for them.
     let stored = if q.visits == VisitDays::All && q.to > boundary {
         partials::sealed_inside(backend, q, events_from, false, false)?
     } else {
         None
     };
-    if partial
-        .as_ref()
-        .is_some_and(|p| stored.is_some_and(|s| s != (p.first, p.last)))
-    {
-        partial = None;
+    // Partials for some of the days (while the others' are computed): the stored
+    // visits answer for the rest, if those are one run.
+    let mut rest = None;
+    if let (Some(p), Some((first, last))) = (&partial, stored) {
+        let one_day = chrono::Days::new(1);
+        rest = if (p.first, p.last) == (first, last) {
+            None
+        } else if p.first == first && p.last < last {
+            Some((p.last + one_day, last))
+        } else if p.last == last && p.first > first {
+            Some((first, p.first - one_day))
+        } else {
+            partial = None;
+            None
+        };
     }
-    let stored = stored.filter(|_| partial.is_none());
+    let stored = if partial.is_some() { rest } else { stored };
     let q = &Query {
         stored_visits: q.stored_visits.or(stored),
         ..q.clone()
