@@ -242,14 +242,7 @@ impl Worker {
         self.lifecycle();
         let mut tick = Instant::now() + self.config.flush_interval;
         loop {
-            // Visits waiting to be stored are stored a day a turn, without waiting
-            // for the tick.
-            let wait = if self.to_store.is_empty() {
-                tick.saturating_duration_since(Instant::now())
-            } else {
-                Duration::ZERO
-            };
-            let woken = match control.recv_timeout(wait) {
+            let woken = match control.recv_timeout(tick.saturating_duration_since(Instant::now())) {
                 Ok(Control::Salts(salts)) => {
                     self.salts = Some(salts);
                     self.store_salts();
@@ -410,12 +403,10 @@ impl Worker {
         !self.to_store.is_empty() || (self.out.is_none() && !self.to_seal.is_empty())
     }
 
-    /// One step of sealing. First the visits of every due day are stored, a day a
-    /// step (one statement over the day's events, 0.5 s for 333k; the queue waits
-    /// meanwhile, and is drained between steps): queries read a day's stored
-    /// visits from then on. Then the sealer thread computes each sealed day's
-    /// partials, a day at a time. After a failure the rest waits for the next
-    /// lifecycle run.
+    /// One step of sealing: the visits of the next due day (the lifecycle stores
+    /// every due day's this way before the roll-up), else the next day's partials
+    /// sent to the sealer thread, one day out at a time. After a failure the rest
+    /// waits for the next lifecycle run.
     fn seal_step(&mut self) {
         if let Some(day) = self.to_store.pop_front() {
             match self.store.store_visits(day.day, day.last_day) {
