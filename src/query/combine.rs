@@ -110,13 +110,10 @@ pub fn run(
 ) -> Result<Vec<Row>, QueryError> {
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
-    let mut partial = partials::plan(backend, q, events_from)?;
+    let sealed = partials::sealed_days(backend, q, events_from)?;
+    let mut partial = partials::plan(&sealed, q);
     // The sealed days' visits as stored, where partials do not answer for them.
-    let stored = if q.visits == VisitDays::All && q.to > boundary {
-        partials::sealed_inside(backend, q, events_from, false, false)?
-    } else {
-        None
-    };
+    let stored = partials::sealed_inside(&sealed, q, false, false);
     // Partials for some of the days (while the others' are computed): the stored
     // visits answer for the rest, if those are one run.
     let mut rest = None;

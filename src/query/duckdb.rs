@@ -464,10 +464,8 @@ mod tests {
         };
         let mut read_partials = 0;
         for (q, raw) in queries.iter().zip(&raw) {
-            if partials::plan(&backend, q, events_from)
-                .expect("plan")
-                .is_some()
-            {
+            let sealed = partials::sealed_days(&backend, q, events_from).expect("sealed");
+            if partials::plan(&sealed, q).is_some() {
                 read_partials += 1;
             }
             same(q, raw);
@@ -479,9 +477,8 @@ mod tests {
         let read_stored = queries
             .iter()
             .filter(|q| {
-                partials::sealed_inside(&backend, q, events_from, false, false)
-                    .expect("sealed days")
-                    .is_some()
+                let sealed = partials::sealed_days(&backend, q, events_from).expect("sealed");
+                partials::sealed_inside(&sealed, q, false, false).is_some()
             })
             .count();
         assert!(read_stored >= ranges.len() * without_partials / 2);

@@ -21,7 +21,9 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::aggregates::{slot_labels, value_filter};
 use super::plan::Param;
-use super::{Backend, Dimension, Filter, Granularity, Metric, Op, Query, QueryError, VisitDays};
+use super::{
+    Backend, Dimension, Filter, Granularity, Metric, Op, Query, QueryError, SealedDay, VisitDays,
+};
 
 const TEMPLATE: &str = include_str!("../../sql/query/partials.sql");
 
@@ -108,43 +110,45 @@ fn day_from(t: NaiveDateTime) -> NaiveDate {
 /// `events_from` on whose visits lie wholly inside the query's range. With weeks or
 /// months, a day whose visits reach two days on is left to the events, because its
 /// rows give buckets of one day only.
-pub fn plan(
+/// `sealed`: [`sealed_days`] of the query.
+pub fn plan(sealed: &[SealedDay], q: &Query) -> Option<PartialQuery> {
+    let mut pq = shape(q)?;
+    let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
+    let (first, last) = sealed_inside(sealed, q, days_apart, true)?;
+    pq.first = first;
+    pq.last = last;
+    Some(pq)
+}
+
+/// The sealed visit days `q`'s range could read whole: from `events_from` (or the
+/// first midnight of the range) to its end; none for a range restricted by visit day.
+pub fn sealed_days(
     backend: &dyn Backend,
     q: &Query,
     events_from: NaiveDate,
-) -> Result<Option<PartialQuery>, QueryError> {
-    let Some(mut pq) = shape(q) else {
-        return Ok(None);
-    };
-    let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
-    Ok(
-        sealed_inside(backend, q, events_from, days_apart, true)?.map(|(first, last)| {
-            pq.first = first;
-            pq.last = last;
-            pq
-        }),
-    )
+) -> Result<Vec<SealedDay>, QueryError> {
+    let first = day_from(q.from).max(events_from);
+    let end = q.to.date();
+    if first >= end || q.visits != VisitDays::All {
+        return Ok(Vec::new());
+    }
+    backend.sealed_days(first, end)
 }
 
-/// The longest run of consecutive sealed visit days from `events_from` on whose
+/// The longest run of consecutive days of `sealed` ([`sealed_days`] of `q`) whose
 /// visits lie wholly inside `q`'s range, if any; with `partials`, only days whose
 /// partials are stored. With `days_apart`, a day whose visits reach two days on is
 /// left out.
 pub fn sealed_inside(
-    backend: &dyn Backend,
+    sealed: &[SealedDay],
     q: &Query,
-    events_from: NaiveDate,
     days_apart: bool,
     partials: bool,
-) -> Result<Option<(NaiveDate, NaiveDate)>, QueryError> {
-    let first = day_from(q.from).max(events_from);
+) -> Option<(NaiveDate, NaiveDate)> {
     let end = q.to.date();
-    if first >= end {
-        return Ok(None);
-    }
     let mut best: Option<(NaiveDate, NaiveDate)> = None;
     let mut run: Option<(NaiveDate, NaiveDate)> = None;
-    for sealed in backend.sealed_days(first, end)? {
+    for sealed in sealed {
         let (day, last_day) = (sealed.day, sealed.last_day);
         let usable = last_day < end
             && !(days_apart && last_day > day + Days::new(1))
@@ -160,7 +164,7 @@ pub fn sealed_inside(
             best = Some((start, stop));
         }
     }
-    Ok(best)
+    best
 }
 
 impl PartialQuery {
