@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use spoorloos::clock::Clock;
-use spoorloos::query::api::Engine;
+use spoorloos::query::api::{Access, Engine};
 use spoorloos::query::duckdb::DuckDbBackend;
 use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
@@ -138,7 +138,7 @@ async fn ask_view(
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await.expect("semaphore");
             let asked = Instant::now();
-            let answer = engine.v2(Some(AUTH), body.as_bytes()).await;
+            let answer = engine.v2(Access::Key(Some(AUTH)), body.as_bytes()).await;
             assert_eq!(answer.status, 200, "{name}: {}", answer.body);
             (name, asked.elapsed().as_secs_f64())
         });
@@ -251,7 +251,7 @@ fn main() {
         let mut times: Vec<f64> = (0..rounds.max(3))
             .map(|_| {
                 let asked = Instant::now();
-                let answer = rt.block_on(engine.v2(Some(AUTH), body.as_bytes()));
+                let answer = rt.block_on(engine.v2(Access::Key(Some(AUTH)), body.as_bytes()));
                 assert_eq!(answer.status, 200, "{name}: {}", answer.body);
                 asked.elapsed().as_secs_f64()
             })

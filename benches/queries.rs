@@ -32,7 +32,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use spoorloos::clock::Clock;
 use spoorloos::config::Config;
-use spoorloos::query::api::Engine;
+use spoorloos::query::api::{Access, Engine};
 use spoorloos::query::duckdb::DuckDbBackend;
 use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
@@ -161,7 +161,7 @@ fn cross_filtered() -> Value {
 }
 
 fn ask(rt: &tokio::runtime::Runtime, engine: &Engine, body: &[u8]) -> String {
-    let answer = rt.block_on(engine.v2(Some(AUTH), body));
+    let answer = rt.block_on(engine.v2(Access::Key(Some(AUTH)), body));
     assert_eq!(answer.status, 200, "query failed: {}", answer.body);
     answer.body
 }

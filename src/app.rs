@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::dashboard::{Dashboard, UsersError};
 use crate::enrich::geo::{Geo, GeoError};
 use crate::filter::spam::{SpamList, SpamListError};
 use crate::metrics::Metrics;
@@ -38,8 +39,16 @@ pub enum AppError {
     Salt(#[from] SaltError),
     #[error("cannot start the writer thread: {0}")]
     Thread(std::io::Error),
+    #[error(transparent)]
+    Users(#[from] UsersError),
     #[error("cannot start the query threads: {0}")]
     QueryThreads(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// What the start-up banner tells the person at the machine.
+pub struct Started {
+    /// While no dashboard user exists: the token of the one-time setup link.
+    pub setup_token: Option<String>,
 }
 
 /// Runs the collector on `listener` until `shutdown` resolves; returns once every
@@ -51,7 +60,7 @@ pub async fn run(
     config: Config,
     clock: Clock,
     shutdown: impl Future<Output = ()>,
-    ready: impl FnOnce(),
+    ready: impl FnOnce(Started),
 ) -> Result<(), AppError> {
     let geo = Geo::open(
         config.geoip.country.as_deref(),
@@ -73,6 +82,7 @@ pub async fn run(
     let backend: Arc<dyn Backend> = Arc::new(DuckDbBackend::new(store.handle()));
     let stats = Engine::new(backend.clone(), &config, clock)?;
 
+    let dashboard = Arc::new(Dashboard::new(&config)?);
     let metrics = Arc::new(Metrics::new());
     let writer_config = WriterConfig {
         queue_capacity: config.store.queue_capacity,
@@ -112,6 +122,8 @@ pub async fn run(
         clock,
         stats,
         auth_guard: AuthGuard::default(),
+        dashboard: dashboard.clone(),
+        login_guard: AuthGuard::default(),
     });
 
     // Midnight rotation, destruction of yesterday's salt, and session expiry happen
@@ -129,7 +141,9 @@ pub async fn run(
         })
     };
 
-    ready();
+    ready(Started {
+        setup_token: dashboard.users.setup_token(),
+    });
     receive::serve(listener, state, shutdown).await;
     maintenance.abort();
     tracing::info!("stopped accepting; writing what was accepted");

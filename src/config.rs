@@ -65,6 +65,59 @@ pub struct Config {
     pub api_keys: Vec<ApiKeyConfig>,
     /// IANA time zone per site for the Stats API's dates and time buckets (default UTC).
     pub site_timezones: std::collections::BTreeMap<String, String>,
+    pub dashboard: DashboardConfig,
+}
+
+/// The dashboard at `/`: who may sign in, and the read-only links shared with others.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// Users declared here, beside those in `users_file`.
+    pub users: Vec<DashboardUser>,
+    /// Where the first-run setup link stores the users it creates [default: beside the
+    /// database, `<database stem>.users.toml`].
+    pub users_file: Option<PathBuf>,
+    /// How long a sign-in lasts without being used, in hours.
+    pub session_hours: u32,
+    /// Read-only links, each opening one site's dashboard.
+    pub shared_links: Vec<SharedLinkConfig>,
+    /// The address people open the dashboard at, e.g. `https://stats.smtware.com`:
+    /// the setup link is printed with it, and an `https` address marks the sign-in
+    /// cookie `Secure`.
+    pub public_url: Option<String>,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            users: Vec::new(),
+            users_file: None,
+            session_hours: 12,
+            shared_links: Vec::new(),
+            public_url: None,
+        }
+    }
+}
+
+/// A dashboard user: a name, the argon2 hash of the password (`spoorloos
+/// hash-password`), and optionally the only sites the user may see.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardUser {
+    pub name: String,
+    pub password_hash: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<String>,
+}
+
+/// A shared link: one site, and the blake3 digest of its token (`spoorloos
+/// share-link`). Removing the entry revokes the link.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedLinkConfig {
+    pub name: String,
+    pub site: String,
+    pub token_hash: String,
 }
 
 /// A Stats API key: a name for the operator, the blake3 hex digest of the key
@@ -262,6 +315,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             api_keys: Vec::new(),
             site_timezones: std::collections::BTreeMap::new(),
+            dashboard: DashboardConfig::default(),
         }
     }
 }
@@ -498,7 +552,78 @@ impl Config {
             zones.insert(site, zone.clone());
         }
         self.site_timezones = zones;
+        self.validate_dashboard()
+    }
+
+    fn validate_dashboard(&mut self) -> Result<(), ConfigError> {
+        let d = &mut self.dashboard;
+        if !(1..=24 * 90).contains(&d.session_hours) {
+            return Err(invalid(
+                "dashboard.session_hours",
+                "must be between 1 and 2160",
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, user) in d.users.iter_mut().enumerate() {
+            let at = format!("dashboard.users[{i}]");
+            if user.name.trim().is_empty() || user.name.chars().any(char::is_control) {
+                return Err(invalid(format!("{at}.name"), "must be a non-empty name"));
+            }
+            if !names.insert(user.name.clone()) {
+                return Err(invalid(format!("{at}.name"), "is used twice"));
+            }
+            if argon2::PasswordHash::new(user.password_hash.trim()).is_err() {
+                return Err(invalid(
+                    format!("{at}.password_hash"),
+                    "must be the argon2 hash printed by `spoorloos hash-password`",
+                ));
+            }
+            for (j, site) in user.sites.iter_mut().enumerate() {
+                *site = normalise_site(site).ok_or_else(|| {
+                    invalid(
+                        format!("{at}.sites[{j}]"),
+                        format!("{site:?} is not a domain name"),
+                    )
+                })?;
+            }
+        }
+        for (i, link) in d.shared_links.iter_mut().enumerate() {
+            let at = format!("dashboard.shared_links[{i}]");
+            link.site = normalise_site(&link.site)
+                .filter(|s| self.sites.contains(s))
+                .ok_or_else(|| {
+                    invalid(
+                        format!("{at}.site"),
+                        format!("{:?} is not a configured site", link.site),
+                    )
+                })?;
+            if blake3::Hash::from_hex(link.token_hash.trim()).is_err() {
+                return Err(invalid(
+                    format!("{at}.token_hash"),
+                    "must be the 64-hex-digit digest printed by `spoorloos share-link`",
+                ));
+            }
+        }
+        if let Some(url) = &d.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "dashboard.public_url",
+                format!("{url:?} is not an http(s) address"),
+            ));
+        }
         Ok(())
+    }
+
+    /// Where the dashboard users created through the setup link are kept.
+    pub fn users_file(&self) -> PathBuf {
+        self.dashboard.users_file.clone().unwrap_or_else(|| {
+            let stem = self
+                .database
+                .file_stem()
+                .map_or_else(|| "spoorloos".into(), |s| s.to_string_lossy().into_owned());
+            self.database.with_file_name(format!("{stem}.users.toml"))
+        })
     }
 
     /// The time zone of `site` for the Stats API (UTC unless configured).

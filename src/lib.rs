@@ -12,6 +12,8 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "duckdb")]
+pub mod dashboard;
 pub mod enrich;
 pub mod event;
 pub mod filter;

@@ -45,6 +45,20 @@ enum Command {
         #[arg(long)]
         stdin: bool,
     },
+    /// Make a dashboard password hash for `[[dashboard.users]]`: reads the password
+    /// from standard input (one line).
+    HashPassword,
+    /// Make a read-only link to one site's dashboard: prints the link's token and the
+    /// entry for `[[dashboard.shared_links]]` (remove the entry to revoke it).
+    ShareLink {
+        /// The site the link opens, e.g. smtware.com.
+        #[arg(long)]
+        site: String,
+        /// Where the dashboard is reachable [default: the config's
+        /// `dashboard.public_url`, else its `listen` address].
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Answer a marketing question in the terminal: from a running collector's
     /// Stats API, or from the database file (read-only) when no collector answers.
     Report(ReportArgs),
@@ -217,6 +231,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::HashKey { stdin }) => hash_key(stdin),
+        Some(Command::HashPassword) => hash_password(),
+        Some(Command::ShareLink { site, url }) => {
+            let config = cli.serve.load()?;
+            share_link(&config, &site, url.as_deref())
+        }
         Some(Command::Report(args)) => {
             let config = cli.serve.load()?;
             let clock = cli.serve.clock()?;
@@ -305,6 +324,49 @@ fn hash_key(stdin: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn hash_password() -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < spoorloos::dashboard::users::MIN_PASSWORD {
+        bail!(
+            "the password on standard input is shorter than {} characters",
+            spoorloos::dashboard::users::MIN_PASSWORD
+        );
+    }
+    let hash = spoorloos::dashboard::users::hash_password(password)?;
+    println!("{hash}");
+    eprintln!(
+        "\nPut it in the config:\n[[dashboard.users]]\nname = \"…\"\npassword_hash = \"{hash}\""
+    );
+    Ok(())
+}
+
+fn share_link(config: &Config, site: &str, url: Option<&str>) -> anyhow::Result<()> {
+    let Some(site) = normalise_site(site).filter(|s| config.sites.contains(s)) else {
+        bail!(
+            "--site {site:?} is not one of the configured sites ({})",
+            config.sites.join(", ")
+        );
+    };
+    let token =
+        spoorloos::dashboard::random_token().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let base = url
+        .map(str::to_owned)
+        .or_else(|| config.dashboard.public_url.clone())
+        .unwrap_or_else(|| local_url(config.listen));
+    println!("{}/share/{token}", base.trim_end_matches('/'));
+    eprintln!(
+        "\nAnyone with this link sees {site}'s dashboard, read-only. Put this in the config\n\
+         and restart; delete it to revoke the link:\n\n\
+         [[dashboard.shared_links]]\nname = \"…\"\nsite = \"{site}\"\ntoken_hash = \"{}\"",
+        spoorloos::dashboard::hash_token(&token)
+    );
+    Ok(())
+}
+
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let config = args.load()?;
     let clock = args.clock()?;
@@ -333,10 +395,22 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .first()
             .map_or("localhost", String::as_str)
             .to_owned();
-        let banner = move || {
+        let public = config
+            .dashboard
+            .public_url
+            .clone()
+            .unwrap_or_else(|| url.clone());
+        let public = public.trim_end_matches('/').to_owned();
+        let banner = move |started: spoorloos::app::Started| {
             println!("Spoorloos listening on {url}");
             println!("database: {database} · sites: {sites}");
-            println!("open {url}/ for a tracked test page; paste this into your pages:\n");
+            match started.setup_token {
+                Some(token) => println!(
+                    "dashboard: no user yet; create the first one (this link works once):\n  {public}/setup?token={token}"
+                ),
+                None => println!("dashboard: {public}/"),
+            }
+            println!("open {url}/demo for a tracked test page; paste this into your pages:\n");
             println!("{}", snippet::both(&site, &url));
         };
         spoorloos::app::run(listener, config, clock, shutdown, banner).await?;

@@ -47,6 +47,19 @@ impl Answer {
     }
 }
 
+/// Who asks, as the HTTP edge established it: the typed entry point below
+/// authentication. The engine checks that the asker may read the site.
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// A Stats API client: the `Authorization` header it sent, checked here.
+    Key(Option<&'a str>),
+    /// A signed-in dashboard user or a shared link: the only sites it may read.
+    Sites(&'a [String]),
+    /// Every configured site: the CLI reading its own database file, or a dashboard
+    /// user without a site list.
+    All,
+}
+
 pub struct Engine {
     backend: Arc<dyn Backend>,
     keys: Keys,
@@ -247,10 +260,27 @@ impl Engine {
         })
     }
 
+    /// The configured sites, in the config's order.
+    pub fn sites(&self) -> &[String] {
+        &self.sites
+    }
+
+    /// Today in the site's time zone.
+    pub fn today(&self, site: &str) -> NaiveDate {
+        let tz = self.zones.get(site).copied().unwrap_or(chrono_tz::UTC);
+        self.clock.now().with_timezone(&tz).date_naive()
+    }
+
     /// Authorises `site_id` and builds its context.
-    fn site(&self, authorization: Option<&str>, site_id: &str) -> Result<Site, QueryError> {
+    fn site(&self, access: Access<'_>, site_id: &str) -> Result<Site, QueryError> {
         let name = normalise_site(site_id).unwrap_or_else(|| site_id.to_owned());
-        self.keys.authorize(authorization, &name)?;
+        match access {
+            Access::Key(authorization) => self.keys.authorize(authorization, &name)?,
+            Access::Sites(sites) if !sites.contains(&name) => {
+                return Err(QueryError::Forbidden(name));
+            }
+            Access::Sites(_) | Access::All => {}
+        }
         if !self.sites.contains(&name) {
             return Err(QueryError::invalid(format!(
                 "Site `{site_id}` is not configured on this collector."
@@ -280,14 +310,14 @@ impl Engine {
     }
 
     /// `POST /api/v2/query`.
-    pub async fn v2(&self, authorization: Option<&str>, body: &[u8]) -> Answer {
+    pub async fn v2(&self, access: Access<'_>, body: &[u8]) -> Answer {
         let parsed: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
                 return Answer::error(&QueryError::invalid(format!("Invalid request body: {e}.")));
             }
         };
-        let site = match request::site_id(&parsed).and_then(|s| self.site(authorization, s)) {
+        let site = match request::site_id(&parsed).and_then(|s| self.site(access, s)) {
             Ok(site) => site,
             Err(e) => return Answer::error(&e),
         };
@@ -300,12 +330,12 @@ impl Engine {
     }
 
     /// `GET /api/v1/stats/{aggregate,timeseries,breakdown,realtime/visitors}`.
-    pub async fn v1(&self, endpoint: &str, authorization: Option<&str>, query: &str) -> Answer {
+    pub async fn v1(&self, endpoint: &str, access: Access<'_>, query: &str) -> Answer {
         let params = v1::Params::parse(query);
         let site = match params
             .get("site_id")
             .ok_or_else(|| QueryError::invalid("Missing site ID. Please provide the required site_id parameter with your request."))
-            .and_then(|s| self.site(authorization, s))
+            .and_then(|s| self.site(access, s))
         {
             Ok(site) => site,
             Err(e) => return Answer::error(&e),

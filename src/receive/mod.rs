@@ -6,6 +6,8 @@
 //! [`RawHit`]: crate::event::RawHit
 
 pub mod client_ip;
+#[cfg(feature = "duckdb")]
+mod dashboard;
 pub mod hit;
 pub mod payload;
 #[cfg(feature = "duckdb")]

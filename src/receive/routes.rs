@@ -15,7 +15,7 @@ use super::State;
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
 use crate::event::{Payload, RawHit};
-use crate::query::api::Answer;
+use crate::query::api::{Access, Answer};
 
 type Resp = Response<Full<Bytes>>;
 
@@ -98,14 +98,17 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
                 state.metrics.render(state.queue.depth()),
             )))
             .unwrap_or_default(),
-        (Method::GET | Method::HEAD, "/") => Response::builder()
+        (Method::GET | Method::HEAD, "/demo") => Response::builder()
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
             .body(Full::new(Bytes::from(super::snippet::demo_page())))
             .unwrap_or_default(),
         (
             _,
-            "/p.gif" | "/api/event" | "/s.js" | "/healthz" | "/metrics" | "/" | "/api/v2/query",
+            "/p.gif" | "/api/event" | "/s.js" | "/healthz" | "/metrics" | "/demo" | "/api/v2/query",
         ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+        (_, path) if super::dashboard::owns(path) => {
+            super::dashboard::handle(state, peer, req).await
+        }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -223,7 +226,12 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
     let answer = if parts.method == Method::POST {
         let max = state.limits.max_body_bytes;
         match Limited::new(body, max).collect().await {
-            Ok(collected) => state.stats.v2(auth, &collected.to_bytes()).await,
+            Ok(collected) => {
+                state
+                    .stats
+                    .v2(Access::Key(auth), &collected.to_bytes())
+                    .await
+            }
             Err(_) => Answer {
                 status: 400,
                 body: format!(
@@ -234,7 +242,7 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
     } else {
         let endpoint = parts.uri.path().trim_start_matches("/api/v1/stats/");
         let query = parts.uri.query().unwrap_or_default();
-        state.stats.v1(endpoint, auth, query).await
+        state.stats.v1(endpoint, Access::Key(auth), query).await
     };
     if answer.status == 401 {
         state.auth_guard.failed(ip, now);

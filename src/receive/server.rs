@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::clock::Clock;
 use crate::config::LimitsConfig;
+use crate::dashboard::Dashboard;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::query::api::Engine;
@@ -36,6 +37,10 @@ pub struct State {
     pub stats: Engine,
     /// Refuses clients that present too many wrong Stats API keys.
     pub auth_guard: AuthGuard,
+    /// Dashboard users, sign-ins and shared links.
+    pub dashboard: Arc<Dashboard>,
+    /// Refuses clients after too many failed dashboard sign-ins.
+    pub login_guard: AuthGuard,
 }
 
 /// How long in-flight requests may take to finish after shutdown is signalled.

@@ -47,7 +47,7 @@ pub fn both(site: &str, endpoint: &str) -> String {
     )
 }
 
-/// The page at `/`: tracked by the collector's own script, so opening it in a browser
+/// The page at `/demo`: tracked by the collector's own script, so opening it in a browser
 /// records a pageview for the default local site. Nothing from the request is echoed.
 pub fn demo_page() -> String {
     let snippet = escape(&script(
@@ -64,7 +64,7 @@ pub fn demo_page() -> String {
 <p>This page is tracked by this collector: opening it recorded a cookie-less pageview.</p>
 <p>Paste this into your pages (or run <code>spoorloos snippet --site … --endpoint …</code>):</p>
 <pre style="white-space:pre-wrap;background:#f4f4f4;padding:1rem">{snippet}</pre>
-<p><a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
+<p><a href="/">The dashboard</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
 <noscript><img src="/p.gif" alt="" width="1" height="1"></noscript>
 </body></html>
 "#

@@ -19,8 +19,8 @@ use chrono::{Duration as Days, NaiveDate};
 use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
-use crate::config::{ApiKeyConfig, Config, normalise_site};
-use crate::query::api::Engine;
+use crate::config::{Config, normalise_site};
+use crate::query::api::{Access, Engine};
 use crate::query::duckdb::DuckDbBackend;
 use crate::query::request::{self, Ctx};
 use crate::query::{Metric, PROPS, Prop};
@@ -229,7 +229,6 @@ enum Answerer {
     },
     File {
         engine: Engine,
-        bearer: String,
         runtime: tokio::runtime::Runtime,
     },
 }
@@ -252,32 +251,15 @@ impl Answerer {
                 "no collector answers at {base} (--url) and the database file cannot be read: {e}"
             ))
         })?;
-        // The file is already open to this process: the engine gets a one-off key
-        // that only this process knows, and the config's keys are not needed.
-        let mut bytes = [0u8; 24];
-        getrandom::fill(&mut bytes).map_err(|e| ReportError::Io(format!("no randomness: {e}")))?;
-        let local_key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let mut config = config.clone();
-        config.api_keys = vec![ApiKeyConfig {
-            name: "spoorloos report".into(),
-            hash: crate::query::keys::hash_key(&local_key),
-            sites: Vec::new(),
-        }];
-        let engine = Engine::new(Arc::new(DuckDbBackend::new(handle)), &config, clock)
+        // The file is open to this process only: it reads every site, with no key.
+        let engine = Engine::new(Arc::new(DuckDbBackend::new(handle)), config, clock)
             .map_err(|e| ReportError::Io(format!("cannot start the query threads: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| ReportError::Io(format!("cannot start the async runtime: {e}")))?;
         let by = AnsweredBy::File(path.display().to_string());
-        Ok((
-            Self::File {
-                engine,
-                bearer: format!("Bearer {local_key}"),
-                runtime,
-            },
-            by,
-        ))
+        Ok((Self::File { engine, runtime }, by))
     }
 
     /// Asks `/api/v1/stats/{endpoint}?{query}`; the JSON answer or its error.
@@ -288,12 +270,8 @@ impl Answerer {
                 &format!("/api/v1/stats/{endpoint}?{query}"),
                 key.as_deref(),
             )?,
-            Self::File {
-                engine,
-                bearer,
-                runtime,
-            } => {
-                let answer = runtime.block_on(engine.v1(endpoint, Some(bearer), query));
+            Self::File { engine, runtime } => {
+                let answer = runtime.block_on(engine.v1(endpoint, Access::All, query));
                 (answer.status, answer.body)
             }
         };

@@ -467,7 +467,7 @@ async fn endpoints_script_health_and_cors() {
     assert_eq!(server.get("/healthz", "", &[]).await.status(), 200);
     assert_eq!(server.get("/nope", "", &[]).await.status(), 404);
     let home = server
-        .get("/", UA_DESKTOP, &[])
+        .get("/demo", UA_DESKTOP, &[])
         .await
         .text()
         .await

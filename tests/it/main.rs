@@ -5,6 +5,7 @@ mod bot_corpus;
 mod browser;
 mod cli;
 mod collector;
+mod dashboard;
 mod faults;
 mod lifecycle;
 mod limits;

@@ -115,6 +115,11 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
 }
 
 impl Server {
+    /// What the collector printed so far (standard output and error).
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
     pub fn client() -> reqwest::Client {
         reqwest::Client::builder()
             .timeout(Duration::from_secs(10))

@@ -1,0 +1,617 @@
+// Spoorloos dashboard. No dependencies, no inline code, no third-party request:
+// it asks this collector's Stats API engine (through /dashboard/api/*, signed in or
+// with a shared link's token) and draws what comes back. Every value from the API
+// is set as text (textContent), never as markup.
+(() => {
+  'use strict';
+
+  const boot = document.body.dataset;
+  const SITES = JSON.parse(boot.sites || '[]');
+  const SHARE = boot.share || '';
+  const CSRF = boot.csrf || '';
+
+  // ---- words -----------------------------------------------------------------
+  const WORDS = {
+    en: {
+      visitors: 'Unique visitors', visits: 'Visits', pageviews: 'Pageviews',
+      views_per_visit: 'Views per visit', bounce_rate: 'Bounce rate', visit_duration: 'Visit duration',
+      events: 'Events', conversion_rate: 'Conversion rate', percentage: 'Share',
+      now: 'visitors now', nowOne: 'visitor now',
+      period: 'Period', compare: 'Compare', compareOff: 'No comparison',
+      previous_period: 'Previous period', year_over_year: 'Year before',
+      day: 'Today', yesterday: 'Yesterday', '7d': 'Last 7 days', '28d': 'Last 28 days',
+      '30d': 'Last 30 days', month: 'This month', lastmonth: 'Last month', '6mo': 'Last 6 months',
+      '12mo': 'Last 12 months', year: 'This year', all: 'All time', custom: 'Custom range',
+      from: 'From', to: 'To', apply: 'Apply',
+      site: 'Site', signOut: 'Sign out', theme: 'Theme', themeSystem: 'System', themeLight: 'Light',
+      themeDark: 'Dark', language: 'Nederlands',
+      pages: 'Pages', topPages: 'Top pages', entryPages: 'Entry pages', exitPages: 'Exit pages',
+      hostnames: 'Hostnames',
+      sources: 'Sources', channels: 'Channels', utmSource: 'UTM source', utmMedium: 'UTM medium',
+      utmCampaign: 'UTM campaign', utmContent: 'UTM content', utmTerm: 'UTM term', referrers: 'Referrers',
+      locations: 'Locations', countries: 'Countries',
+      technology: 'Technology', devices: 'Devices', browsers: 'Browsers', browserVersions: 'Browser versions',
+      os: 'Operating systems', osVersions: 'OS versions', screens: 'Screen sizes', connections: 'Connection types',
+      goals: 'Goals', goal: 'Goal', noData: 'No data for this period.',
+      details: 'Details', close: 'Close', search: 'Search', csv: 'Download CSV', more: 'Next', less: 'Previous',
+      filterBy: 'Filter by', removeFilter: 'Remove filter', addFilter: 'Add filter', is: 'is', is_not: 'is not',
+      contains: 'contains', value: 'Value', property: 'Property', clearFilters: 'Clear all',
+      graphOf: 'Graph of', interval: 'Interval', hour: 'Hours', dayI: 'Days', week: 'Weeks', monthI: 'Months',
+      unfinished: 'unfinished', comparedWith: 'compared with',
+      folded: 'Rows with fewer visitors than the minimum crowd size are added up as “(other)”, so no row describes a handful of people.',
+      dailyCodes: 'Unique visitors over several days are the sum of each day’s visitors: the daily visitor code is made anew every day, so the same person counts once per day.',
+      horizon: 'Older days keep only anonymous daily totals: this overview cannot be combined with the filter there. Choose a shorter period, or remove the filter.',
+      failed: 'This panel could not be loaded',
+      retry: 'Retry',
+      readOnly: 'Read-only view shared with you',
+      emptyTitle: 'No visits yet',
+      emptyText: 'Paste one of these into every page of your site. This page turns live as soon as the first visit arrives.',
+      scriptSnippet: 'Script (recommended)', pixelSnippet: 'Pixel only (no JavaScript)',
+      waiting: 'Waiting for the first visit…',
+      change: 'change', none: '(none)',
+      keyboard: 'Keys: d today, e yesterday, w 7 days, f 30 days, m month, y year, l 12 months, a all, c compare',
+    },
+    nl: {
+      visitors: 'Unieke bezoekers', visits: 'Bezoeken', pageviews: 'Paginaweergaven',
+      views_per_visit: 'Weergaven per bezoek', bounce_rate: 'Bouncepercentage', visit_duration: 'Bezoekduur',
+      events: 'Gebeurtenissen', conversion_rate: 'Conversiepercentage', percentage: 'Aandeel',
+      now: 'bezoekers nu', nowOne: 'bezoeker nu',
+      period: 'Periode', compare: 'Vergelijken', compareOff: 'Niet vergelijken',
+      previous_period: 'Vorige periode', year_over_year: 'Een jaar eerder',
+      day: 'Vandaag', yesterday: 'Gisteren', '7d': 'Afgelopen 7 dagen', '28d': 'Afgelopen 28 dagen',
+      '30d': 'Afgelopen 30 dagen', month: 'Deze maand', lastmonth: 'Vorige maand', '6mo': 'Afgelopen 6 maanden',
+      '12mo': 'Afgelopen 12 maanden', year: 'Dit jaar', all: 'Alles', custom: 'Zelf kiezen',
+      from: 'Van', to: 'Tot en met', apply: 'Toepassen',
+      site: 'Website', signOut: 'Uitloggen', theme: 'Weergave', themeSystem: 'Systeem', themeLight: 'Licht',
+      themeDark: 'Donker', language: 'English',
+      pages: 'Pagina’s', topPages: 'Toppagina’s', entryPages: 'Instappagina’s', exitPages: 'Uitstappagina’s',
+      hostnames: 'Hostnamen',
+      sources: 'Bronnen', channels: 'Kanalen', utmSource: 'UTM-bron', utmMedium: 'UTM-medium',
+      utmCampaign: 'UTM-campagne', utmContent: 'UTM-inhoud', utmTerm: 'UTM-term', referrers: 'Verwijzers',
+      locations: 'Locaties', countries: 'Landen',
+      technology: 'Techniek', devices: 'Apparaten', browsers: 'Browsers', browserVersions: 'Browserversies',
+      os: 'Besturingssystemen', osVersions: 'Versies van besturingssystemen', screens: 'Schermformaten',
+      connections: 'Verbindingstypen',
+      goals: 'Doelen', goal: 'Doel', noData: 'Geen gegevens voor deze periode.',
+      details: 'Details', close: 'Sluiten', search: 'Zoeken', csv: 'CSV downloaden', more: 'Volgende', less: 'Vorige',
+      filterBy: 'Filteren op', removeFilter: 'Filter verwijderen', addFilter: 'Filter toevoegen', is: 'is',
+      is_not: 'is niet', contains: 'bevat', value: 'Waarde', property: 'Eigenschap', clearFilters: 'Alles wissen',
+      graphOf: 'Grafiek van', interval: 'Interval', hour: 'Uren', dayI: 'Dagen', week: 'Weken', monthI: 'Maanden',
+      unfinished: 'nog niet af', comparedWith: 'vergeleken met',
+      folded: 'Rijen met minder bezoekers dan de minimale groepsgrootte zijn samengenomen als ‘(other)’, zodat geen rij over een handvol mensen gaat.',
+      dailyCodes: 'Unieke bezoekers over meerdere dagen zijn de som van de bezoekers per dag: de bezoekerscode wordt elke dag opnieuw gemaakt, dus dezelfde persoon telt één keer per dag.',
+      horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
+      failed: 'Dit onderdeel kon niet worden geladen',
+      retry: 'Opnieuw proberen',
+      readOnly: 'Alleen-lezen weergave, met u gedeeld',
+      emptyTitle: 'Nog geen bezoeken',
+      emptyText: 'Plak een van deze fragmenten in elke pagina van uw website. Deze pagina komt tot leven zodra het eerste bezoek binnenkomt.',
+      scriptSnippet: 'Script (aanbevolen)', pixelSnippet: 'Alleen de pixel (zonder JavaScript)',
+      waiting: 'Wachten op het eerste bezoek…',
+      change: 'verandering', none: '(geen)',
+      keyboard: 'Toetsen: d vandaag, e gisteren, w 7 dagen, f 30 dagen, m maand, y jaar, l 12 maanden, a alles, c vergelijken',
+    },
+  };
+
+  // ---- state in the URL ---------------------------------------------------------
+  const PERIODS = ['day', 'yesterday', '7d', '28d', '30d', 'month', 'lastmonth', '6mo', '12mo', 'year', 'all', 'custom'];
+  const KEYS = { d: 'day', e: 'yesterday', w: '7d', f: '30d', m: 'month', y: 'year', l: '12mo', a: 'all' };
+  const OPS = ['is', 'is_not', 'contains'];
+
+  function readState() {
+    const p = new URLSearchParams(location.search);
+    const site = SITES.some((s) => s.site === p.get('site')) ? p.get('site') : (SITES[0] || {}).site;
+    const period = PERIODS.includes(p.get('period')) ? p.get('period') : '30d';
+    const compare = ['previous_period', 'year_over_year'].includes(p.get('compare')) ? p.get('compare') : '';
+    const filters = p.getAll('f').map((f) => {
+      const [op, prop, ...rest] = f.split('|');
+      return { op, prop, value: rest.join('|') };
+    }).filter((f) => OPS.includes(f.op) && PROPS[f.prop]);
+    const metric = METRICS.includes(p.get('metric')) ? p.get('metric') : 'visitors';
+    const lang = p.get('lang') === 'nl' || p.get('lang') === 'en' ? p.get('lang') : (boot.lang || 'en');
+    const date = (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v || '') ? v : '');
+    return { site, period, compare, filters, metric, lang, from: date(p.get('from')), to: date(p.get('to')) };
+  }
+
+  function writeState(s, replace) {
+    const p = new URLSearchParams();
+    if (SITES.length > 1 || s.site !== (SITES[0] || {}).site) p.set('site', s.site);
+    if (s.period !== '30d') p.set('period', s.period);
+    if (s.period === 'custom') { p.set('from', s.from); p.set('to', s.to); }
+    if (s.compare) p.set('compare', s.compare);
+    if (s.metric !== 'visitors') p.set('metric', s.metric);
+    if (s.lang !== boot.lang) p.set('lang', s.lang);
+    for (const f of s.filters) p.append('f', [f.op, f.prop, f.value].join('|'));
+    const url = location.pathname + (p.toString() ? '?' + p : '');
+    if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
+  }
+
+  const METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+  // Every property the filter editor offers, with its label key.
+  const PROPS = {
+    'event:page': 'topPages', 'visit:entry_page': 'entryPages', 'visit:exit_page': 'exitPages',
+    'event:hostname': 'hostnames', 'visit:source': 'sources', 'visit:channel': 'channels',
+    'visit:referrer': 'referrers', 'visit:utm_source': 'utmSource', 'visit:utm_medium': 'utmMedium',
+    'visit:utm_campaign': 'utmCampaign', 'visit:utm_content': 'utmContent', 'visit:utm_term': 'utmTerm',
+    'visit:country': 'countries', 'visit:device': 'devices', 'visit:browser': 'browsers',
+    'visit:browser_version': 'browserVersions', 'visit:os': 'os', 'visit:os_version': 'osVersions',
+    'visit:screen': 'screens', 'visit:connection_type': 'connections', 'event:goal': 'goals',
+  };
+  const PANELS = [
+    { id: 'sources', title: 'sources', tabs: [
+      ['sources', 'visit:source'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
+      ['utmMedium', 'visit:utm_medium'], ['utmCampaign', 'visit:utm_campaign'],
+      ['utmContent', 'visit:utm_content'], ['utmTerm', 'visit:utm_term']] },
+    { id: 'pages', title: 'pages', tabs: [
+      ['topPages', 'event:page'], ['entryPages', 'visit:entry_page'], ['exitPages', 'visit:exit_page'],
+      ['hostnames', 'event:hostname']] },
+    { id: 'locations', title: 'locations', tabs: [['countries', 'visit:country']] },
+    { id: 'technology', title: 'technology', tabs: [
+      ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['os', 'visit:os'],
+      ['screens', 'visit:screen'], ['connections', 'visit:connection_type']] },
+    { id: 'goals', title: 'goals', tabs: [['goals', 'event:goal']], metrics: ['visitors', 'events', 'conversion_rate'] },
+  ];
+
+  let state = readState();
+  let words = WORDS[state.lang] || WORDS.en;
+  const t = (k) => words[k] || k;
+  const locale = () => (state.lang === 'nl' ? 'nl-NL' : 'en-GB');
+
+  // ---- formatting ------------------------------------------------------------------
+  function fmt(metric, v) {
+    if (v === null || v === undefined) return '–';
+    const n = Number(v);
+    if (metric === 'bounce_rate' || metric === 'conversion_rate' || metric === 'percentage') {
+      return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(n) + '%';
+    }
+    if (metric === 'visit_duration') {
+      const m = Math.floor(n / 60), s = Math.round(n % 60);
+      return m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
+    }
+    if (metric === 'views_per_visit') return new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(n);
+    if (n >= 10000) return new Intl.NumberFormat(locale(), { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+    return new Intl.NumberFormat(locale()).format(n);
+  }
+  function fmtDate(iso, opts) {
+    const d = new Date(iso.length === 10 ? iso + 'T00:00:00' : iso.replace(' ', 'T'));
+    return isNaN(d) ? iso : new Intl.DateTimeFormat(locale(), opts).format(d);
+  }
+
+  // ---- DOM helpers -------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, ...children) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    for (const c of children.flat()) if (c) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return e;
+  }
+
+  // ---- the API -----------------------------------------------------------------------
+  function headers() {
+    const h = { 'Content-Type': 'application/json' };
+    if (SHARE) h['X-Spoorloos-Share'] = SHARE; else h['X-Spoorloos-Csrf'] = CSRF;
+    return h;
+  }
+  async function ask(body) {
+    const r = await fetch('/dashboard/api/query', {
+      method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'same-origin',
+    });
+    const data = await r.json().catch(() => ({ error: 'HTTP ' + r.status }));
+    if (r.status === 401 && !SHARE) { location.assign('/login'); }
+    if (!r.ok) { const e = new Error(data.error || 'HTTP ' + r.status); e.status = r.status; throw e; }
+    return data;
+  }
+  async function realtime(site) {
+    const r = await fetch('/dashboard/api/v1/stats/realtime/visitors?site_id=' + encodeURIComponent(site),
+      { headers: headers(), credentials: 'same-origin' });
+    return r.ok ? r.json() : null;
+  }
+
+  function today() { return (SITES.find((s) => s.site === state.site) || {}).today || new Date().toISOString().slice(0, 10); }
+  function shiftDay(iso, n) {
+    const d = new Date(iso + 'T00:00:00Z'); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10);
+  }
+  function dateRange() {
+    const now = today();
+    switch (state.period) {
+      case 'yesterday': { const y = shiftDay(now, -1); return [y, y]; }
+      case 'lastmonth': {
+        const first = now.slice(0, 8) + '01';
+        const last = shiftDay(first, -1);
+        return [last.slice(0, 8) + '01', last];
+      }
+      case 'custom': return state.from && state.to ? [state.from, state.to] : '30d';
+      default: return state.period;
+    }
+  }
+  function filters() {
+    return state.filters.map((f) => [f.op, f.prop, [f.value]]);
+  }
+  function interval() {
+    const p = state.period;
+    if (p === 'day' || p === 'yesterday') return 'time:hour';
+    if (p === '6mo' || p === '12mo' || p === 'year' || p === 'all') return 'time:month';
+    if (p === 'custom' && state.from && state.to) {
+      const days = (new Date(state.to) - new Date(state.from)) / 864e5;
+      return days <= 1 ? 'time:hour' : days > 92 ? 'time:month' : 'time:day';
+    }
+    return 'time:day';
+  }
+  function base(extra) {
+    return Object.assign({ site_id: state.site, date_range: dateRange(), filters: filters() }, extra);
+  }
+
+  // ---- rendering -------------------------------------------------------------------
+  const app = document.getElementById('app');
+  let generation = 0;
+
+  function header() {
+    const siteSel = el('select', { id: 'site', 'aria-label': t('site'), onchange: (e) => go({ site: e.target.value, filters: [] }) },
+      SITES.map((s) => el('option', { value: s.site, selected: s.site === state.site }, s.site)));
+    const periodSel = el('select', { id: 'period', 'aria-label': t('period'), onchange: (e) => go({ period: e.target.value }) },
+      PERIODS.map((p) => el('option', { value: p, selected: p === state.period }, t(p))));
+    const compareSel = el('select', { id: 'compare', 'aria-label': t('compare'), onchange: (e) => go({ compare: e.target.value }) },
+      [['', 'compareOff'], ['previous_period', 'previous_period'], ['year_over_year', 'year_over_year']]
+        .map(([v, k]) => el('option', { value: v, selected: v === state.compare }, t(k))));
+    const custom = state.period === 'custom' ? customRange() : null;
+    const theme = el('button', { type: 'button', id: 'theme', class: 'ghost', onclick: cycleTheme }, themeLabel());
+    const langBtn = el('button', { type: 'button', id: 'lang', class: 'ghost', lang: state.lang === 'nl' ? 'en' : 'nl', onclick: () => go({ lang: state.lang === 'nl' ? 'en' : 'nl' }) }, t('language'));
+    const out = SHARE ? el('span', { class: 'badge' }, t('readOnly')) : el('form', { method: 'post', action: '/logout', class: 'inline' },
+      el('input', { type: 'hidden', name: 'csrf', value: CSRF }),
+      el('input', { type: 'hidden', name: 'lang', value: state.lang }),
+      el('button', { type: 'submit', class: 'ghost', id: 'signout' }, t('signOut')));
+    return el('header', { class: 'bar' },
+      el('div', { class: 'brand' }, el('img', { src: '/dashboard/icon.svg', alt: '', width: 24, height: 24 }), 'Spoorloos'),
+      SITES.length > 1 ? siteSel : el('strong', { class: 'site' }, state.site),
+      el('span', { id: 'now', class: 'now', 'aria-live': 'polite' }),
+      el('div', { class: 'controls' }, periodSel, custom, compareSel, theme, langBtn, out));
+  }
+
+  function customRange() {
+    const from = el('input', { type: 'date', id: 'from', value: state.from || shiftDay(today(), -6), max: today(), 'aria-label': t('from') });
+    const to = el('input', { type: 'date', id: 'to', value: state.to || today(), max: today(), 'aria-label': t('to') });
+    return el('span', { class: 'custom' }, from, to,
+      el('button', { type: 'button', onclick: () => { if (from.value && to.value && from.value <= to.value) go({ from: from.value, to: to.value }); } }, t('apply')));
+  }
+
+  function chips() {
+    if (!state.filters.length) return null;
+    return el('div', { class: 'chips', role: 'list' },
+      state.filters.map((f, i) => el('span', { class: 'chip', role: 'listitem' },
+        `${t(PROPS[f.prop])} ${t(f.op)} `, el('strong', {}, f.value),
+        el('button', { type: 'button', class: 'x', 'aria-label': `${t('removeFilter')}: ${t(PROPS[f.prop])} ${f.value}`,
+          onclick: () => go({ filters: state.filters.filter((_, j) => j !== i) }) }, '×'))),
+      state.filters.length > 1 ? el('button', { type: 'button', class: 'ghost', onclick: () => go({ filters: [] }) }, t('clearFilters')) : null);
+  }
+
+  function filterEditor() {
+    const prop = el('select', { 'aria-label': t('property') }, Object.entries(PROPS).map(([p, k]) => el('option', { value: p }, t(k))));
+    const op = el('select', { 'aria-label': t('filterBy') }, OPS.map((o) => el('option', { value: o }, t(o))));
+    const value = el('input', { type: 'text', placeholder: t('value'), 'aria-label': t('value'), maxlength: 500 });
+    return el('details', { class: 'editor' }, el('summary', {}, t('addFilter')),
+      el('form', { class: 'inline', onsubmit: (e) => {
+        e.preventDefault();
+        if (value.value.trim()) go({ filters: state.filters.concat([{ op: op.value, prop: prop.value, value: value.value.trim() }]) });
+      } }, prop, op, value, el('button', { type: 'submit' }, t('apply'))));
+  }
+
+  function go(change, replace) {
+    const next = Object.assign({}, state, change);
+    if (change.period && change.period !== 'custom') { next.from = ''; next.to = ''; }
+    state = next;
+    words = WORDS[state.lang] || WORDS.en;
+    writeState(state, replace);
+    render();
+  }
+
+  function render() {
+    generation += 1;
+    const gen = generation;
+    document.documentElement.lang = state.lang;
+    document.title = `${state.site} · Spoorloos`;
+    app.replaceChildren(
+      header(),
+      el('div', { class: 'filters' }, chips(), filterEditor()),
+      el('section', { id: 'top', class: 'card top', 'aria-label': t('visitors') }),
+      el('section', { id: 'graph', class: 'card graph' }),
+      el('div', { class: 'grid' }, PANELS.map((p) => el('section', { id: 'panel-' + p.id, class: 'card panel' }))),
+      el('p', { class: 'hint' }, t('dailyCodes')),
+      el('p', { class: 'hint' }, t('keyboard')));
+    loadTop(gen);
+    loadGraph(gen);
+    PANELS.forEach((p) => loadPanel(p, p.tabs[0], gen));
+    tickNow(gen);
+  }
+
+  function failure(box, err, again) {
+    const text = err.status === 400 && /reaches before/.test(err.message) ? t('horizon') : `${t('failed')}: ${err.message}`;
+    box.replaceChildren(el('p', { class: 'notice', role: 'status' }, text),
+      again ? el('button', { type: 'button', class: 'ghost', onclick: again }, t('retry')) : null);
+  }
+
+  async function loadTop(gen) {
+    const box = document.getElementById('top');
+    box.setAttribute('aria-busy', 'true');
+    try {
+      const body = base({ metrics: METRICS });
+      if (state.compare) body.include = { comparisons: { mode: state.compare } };
+      const data = await ask(body);
+      if (gen !== generation) return;
+      const row = data.results[0] || { metrics: METRICS.map(() => 0) };
+      box.replaceChildren(...METRICS.map((m, i) => {
+        const v = row.metrics[i];
+        const change = row.comparison ? row.comparison.change[i] : null;
+        const good = m === 'bounce_rate' ? change < 0 : change > 0;
+        return el('button', { type: 'button', class: 'figure' + (state.metric === m ? ' active' : ''), 'aria-pressed': state.metric === m ? 'true' : 'false',
+          onclick: () => go({ metric: m }) },
+          el('span', { class: 'label' }, t(m)),
+          el('span', { class: 'value', 'data-metric': m }, fmt(m, v)),
+          change === null || change === undefined ? null
+            : el('span', { class: 'change ' + (change === 0 ? '' : good ? 'up' : 'down'), title: t('change') },
+              (change > 0 ? '↑ ' : change < 0 ? '↓ ' : '') + Math.abs(change) + (m === 'bounce_rate' ? ' pp' : '%')));
+      }));
+      if (data.meta && data.meta.comparison_unavailable) box.append(el('p', { class: 'notice' }, t('horizon')));
+      if (row.metrics[0] === 0 && !state.filters.length && state.period === '30d') emptyState(gen);
+    } catch (err) {
+      if (gen === generation) failure(box, err, () => loadTop(gen));
+    } finally { box.removeAttribute('aria-busy'); }
+  }
+
+  async function emptyState(gen) {
+    try {
+      const all = await ask({ site_id: state.site, date_range: 'all', metrics: ['visitors'] });
+      if (gen !== generation || (all.results[0] && all.results[0].metrics[0] > 0)) return;
+    } catch (_) { return; }
+    const origin = location.origin;
+    const script = `<script defer src="${origin}/s.js" data-domain="${state.site}"></script>`;
+    const pixel = `<img src="${origin}/p.gif?d=${encodeURIComponent(state.site)}" referrerpolicy="no-referrer-when-downgrade" alt="" width="1" height="1">`;
+    const box = el('section', { id: 'empty', class: 'card empty' },
+      el('h2', {}, t('emptyTitle')), el('p', {}, t('emptyText')),
+      el('h3', {}, t('scriptSnippet')), el('pre', {}, el('code', {}, script)),
+      el('h3', {}, t('pixelSnippet')), el('pre', {}, el('code', {}, pixel)),
+      el('p', { class: 'waiting', role: 'status' }, t('waiting')));
+    document.getElementById('top').before(box);
+    const poll = async () => {
+      if (gen !== generation) return;
+      const now = await realtime(state.site).catch(() => null);
+      if (now > 0) { render(); return; }
+      setTimeout(poll, 3000);
+    };
+    setTimeout(poll, 3000);
+  }
+
+  async function tickNow(gen) {
+    const box = document.getElementById('now');
+    if (!box || gen !== generation) return;
+    const n = await realtime(state.site).catch(() => null);
+    if (gen !== generation) return;
+    if (n !== null) box.textContent = `● ${fmt('visitors', n)} ${n === 1 ? t('nowOne') : t('now')}`;
+    setTimeout(() => tickNow(gen), 30000);
+  }
+
+  async function loadGraph(gen) {
+    const box = document.getElementById('graph');
+    const dim = interval();
+    const m = state.metric;
+    const body = base({ metrics: [m], dimensions: [dim], include: { time_labels: true } });
+    if (state.compare) body.include.comparisons = { mode: state.compare };
+    try {
+      const data = await ask(body);
+      if (gen !== generation) return;
+      const labels = (data.meta && data.meta.time_labels) || data.results.map((r) => r.dimensions[0]);
+      const byLabel = new Map(data.results.map((r) => [r.dimensions[0], r]));
+      const main = labels.map((l) => Number((byLabel.get(l) || { metrics: [0] }).metrics[0]) || 0);
+      const prev = state.compare ? labels.map((l) => {
+        const r = byLabel.get(l);
+        return r && r.comparison ? Number(r.comparison.metrics[0]) || 0 : 0;
+      }) : null;
+      box.replaceChildren(el('h2', {}, `${t('graphOf')} ${t(m).toLowerCase()}`), chart(labels, main, prev, m, dim));
+      if (data.meta && data.meta.comparison_unavailable) box.append(el('p', { class: 'notice' }, t('horizon')));
+    } catch (err) {
+      if (gen === generation) failure(box, err, () => loadGraph(gen));
+    }
+  }
+
+  function chart(labels, values, previous, metric, dim) {
+    const W = 900, H = 260, L = 48, B = 28, T = 12, R = 12;
+    const max = Math.max(1, ...values, ...(previous || []));
+    const nice = niceMax(max);
+    const x = (i) => L + (labels.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (labels.length - 1));
+    const y = (v) => T + (H - T - B) * (1 - v / nice);
+    const path = (vs) => vs.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
+    const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+      'aria-label': `${t('graphOf')} ${t(metric)}` });
+    for (let k = 0; k <= 4; k++) {
+      const v = (nice * k) / 4;
+      g.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }),
+        svg('text', { x: L - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, fmt(metric, v)));
+    }
+    const step = Math.max(1, Math.ceil(labels.length / 8));
+    labels.forEach((l, i) => {
+      if (i % step) return;
+      g.append(svg('text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, axisLabel(l, dim)));
+    });
+    if (previous) g.append(svg('path', { d: path(previous), class: 'line previous' }));
+    // Today's bucket is not over yet: its segment is dashed.
+    const open = labels.length > 1 && openBucket(labels[labels.length - 1], dim);
+    const done = open ? values.slice(0, -1) : values;
+    if (done.length) {
+      g.append(svg('path', { d: path(done) + `L${x(done.length - 1)},${y(0)}L${x(0)},${y(0)}Z`, class: 'area' }));
+      g.append(svg('path', { d: path(done), class: 'line' }));
+    }
+    if (open) {
+      const i = values.length - 1;
+      g.append(svg('path', { d: `M${x(i - 1)},${y(values[i - 1])}L${x(i)},${y(values[i])}`, class: 'line open' },
+        svg('title', {}, t('unfinished'))));
+    }
+    values.forEach((v, i) => {
+      const tip = `${axisLabel(labels[i], dim, true)}: ${fmt(metric, v)}` +
+        (previous ? ` (${t('comparedWith')} ${fmt(metric, previous[i])})` : '');
+      g.append(svg('circle', { cx: x(i), cy: y(v), r: labels.length > 60 ? 1.5 : 3, class: 'dot' }, svg('title', {}, tip)));
+    });
+    return g;
+  }
+  function niceMax(v) {
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+  function axisLabel(label, dim, long) {
+    if (dim === 'time:hour') return label.slice(11, 16) || label;
+    if (dim === 'time:month') return fmtDate(label.slice(0, 10), { month: long ? 'long' : 'short', year: 'numeric' });
+    return fmtDate(label.slice(0, 10), long ? { weekday: 'short', day: 'numeric', month: 'long' } : { day: 'numeric', month: 'short' });
+  }
+  function openBucket(label, dim) {
+    const now = today();
+    if (dim === 'time:hour') return label.slice(0, 10) === now && Number(label.slice(11, 13)) === new Date().getHours();
+    if (dim === 'time:month') return label.slice(0, 7) === now.slice(0, 7);
+    return label.slice(0, 10) === now;
+  }
+
+  async function loadPanel(panel, tab, gen) {
+    const box = document.getElementById('panel-' + panel.id);
+    const [labelKey, prop] = tab;
+    const metrics = panel.metrics || ['visitors'];
+    const tabs = panel.tabs.length > 1 ? el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
+      el('button', { type: 'button', role: 'tab', 'aria-selected': tb === tab ? 'true' : 'false',
+        onclick: () => loadPanel(panel, tb, gen) }, t(tb[0])))) : null;
+    box.replaceChildren(el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
+    try {
+      const data = await ask(base({ metrics: metrics.concat(['percentage'].filter(() => !panel.metrics)), dimensions: [prop], pagination: { limit: 10 } }));
+      if (gen !== generation) return;
+      box.replaceChildren(el('h2', {}, t(panel.title)), tabs,
+        rows(data.results, prop, metrics, labelKey),
+        el('button', { type: 'button', class: 'ghost details', onclick: () => details(prop, metrics, labelKey) }, t('details')));
+    } catch (err) {
+      if (gen === generation) {
+        box.replaceChildren(el('h2', {}, t(panel.title)), tabs);
+        const msg = el('div');
+        box.append(msg);
+        failure(msg, err, () => loadPanel(panel, tab, gen));
+      }
+    }
+  }
+
+  function rows(results, prop, metrics, labelKey) {
+    if (!results.length) return el('p', { class: 'empty-note' }, t('noData'));
+    const top = Math.max(1, ...results.map((r) => Number(r.metrics[0]) || 0));
+    const folded = results.some((r) => r.dimensions[0] === '(other)');
+    return el('div', {},
+      el('table', { class: 'rows' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t(labelKey)),
+          metrics.map((m) => el('th', { scope: 'col', class: 'num' }, t(m))))),
+        el('tbody', {}, results.map((r) => {
+          const label = r.dimensions[0];
+          const bar = el('span', { class: 'bar' });
+          bar.style.width = `${(100 * (Number(r.metrics[0]) || 0)) / top}%`;
+          return el('tr', {},
+            el('td', { class: 'label' }, bar,
+              label === '(other)' ? el('span', { class: 'plain', title: t('folded') }, label)
+                : el('button', { type: 'button', class: 'link', title: `${t('filterBy')} ${label}`,
+                  onclick: () => addFilter(prop, label) }, label)),
+            metrics.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))));
+        }))),
+      folded ? el('p', { class: 'hint' }, t('folded')) : null);
+  }
+
+  function addFilter(prop, value) {
+    const rest = state.filters.filter((f) => f.prop !== prop);
+    go({ filters: rest.concat([{ op: 'is', prop, value }]) });
+  }
+
+  // ---- details: search, sort, pages, CSV ---------------------------------------------
+  function details(prop, metrics, labelKey) {
+    const all = metrics.includes('pageviews') ? metrics : metrics.concat(prop.startsWith('event:goal') ? [] : ['visits', 'pageviews']);
+    let order = [all[0], 'desc'], page = 0, search = '';
+    const PAGE = 50;
+    const dialog = el('dialog', { class: 'details-dialog', 'aria-label': t(labelKey) });
+    const body = el('div', { class: 'details-body' });
+    const input = el('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search') });
+    let timer = null;
+    input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => { search = input.value.trim(); page = 0; load(); }, 250); });
+    let last = [];
+    const csv = el('button', { type: 'button', id: 'csv', onclick: () => download(prop, all, last, labelKey) }, t('csv'));
+    dialog.append(el('div', { class: 'details-head' }, el('h2', {}, t(labelKey)), input, csv,
+      el('button', { type: 'button', class: 'ghost', onclick: () => dialog.close() }, t('close'))), body);
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    async function load() {
+      const f = filters();
+      if (search) f.push(['contains', prop, [search]]);
+      try {
+        const data = await ask({ site_id: state.site, date_range: dateRange(), filters: f, metrics: all,
+          dimensions: [prop], order_by: [[order[0], order[1]]], pagination: { limit: PAGE + 1, offset: page * PAGE } });
+        const results = data.results.slice(0, PAGE);
+        last = results;
+        const head = el('tr', {}, el('th', { scope: 'col' }, t(labelKey)), all.map((m) =>
+          el('th', { scope: 'col', class: 'num', 'aria-sort': order[0] === m ? (order[1] === 'desc' ? 'descending' : 'ascending') : 'none' },
+            el('button', { type: 'button', class: 'link', onclick: () => {
+              order = [m, order[0] === m && order[1] === 'desc' ? 'asc' : 'desc']; page = 0; load();
+            } }, t(m)))));
+        body.replaceChildren(
+          el('table', { class: 'rows wide' }, el('thead', {}, head), el('tbody', {}, results.map((r) => el('tr', {},
+            el('td', {}, r.dimensions[0]), all.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))))))),
+          el('div', { class: 'pager' },
+            el('button', { type: 'button', disabled: page === 0, onclick: () => { page -= 1; load(); } }, t('less')),
+            el('span', {}, String(page + 1)),
+            el('button', { type: 'button', disabled: data.results.length <= PAGE, onclick: () => { page += 1; load(); } }, t('more'))));
+      } catch (err) { failure(body, err, load); }
+    }
+    load();
+  }
+
+  function download(prop, metrics, results, labelKey) {
+    // Every field quoted; a leading =, +, - or @ is defused so a spreadsheet never
+    // runs a value as a formula.
+    const cell = (v) => {
+      let s = String(v);
+      if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+      return '"' + s.replace(/"/g, '""') + '"';
+    };
+    const lines = [[t(labelKey)].concat(metrics.map(t)).map(cell).join(',')]
+      .concat(results.map((r) => [r.dimensions[0]].concat(r.metrics).map(cell).join(',')));
+    const blob = new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+    const a = el('a', { href: URL.createObjectURL(blob), download: `${state.site}-${prop.replace(':', '-')}-${state.period}.csv` });
+    document.body.append(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  // ---- theme, keys, history --------------------------------------------------------------
+  function theme() { try { return localStorage.getItem('spoorloos-theme') || 'system'; } catch (_) { return 'system'; } }
+  function applyTheme() { document.documentElement.dataset.theme = theme(); }
+  function themeLabel() { return `${t('theme')}: ${t({ system: 'themeSystem', light: 'themeLight', dark: 'themeDark' }[theme()])}`; }
+  function cycleTheme(e) {
+    const next = { system: 'light', light: 'dark', dark: 'system' }[theme()];
+    try { localStorage.setItem('spoorloos-theme', next); } catch (_) { /* private mode */ }
+    applyTheme();
+    e.target.textContent = themeLabel();
+  }
+
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName) || document.querySelector('dialog[open]')) return;
+    if (KEYS[e.key]) { go({ period: KEYS[e.key] }); e.preventDefault(); }
+    if (e.key === 'c') { go({ compare: state.compare ? '' : 'previous_period' }); e.preventDefault(); }
+  });
+  window.addEventListener('popstate', () => { state = readState(); words = WORDS[state.lang] || WORDS.en; render(); });
+
+  applyTheme();
+  if (!state.site) { app.replaceChildren(el('p', { class: 'notice' }, t('noData'))); return; }
+  writeState(state, true);
+  render();
+})();

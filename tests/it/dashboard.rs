@@ -1,0 +1,208 @@
+//! The dashboard in a real browser: headless Chromium (tests/browser/dashboard.mjs)
+//! signs in through the setup link, changes the period, filters by clicking, compares,
+//! searches and downloads a panel, switches to Dutch, dark mode and a phone, opens a
+//! shared link, watches a new site turn live, and runs axe-core; every request must
+//! stay on the collector. Plus the sign-in's protections, over plain HTTP.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::*;
+
+const SHARE_TOKEN: &str = "a-shared-link-token-for-the-tests-only-0123456789";
+
+fn config(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("spoorloos.toml");
+    let text = format!(
+        r#"sites = ["localhost", "shop.example"]
+trusted_proxies = ["127.0.0.1"]
+
+[geoip]
+country = "{geo}"
+
+[retention]
+min_crowd = 2
+
+[[dashboard.shared_links]]
+name = "agency"
+site = "localhost"
+token_hash = "{hash}"
+"#,
+        geo = shared("mmdb/maxmind-test/GeoIP2-City-Test.mmdb").display(),
+        hash = blake3::hash(SHARE_TOKEN.as_bytes()).to_hex()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The setup link's token from the start-up banner (printed just after the line
+/// `start` waits for).
+fn setup_token(server: &Server) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = server.output();
+        if let Some(token) = out
+            .split("/setup?token=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            return token.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no setup link in the banner: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Traffic over the last minutes: two countries and none, several pages, sources
+/// and browsers; each user agent a visitor of its own.
+async fn seed(server: &Server) -> u64 {
+    let ips = ["2.125.160.216", "216.160.83.56", "81.2.69.142", "192.0.2.7"];
+    let pages = ["/", "/pricing", "/blog/launch", "/pricing/teams"];
+    let referrers = [
+        "https://www.google.com/",
+        "https://news.ycombinator.com/",
+        "",
+    ];
+    let mut n = 0;
+    for i in 0..48u64 {
+        let ua = format!(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0.0.0 Safari/537.36",
+            100 + i
+        );
+        let ip = ips[(i % 4) as usize];
+        let page = pages[(i % 4) as usize];
+        let referrer = referrers[(i % 3) as usize];
+        for path in ["/", page] {
+            let body = format!(
+                r#"{{"n":"pageview","u":"http://localhost{path}","d":"localhost","r":"{referrer}"}}"#
+            );
+            let r = server.event(&body, &ua, &[("x-forwarded-for", ip)]).await;
+            assert_eq!(r.status(), 202);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn the_dashboard_in_headless_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/browser/node_modules/axe-core").is_dir()
+            && Path::new("/usr/bin/chromium").exists(),
+        "browser test dependencies missing: run `bash tests/browser/install.sh`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let server = start_in(dir, &["--config", cfg.to_str().unwrap()]);
+    let stored = seed(&server).await;
+    server.wait_stored(stored).await;
+    let args = [
+        root.join("tests/browser/dashboard.mjs")
+            .display()
+            .to_string(),
+        server.url.clone(),
+        setup_token(&server),
+        SHARE_TOKEN.to_owned(),
+        "shop.example".to_owned(),
+    ];
+    let out = tokio::task::spawn_blocking(move || Command::new("node").args(args).output())
+        .await
+        .unwrap()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "dashboard driver failed: {summary}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.output()
+    );
+    eprintln!("{summary}");
+    // The users file holds an argon2 hash, never the password.
+    let stopped = server.stop();
+    let bytes = stopped.all_bytes();
+    assert!(!contains(&bytes, "a long and good password"));
+}
+
+#[tokio::test]
+async fn the_sign_in_refuses_cross_site_forms_and_guessing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let server = start_in(dir, &["--config", cfg.to_str().unwrap()]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let token = setup_token(&server);
+    // A form posted from another site is refused, even with the right token.
+    let r = client
+        .post(format!("{}/setup", server.url))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}&name=eve&password=0123456789ab"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client
+        .post(format!("{}/setup", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}&name=anna&password=0123456789ab"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // The API refuses a signed-in request without the page's CSRF token.
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let r = client
+        .post(format!("{}/dashboard/api/query", server.url))
+        .header("cookie", &session)
+        .body(r#"{"site_id":"localhost","date_range":"30d","metrics":["visitors"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Guessing passwords: refused after ten wrong ones.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let r = client
+            .post(format!("{}/login", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=anna&password=wrong+password")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses[0], 401);
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+    // Visitors of a tracked site never get a cookie.
+    let r = client
+        .get(format!(
+            "{}/p.gif?d=localhost&u=http://localhost/",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("set-cookie").is_none());
+    // Every dashboard page has the strict policy.
+    let r = client
+        .get(format!("{}/login", server.url))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+}
