@@ -239,6 +239,15 @@ impl Metrics {
         self.accepted.get()
     }
 
+    /// Hits dropped for `reason` since start.
+    pub fn dropped_total(&self, reason: DropReason) -> u64 {
+        self.dropped
+            .get_or_create(&ReasonLabel {
+                reason: reason.as_str(),
+            })
+            .get()
+    }
+
     pub fn stored_total(&self) -> u64 {
         self.stored.get()
     }

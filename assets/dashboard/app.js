@@ -37,7 +37,7 @@
       filterBy: 'Filter by', removeFilter: 'Remove filter', addFilter: 'Add filter', is: 'is', is_not: 'is not',
       contains: 'contains', value: 'Value', property: 'Property', clearFilters: 'Clear all',
       graphOf: 'Graph of', interval: 'Interval', hour: 'Hours', dayI: 'Days', week: 'Weeks', monthI: 'Months',
-      unfinished: 'unfinished', comparedWith: 'compared with',
+      unfinished: 'unfinished', comparedWith: 'compared with', exactFrom: 'event-level data from here',
       folded: 'Rows with fewer visitors than the minimum crowd size are added up as “(other)”, so no row describes a handful of people.',
       dailyCodes: 'Unique visitors over several days are the sum of each day’s visitors: the daily visitor code is made anew every day, so the same person counts once per day.',
       horizon: 'Older days keep only anonymous daily totals: this overview cannot be combined with the filter there. Choose a shorter period, or remove the filter.',
@@ -49,6 +49,13 @@
       scriptSnippet: 'Script (recommended)', pixelSnippet: 'Pixel only (no JavaScript)',
       waiting: 'Waiting for the first visit…',
       change: 'change', none: '(none)',
+      whatWeStore: 'What we store', quality: 'Data quality',
+      qualitySince: 'For every site on this collector, since it started on', qualityAccepted: 'Hits accepted',
+      qualityStored: 'Events stored', bot: 'Bots and crawlers (filtered)', unknown_site: 'Sites not configured here',
+      spam_referrer: 'Referrer spam (filtered)', prefetch: 'Prefetches and prerenders (not a view)',
+      privacy_signal: 'Privacy signals, under the drop policy', overload: 'Lost: collector overloaded',
+      store_error: 'Lost: the store failed',
+      allSites: 'All sites', trend: 'Trend',
       keyboard: 'Keys: d today, e yesterday, w 7 days, f 30 days, m month, y year, l 12 months, a all, c compare',
     },
     nl: {
@@ -77,7 +84,7 @@
       filterBy: 'Filteren op', removeFilter: 'Filter verwijderen', addFilter: 'Filter toevoegen', is: 'is',
       is_not: 'is niet', contains: 'bevat', value: 'Waarde', property: 'Eigenschap', clearFilters: 'Alles wissen',
       graphOf: 'Grafiek van', interval: 'Interval', hour: 'Uren', dayI: 'Dagen', week: 'Weken', monthI: 'Maanden',
-      unfinished: 'nog niet af', comparedWith: 'vergeleken met',
+      unfinished: 'nog niet af', comparedWith: 'vergeleken met', exactFrom: 'vanaf hier gegevens per gebeurtenis',
       folded: 'Rijen met minder bezoekers dan de minimale groepsgrootte zijn samengenomen als ‘(other)’, zodat geen rij over een handvol mensen gaat.',
       dailyCodes: 'Unieke bezoekers over meerdere dagen zijn de som van de bezoekers per dag: de bezoekerscode wordt elke dag opnieuw gemaakt, dus dezelfde persoon telt één keer per dag.',
       horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
@@ -89,6 +96,13 @@
       scriptSnippet: 'Script (aanbevolen)', pixelSnippet: 'Alleen de pixel (zonder JavaScript)',
       waiting: 'Wachten op het eerste bezoek…',
       change: 'verandering', none: '(geen)',
+      whatWeStore: 'Wat we bewaren', quality: 'Kwaliteit van de gegevens',
+      qualitySince: 'Voor alle websites op deze collector, sinds de start op', qualityAccepted: 'Hits ontvangen',
+      qualityStored: 'Gebeurtenissen opgeslagen', bot: 'Bots en crawlers (weggefilterd)', unknown_site: 'Websites die hier niet zijn ingesteld',
+      spam_referrer: 'Verwijzersspam (weggefilterd)', prefetch: 'Vooraf geladen pagina’s (geen weergave)',
+      privacy_signal: 'Privacysignalen, bij het beleid ‘drop’', overload: 'Verloren: collector overbelast',
+      store_error: 'Verloren: opslag mislukt',
+      allSites: 'Alle websites', trend: 'Verloop',
       keyboard: 'Toetsen: d vandaag, e gisteren, w 7 dagen, f 30 dagen, m maand, y jaar, l 12 maanden, a alles, c vergelijken',
     },
   };
@@ -100,7 +114,8 @@
 
   function readState() {
     const p = new URLSearchParams(location.search);
-    const site = SITES.some((s) => s.site === p.get('site')) ? p.get('site') : (SITES[0] || {}).site;
+    const site = SITES.some((s) => s.site === p.get('site')) || (p.get('site') === '*' && SITES.length > 1)
+      ? p.get('site') : (SITES[0] || {}).site;
     const period = PERIODS.includes(p.get('period')) ? p.get('period') : '30d';
     const compare = ['previous_period', 'year_over_year'].includes(p.get('compare')) ? p.get('compare') : '';
     const filters = p.getAll('f').map((f) => {
@@ -108,9 +123,10 @@
       return { op, prop, value: rest.join('|') };
     }).filter((f) => OPS.includes(f.op) && PROPS[f.prop]);
     const metric = METRICS.includes(p.get('metric')) ? p.get('metric') : 'visitors';
+    const every = ['hour', 'day', 'week', 'month'].includes(p.get('interval')) ? p.get('interval') : '';
     const lang = p.get('lang') === 'nl' || p.get('lang') === 'en' ? p.get('lang') : (boot.lang || 'en');
     const date = (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v || '') ? v : '');
-    return { site, period, compare, filters, metric, lang, from: date(p.get('from')), to: date(p.get('to')) };
+    return { site, period, compare, filters, metric, lang, every, from: date(p.get('from')), to: date(p.get('to')) };
   }
 
   function writeState(s, replace) {
@@ -120,6 +136,7 @@
     if (s.period === 'custom') { p.set('from', s.from); p.set('to', s.to); }
     if (s.compare) p.set('compare', s.compare);
     if (s.metric !== 'visitors') p.set('metric', s.metric);
+    if (s.every) p.set('interval', s.every);
     if (s.lang !== boot.lang) p.set('lang', s.lang);
     for (const f of s.filters) p.append('f', [f.op, f.prop, f.value].join('|'));
     const url = location.pathname + (p.toString() ? '?' + p : '');
@@ -147,8 +164,9 @@
       ['hostnames', 'event:hostname']] },
     { id: 'locations', title: 'locations', tabs: [['countries', 'visit:country']] },
     { id: 'technology', title: 'technology', tabs: [
-      ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['os', 'visit:os'],
-      ['screens', 'visit:screen'], ['connections', 'visit:connection_type']] },
+      ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['browserVersions', 'visit:browser_version'],
+      ['os', 'visit:os'], ['osVersions', 'visit:os_version'], ['screens', 'visit:screen'],
+      ['connections', 'visit:connection_type']] },
     { id: 'goals', title: 'goals', tabs: [['goals', 'event:goal']], metrics: ['visitors', 'events', 'conversion_rate'] },
   ];
 
@@ -164,7 +182,8 @@
     if (metric === 'bounce_rate' || metric === 'conversion_rate' || metric === 'percentage') {
       return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(n) + '%';
     }
-    if (metric === 'visit_duration') {
+    if (metric === 'scroll_depth') return new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n) + '%';
+    if (metric === 'visit_duration' || metric === 'time_on_page') {
       const m = Math.floor(n / 60), s = Math.round(n % 60);
       return m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
     }
@@ -192,6 +211,8 @@
     }
     return e;
   }
+  // replaceChildren, skipping the parts a view leaves out.
+  function put(box, ...children) { box.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)); }
   const SVG = 'http://www.w3.org/2000/svg';
   function svg(tag, attrs, ...children) {
     const e = document.createElementNS(SVG, tag);
@@ -242,6 +263,7 @@
     return state.filters.map((f) => [f.op, f.prop, [f.value]]);
   }
   function interval() {
+    if (state.every) return 'time:' + state.every;
     const p = state.period;
     if (p === 'day' || p === 'yesterday') return 'time:hour';
     if (p === '6mo' || p === '12mo' || p === 'year' || p === 'all') return 'time:month';
@@ -261,13 +283,14 @@
 
   function header() {
     const siteSel = el('select', { id: 'site', 'aria-label': t('site'), onchange: (e) => go({ site: e.target.value, filters: [] }) },
-      SITES.map((s) => el('option', { value: s.site, selected: s.site === state.site }, s.site)));
+      [el('option', { value: '*', selected: state.site === '*' }, t('allSites'))]
+        .concat(SITES.map((s) => el('option', { value: s.site, selected: s.site === state.site }, s.site))));
     const periodSel = el('select', { id: 'period', 'aria-label': t('period'), onchange: (e) => go({ period: e.target.value }) },
       PERIODS.map((p) => el('option', { value: p, selected: p === state.period }, t(p))));
     const compareSel = el('select', { id: 'compare', 'aria-label': t('compare'), onchange: (e) => go({ compare: e.target.value }) },
       [['', 'compareOff'], ['previous_period', 'previous_period'], ['year_over_year', 'year_over_year']]
         .map(([v, k]) => el('option', { value: v, selected: v === state.compare }, t(k))));
-    const custom = state.period === 'custom' ? customRange() : null;
+    const custom = state.period === 'custom' && state.site !== '*' ? customRange() : null;
     const theme = el('button', { type: 'button', id: 'theme', class: 'ghost', onclick: cycleTheme }, themeLabel());
     const langBtn = el('button', { type: 'button', id: 'lang', class: 'ghost', lang: state.lang === 'nl' ? 'en' : 'nl', onclick: () => go({ lang: state.lang === 'nl' ? 'en' : 'nl' }) }, t('language'));
     const out = SHARE ? el('span', { class: 'badge' }, t('readOnly')) : el('form', { method: 'post', action: '/logout', class: 'inline' },
@@ -292,7 +315,7 @@
     if (!state.filters.length) return null;
     return el('div', { class: 'chips', role: 'list' },
       state.filters.map((f, i) => el('span', { class: 'chip', role: 'listitem' },
-        `${t(PROPS[f.prop])} ${t(f.op)} `, el('strong', {}, f.value),
+        `${t(PROPS[f.prop])} ${t(f.op)} `, el('strong', {}, shown(f.prop, f.value)),
         el('button', { type: 'button', class: 'x', 'aria-label': `${t('removeFilter')}: ${t(PROPS[f.prop])} ${f.value}`,
           onclick: () => go({ filters: state.filters.filter((_, j) => j !== i) }) }, '×'))),
       state.filters.length > 1 ? el('button', { type: 'button', class: 'ghost', onclick: () => go({ filters: [] }) }, t('clearFilters')) : null);
@@ -312,6 +335,7 @@
   function go(change, replace) {
     const next = Object.assign({}, state, change);
     if (change.period && change.period !== 'custom') { next.from = ''; next.to = ''; }
+    if (change.period) next.every = '';
     state = next;
     words = WORDS[state.lang] || WORDS.en;
     writeState(state, replace);
@@ -322,6 +346,7 @@
     generation += 1;
     const gen = generation;
     document.documentElement.lang = state.lang;
+    if (state.site === '*') { overview(gen); return; }
     document.title = `${state.site} · Spoorloos`;
     app.replaceChildren(
       header(),
@@ -329,8 +354,10 @@
       el('section', { id: 'top', class: 'card top', 'aria-label': t('visitors') }),
       el('section', { id: 'graph', class: 'card graph' }),
       el('div', { class: 'grid' }, PANELS.map((p) => el('section', { id: 'panel-' + p.id, class: 'card panel' }))),
+      el('section', { id: 'about', class: 'card about' }),
       el('p', { class: 'hint' }, t('dailyCodes')),
       el('p', { class: 'hint' }, t('keyboard')));
+    loadAbout(gen);
     loadTop(gen);
     loadGraph(gen);
     PANELS.forEach((p) => loadPanel(p, p.tabs[0], gen));
@@ -339,7 +366,7 @@
 
   function failure(box, err, again) {
     const text = err.status === 400 && /reaches before/.test(err.message) ? t('horizon') : `${t('failed')}: ${err.message}`;
-    box.replaceChildren(el('p', { class: 'notice', role: 'status' }, text),
+    put(box, el('p', { class: 'notice', role: 'status' }, text),
       again ? el('button', { type: 'button', class: 'ghost', onclick: again }, t('retry')) : null);
   }
 
@@ -419,11 +446,19 @@
         const r = byLabel.get(l);
         return r && r.comparison ? Number(r.comparison.metrics[0]) || 0 : 0;
       }) : null;
-      box.replaceChildren(el('h2', {}, `${t('graphOf')} ${t(m).toLowerCase()}`), chart(labels, main, prev, m, dim));
+      put(box, el('div', { class: 'graph-head' }, el('h2', {}, `${t('graphOf')} ${t(m).toLowerCase()}`), intervalPicker()),
+        chart(labels, main, prev, m, dim));
       if (data.meta && data.meta.comparison_unavailable) box.append(el('p', { class: 'notice' }, t('horizon')));
     } catch (err) {
       if (gen === generation) failure(box, err, () => loadGraph(gen));
     }
+  }
+
+  function intervalPicker() {
+    const now = interval().slice(5);
+    return el('select', { id: 'interval', 'aria-label': t('interval'), onchange: (e) => go({ every: e.target.value }) },
+      [['hour', 'hour'], ['day', 'dayI'], ['week', 'week'], ['month', 'monthI']]
+        .map(([v, k]) => el('option', { value: v, selected: v === now }, t(k))));
   }
 
   function chart(labels, values, previous, metric, dim) {
@@ -446,6 +481,13 @@
       g.append(svg('text', { x: x(i), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, axisLabel(l, dim)));
     });
     if (previous) g.append(svg('path', { d: path(previous), class: 'line previous' }));
+    // Where exact event-level data begins: before it, only anonymous daily totals.
+    const horizon = boot.eventsFrom || '';
+    const cut = labels.findIndex((l) => l.slice(0, 10) >= horizon);
+    if (horizon && cut > 0) {
+      g.append(svg('line', { x1: x(cut), x2: x(cut), y1: T, y2: H - B, class: 'horizon' }),
+        svg('text', { x: x(cut) + 4, y: T + 12, class: 'axis horizon-label' }, t('exactFrom')));
+    }
     // Today's bucket is not over yet: its segment is dashed.
     const open = labels.length > 1 && openBucket(labels[labels.length - 1], dim);
     const done = open ? values.slice(0, -1) : values;
@@ -471,8 +513,10 @@
     return 10 * p;
   }
   function axisLabel(label, dim, long) {
-    if (dim === 'time:hour') return label.slice(11, 16) || label;
+    if (dim === 'time:hour' && label.slice(11, 16) !== '00:00') return label.slice(11, 16) || label;
+    if (dim === 'time:hour') return fmtDate(label.slice(0, 10), { day: 'numeric', month: 'short' });
     if (dim === 'time:month') return fmtDate(label.slice(0, 10), { month: long ? 'long' : 'short', year: 'numeric' });
+    if (dim === 'time:hour') return label.slice(11, 16);
     return fmtDate(label.slice(0, 10), long ? { weekday: 'short', day: 'numeric', month: 'long' } : { day: 'numeric', month: 'short' });
   }
   function openBucket(label, dim) {
@@ -489,16 +533,16 @@
     const tabs = panel.tabs.length > 1 ? el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
       el('button', { type: 'button', role: 'tab', 'aria-selected': tb === tab ? 'true' : 'false',
         onclick: () => loadPanel(panel, tb, gen) }, t(tb[0])))) : null;
-    box.replaceChildren(el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
+    put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
     try {
       const data = await ask(base({ metrics: metrics.concat(['percentage'].filter(() => !panel.metrics)), dimensions: [prop], pagination: { limit: 10 } }));
       if (gen !== generation) return;
-      box.replaceChildren(el('h2', {}, t(panel.title)), tabs,
+      put(box, el('h2', {}, t(panel.title)), tabs,
         rows(data.results, prop, metrics, labelKey),
         el('button', { type: 'button', class: 'ghost details', onclick: () => details(prop, metrics, labelKey) }, t('details')));
     } catch (err) {
       if (gen === generation) {
-        box.replaceChildren(el('h2', {}, t(panel.title)), tabs);
+        put(box, el('h2', {}, t(panel.title)), tabs);
         const msg = el('div');
         box.append(msg);
         failure(msg, err, () => loadPanel(panel, tab, gen));
@@ -521,11 +565,20 @@
           return el('tr', {},
             el('td', { class: 'label' }, bar,
               label === '(other)' ? el('span', { class: 'plain', title: t('folded') }, label)
-                : el('button', { type: 'button', class: 'link', title: `${t('filterBy')} ${label}`,
-                  onclick: () => addFilter(prop, label) }, label)),
+                : el('button', { type: 'button', class: 'link', title: `${t('filterBy')} ${shown(prop, label)}`,
+                  onclick: () => addFilter(prop, label) }, shown(prop, label))),
             metrics.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))));
         }))),
       folded ? el('p', { class: 'hint' }, t('folded')) : null);
+  }
+
+  // A value as people read it: country codes become names in the page's language.
+  function shown(prop, value) {
+    if (prop === 'visit:country' && /^[A-Z]{2}$/.test(value)) {
+      try { return new Intl.DisplayNames([locale()], { type: 'region' }).of(value) || value; } catch (_) { return value; }
+    }
+    if (value === '(none)') return t('none');
+    return value;
   }
 
   function addFilter(prop, value) {
@@ -533,9 +586,87 @@
     go({ filters: rest.concat([{ op: 'is', prop, value }]) });
   }
 
+  // ---- what we store, data quality ------------------------------------------------------
+  // The privacy statement is Markdown from the collector: headings, lists and
+  // paragraphs are drawn as elements, every piece of text as text.
+  function markdown(text) {
+    const out = [];
+    let list = null, para = [];
+    const flush = () => { if (para.length) { out.push(el('p', {}, para.join(' '))); para = []; } };
+    const clean = (l) => l.replace(/\*\*|`/g, '');
+    for (const line of text.split('\n')) {
+      const h = /^(#{1,6})\s+(.*)$/.exec(line);
+      const li = /^\s*[-*]\s+(.*)$/.exec(line);
+      if (h) { flush(); list = null; out.push(el('h3', {}, clean(h[2]))); }
+      else if (li) { flush(); if (!list) { list = el('ul'); out.push(list); } list.append(el('li', {}, clean(li[1]))); }
+      else if (!line.trim()) { flush(); list = null; }
+      else { list = null; para.push(clean(line.trim())); }
+    }
+    flush();
+    return out;
+  }
+
+  async function loadAbout(gen) {
+    const box = document.getElementById('about');
+    try {
+      const r = await fetch('/dashboard/api/about?lang=' + state.lang, { headers: headers(), credentials: 'same-origin' });
+      if (!r.ok) throw Object.assign(new Error('HTTP ' + r.status), { status: r.status });
+      const about = await r.json();
+      if (gen !== generation) return;
+      const parts = [el('details', { id: 'privacy' }, el('summary', {}, t('whatWeStore')), el('div', { class: 'statement' }, markdown(about.privacy || '')))];
+      const q = about.quality;
+      if (q) {
+        const row = (k, v) => el('tr', {}, el('td', {}, t(k)), el('td', { class: 'num' }, fmt('events', v)));
+        parts.push(el('details', { id: 'quality' }, el('summary', {}, t('quality')),
+          el('p', { class: 'hint' }, `${t('qualitySince')} ${fmtDate(q.since, { dateStyle: 'long', timeStyle: 'short' })}.`),
+          el('table', { class: 'rows' }, el('tbody', {}, row('qualityAccepted', q.accepted), row('qualityStored', q.stored),
+            Object.entries(q.dropped).map(([k, v]) => row(k, v))))));
+      }
+      put(box, parts);
+    } catch (err) { if (gen === generation) failure(box, err); }
+  }
+
+  // ---- all sites ------------------------------------------------------------------------
+  async function overview(gen) {
+    const table = el('tbody');
+    app.replaceChildren(header(), el('section', { class: 'card', id: 'overview' }, el('h2', {}, t('allSites')),
+      el('table', { class: 'rows' }, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('site')),
+        el('th', { scope: 'col', class: 'num' }, t('visitors')), el('th', { scope: 'col', class: 'num' }, t('pageviews')),
+        el('th', { scope: 'col', class: 'num' }, t('change')), el('th', { scope: 'col' }, t('trend')))), table)),
+      el('p', { class: 'hint' }, t('dailyCodes')));
+    document.title = `${t('allSites')} · Spoorloos`;
+    const range = dateRange();
+    for (const s of SITES) {
+      const tr = el('tr', {}, el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => go({ site: s.site, filters: [] }) }, s.site)),
+        el('td', { class: 'num' }, '…'), el('td', { class: 'num' }), el('td', { class: 'num' }), el('td'));
+      table.append(tr);
+      Promise.all([
+        ask({ site_id: s.site, date_range: range, metrics: ['visitors', 'pageviews'], include: { comparisons: { mode: 'previous_period' } } }),
+        ask({ site_id: s.site, date_range: range, metrics: ['visitors'], dimensions: [interval()], include: { time_labels: true } }),
+      ]).then(([top, series]) => {
+        if (gen !== generation) return;
+        const row = top.results[0] || { metrics: [0, 0] };
+        const change = row.comparison ? row.comparison.change[0] : null;
+        tr.children[1].textContent = fmt('visitors', row.metrics[0]);
+        tr.children[2].textContent = fmt('pageviews', row.metrics[1]);
+        tr.children[3].textContent = change === null || change === undefined ? '–' : `${change > 0 ? '↑' : change < 0 ? '↓' : ''} ${Math.abs(change)}%`;
+        const labels = series.meta.time_labels || [];
+        const by = new Map(series.results.map((r) => [r.dimensions[0], Number(r.metrics[0]) || 0]));
+        tr.children[4].append(sparkline(labels.map((l) => by.get(l) || 0)));
+      }).catch((err) => { if (gen === generation) tr.children[1].textContent = err.message; });
+    }
+  }
+
+  function sparkline(values) {
+    const W = 120, H = 28, max = Math.max(1, ...values);
+    const d = values.map((v, i) => `${i ? 'L' : 'M'}${((i * W) / Math.max(1, values.length - 1)).toFixed(1)},${(H - 2 - ((H - 4) * v) / max).toFixed(1)}`).join('');
+    return svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'spark', 'aria-hidden': 'true' }, svg('path', { d, class: 'line' }));
+  }
+
   // ---- details: search, sort, pages, CSV ---------------------------------------------
   function details(prop, metrics, labelKey) {
-    const all = metrics.includes('pageviews') ? metrics : metrics.concat(prop.startsWith('event:goal') ? [] : ['visits', 'pageviews']);
+    const all = prop === 'event:page' ? ['visitors', 'pageviews', 'time_on_page', 'scroll_depth']
+      : prop === 'event:goal' ? metrics : ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration'];
     let order = [all[0], 'desc'], page = 0, search = '';
     const PAGE = 50;
     const dialog = el('dialog', { class: 'details-dialog', 'aria-label': t(labelKey) });
@@ -565,7 +696,7 @@
             } }, t(m)))));
         body.replaceChildren(
           el('table', { class: 'rows wide' }, el('thead', {}, head), el('tbody', {}, results.map((r) => el('tr', {},
-            el('td', {}, r.dimensions[0]), all.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))))))),
+            el('td', {}, shown(prop, r.dimensions[0])), all.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))))))),
           el('div', { class: 'pager' },
             el('button', { type: 'button', disabled: page === 0, onclick: () => { page -= 1; load(); } }, t('less')),
             el('span', {}, String(page + 1)),

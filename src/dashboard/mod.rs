@@ -48,6 +48,10 @@ pub struct Dashboard {
     shared: Vec<(blake3::Hash, String)>,
     /// Whether the sign-in cookie is marked `Secure` (the public address is https).
     pub secure_cookie: bool,
+    /// "What we store", from the running configuration: English and Dutch Markdown.
+    pub privacy: (String, String),
+    /// When this collector started (UTC, RFC 3339): the data-quality counts are since.
+    pub started: String,
 }
 
 /// Random bytes as lowercase hex: tokens for sessions, CSRF and setup links.
@@ -82,6 +86,11 @@ impl Dashboard {
             users,
             sessions: Sessions::new(idle),
             shared,
+            privacy: (
+                crate::report::privacy::statement(config, crate::report::privacy::Lang::En),
+                crate::report::privacy::statement(config, crate::report::privacy::Lang::Nl),
+            ),
+            started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             secure_cookie: config
                 .dashboard
                 .public_url

@@ -225,6 +225,8 @@ pub struct Boot<'a> {
     pub share: Option<&'a str>,
     /// The sites, each with today's date in its time zone.
     pub sites: Vec<(String, String)>,
+    /// The first day with event-level data (older days: anonymous daily totals).
+    pub events_from: String,
 }
 
 /// The dashboard page: a shell the script fills. The boot facts travel in data
@@ -249,7 +251,7 @@ pub fn app(boot: &Boot<'_>) -> String {
 <link rel="stylesheet" href="/dashboard/app.css">
 <script defer src="/dashboard/app.js"></script>
 </head>
-<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}">
+<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}" data-events-from="{events_from}">
 <noscript><p class="notice">{noscript}</p></noscript>
 <div id="app"></div>
 </body></html>
@@ -259,6 +261,7 @@ pub fn app(boot: &Boot<'_>) -> String {
         csrf = escape(boot.csrf),
         share = escape(boot.share.unwrap_or_default()),
         sites = escape(&serde_json::Value::Array(sites).to_string()),
+        events_from = escape(&boot.events_from),
     )
 }
 
@@ -290,6 +293,7 @@ mod tests {
             csrf: "c",
             share: None,
             sites: vec![("a\"b.example".into(), "2026-12-07".into())],
+            events_from: "2026-11-07".into(),
         });
         assert!(!page.contains("<img src=x"));
         assert!(!page.contains("\"b.example"));

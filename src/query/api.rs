@@ -271,6 +271,12 @@ impl Engine {
         self.clock.now().with_timezone(&tz).date_naive()
     }
 
+    /// The first UTC day whose events are kept: before it, only anonymous daily
+    /// aggregates answer.
+    pub fn events_from(&self) -> NaiveDate {
+        self.lifecycle.events_from(self.clock.now().date_naive())
+    }
+
     /// Authorises `site_id` and builds its context.
     fn site(&self, access: Access<'_>, site_id: &str) -> Result<Site, QueryError> {
         let name = normalise_site(site_id).unwrap_or_else(|| site_id.to_owned());

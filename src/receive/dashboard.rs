@@ -83,6 +83,7 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
         }
         (Method::GET | Method::HEAD, "/dashboard/icon.svg") => asset("image/svg+xml", pages::ICON),
         (Method::POST, "/dashboard/api/query") => api(state, peer, req).await,
+        (Method::GET, "/dashboard/api/about") => about(state, peer, &req),
         (Method::GET, p) if p.starts_with("/dashboard/api/v1/stats/") => {
             api(state, peer, req).await
         }
@@ -96,6 +97,7 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
                         csrf: "",
                         share: Some(token),
                         sites: vec![(site.clone(), state.stats.today(&site).to_string())],
+                        events_from: state.stats.events_from().to_string(),
                     };
                     let mut resp = page(StatusCode::OK, pages::app(&boot));
                     // The token is in the URL: it must not leak onward.
@@ -186,6 +188,7 @@ fn home(state: &State, req: &Request<Incoming>) -> Resp {
         csrf: &session.csrf,
         share: None,
         sites,
+        events_from: state.stats.events_from().to_string(),
     };
     page(StatusCode::OK, pages::app(&boot))
 }
@@ -451,6 +454,42 @@ async fn api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
             .await
     };
     json(&answer)
+}
+
+/// "What we store" (in the page's language) and, for signed-in users, the
+/// data-quality counts since start: what was filtered or lost, by reason.
+fn about(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
+    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
+    let Some(viewer) = viewer(state, req) else {
+        state.login_guard.failed(ip, Instant::now());
+        return json(&Answer {
+            status: 401,
+            body: r#"{"error":"Not signed in, or the page is out of date: reload it."}"#.into(),
+        });
+    };
+    let privacy = match lang(req) {
+        Lang::En => &state.dashboard.privacy.0,
+        Lang::Nl => &state.dashboard.privacy.1,
+    };
+    let mut body = serde_json::json!({ "privacy": privacy });
+    // Counts are for the whole collector, not one site: a shared link does not get them.
+    if let Viewer::User(_) = viewer {
+        let m = &state.metrics;
+        let dropped: serde_json::Map<String, serde_json::Value> = crate::metrics::DropReason::ALL
+            .iter()
+            .map(|r| (r.as_str().to_owned(), m.dropped_total(*r).into()))
+            .collect();
+        body["quality"] = serde_json::json!({
+            "since": state.dashboard.started,
+            "accepted": m.accepted_total(),
+            "stored": m.stored_total(),
+            "dropped": dropped,
+        });
+    }
+    json(&Answer {
+        status: 200,
+        body: body.to_string(),
+    })
 }
 
 fn secure(mut resp: Resp) -> Resp {

@@ -177,6 +177,25 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await step('what we store, and the data quality since start', async () => {
+    await page.goto(base + '/');
+    await page.locator('#privacy summary').click();
+    const statement = await page.locator('#privacy .statement').textContent();
+    check(/visitor code/i.test(statement) && /BLAKE3/.test(statement), `what we store: ${statement.slice(0, 200)}`);
+    await page.locator('#quality summary').click();
+    check(await page.locator('#quality tbody tr').count() >= 9, 'no data-quality rows');
+  });
+
+  await step('the all-sites overview', async () => {
+    await page.selectOption('#site', '*');
+    await page.waitForURL(/site=\*|site=%2A/);
+    await page.waitForFunction(() => [...document.querySelectorAll('#overview tbody tr')]
+      .every((tr) => tr.children[1].textContent !== '…' && tr.querySelector('svg')), null, { timeout: 15000 });
+    check(await page.locator('#overview tbody tr').count() === 2, 'not two sites');
+    await page.locator('#overview tbody button.link', { hasText: 'localhost' }).click();
+    await page.locator('#top .figure').first().waitFor();
+  });
+
   await step('the Dutch dashboard', async () => {
     await page.goto(base + '/?lang=nl');
     await panelsDrawn(page);
