@@ -45,10 +45,10 @@
       retry: 'Retry',
       readOnly: 'Read-only view shared with you',
       emptyTitle: 'No visits yet',
-      emptyText: 'Paste one of these into every page of your site. This page turns live as soon as the first visit arrives.',
+      emptyText: 'Paste one of these into every page of your site. The numbers appear here as soon as the first visit arrives.',
       scriptSnippet: 'Script (recommended)', pixelSnippet: 'Pixel only (no JavaScript)',
       waiting: 'Waiting for the first visit…',
-      change: 'change', none: '(none)',
+      change: 'change', none: '(none)', direct: 'Direct / None',
       whatWeStore: 'What we store', quality: 'Data quality',
       qualitySince: 'For every site on this collector, since it started on', qualityAccepted: 'Hits accepted',
       qualityStored: 'Events stored', bot: 'Bots and crawlers (filtered)', unknown_site: 'Sites not configured here',
@@ -90,12 +90,12 @@
       horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
       failed: 'Dit onderdeel kon niet worden geladen',
       retry: 'Opnieuw proberen',
-      readOnly: 'Alleen-lezen weergave, met u gedeeld',
+      readOnly: 'Alleen lezen: deze weergave is met je gedeeld',
       emptyTitle: 'Nog geen bezoeken',
-      emptyText: 'Plak een van deze fragmenten in elke pagina van uw website. Deze pagina komt tot leven zodra het eerste bezoek binnenkomt.',
+      emptyText: 'Plak een van deze fragmenten in elke pagina van je website. Zodra het eerste bezoek binnenkomt, verschijnen hier de cijfers.',
       scriptSnippet: 'Script (aanbevolen)', pixelSnippet: 'Alleen de pixel (zonder JavaScript)',
       waiting: 'Wachten op het eerste bezoek…',
-      change: 'verandering', none: '(geen)',
+      change: 'verandering', none: '(geen)', direct: 'Direct / geen',
       whatWeStore: 'Wat we bewaren', quality: 'Kwaliteit van de gegevens',
       qualitySince: 'Voor alle websites op deze collector, sinds de start op', qualityAccepted: 'Hits ontvangen',
       qualityStored: 'Gebeurtenissen opgeslagen', bot: 'Bots en crawlers (weggefilterd)', unknown_site: 'Websites die hier niet zijn ingesteld',
@@ -578,6 +578,7 @@
       try { return new Intl.DisplayNames([locale()], { type: 'region' }).of(value) || value; } catch (_) { return value; }
     }
     if (value === '(none)') return t('none');
+    if (value === 'Direct / None') return t('direct');
     return value;
   }
 

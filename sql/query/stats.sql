@@ -5,7 +5,7 @@
 ev AS (
     SELECT base.*, {event_time} AS lts {visit_join}
 ),
-matched AS (
+matched AS {matched_mode}(
     SELECT * FROM ev WHERE {filter}
 ),
 -- Event metrics per dimension group: plan.rs lists only the aggregates the metrics
@@ -54,8 +54,7 @@ conv AS (
     SELECT {conversion_dims}
         count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
             + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
-    FROM ev
-    WHERE {conversion_filter}
+    FROM {conversion_source}
     GROUP BY ALL
 )
 SELECT {output}

@@ -91,7 +91,7 @@ fn wanted(q: &Query, m: Metric) -> bool {
         Metric::Sessions | Metric::Bounces | Metric::Duration | Metric::SessionPageviews => {
             q.metrics.iter().any(|m| m.is_session())
         }
-        Metric::TotalVisitors => q.metrics.contains(&Metric::Percentage),
+        Metric::TotalVisitors => needs_total(q),
         Metric::EngagedMs | Metric::EngagedVisitors => q.metrics.contains(&Metric::TimeOnPage),
         // Each is a distinct count or a scan of its own: only when the answer shows it.
         // Visitors always, because folding small rows needs it.
@@ -162,7 +162,7 @@ pub fn run(
     let mut events = q.clone();
     if let Some(pq) = &partial {
         let mut rows = backend.run_partials(pq)?;
-        if q.metrics.contains(&Metric::Percentage) {
+        if needs_total(q) {
             set_total(&mut rows, &backend.run_partials(&pq.total())?);
         }
         parts.push(rows);
@@ -170,7 +170,34 @@ pub fn run(
         events.visits = VisitDays::Except(pq.first, pq.last);
     }
     if q.to > boundary {
-        parts.push(from_events(backend, &events, boundary)?);
+        let mut rows = from_events(backend, &events, boundary)?;
+        // A part without rows still has visitors in the denominator (today's
+        // visitors without a goal, say): `merge` takes it from a row.
+        if rows.is_empty() && needs_total(q) && !q.dimensions.is_empty() && !parts.is_empty() {
+            let total = from_events(
+                backend,
+                &Query {
+                    dimensions: Vec::new(),
+                    metrics: vec![Metric::Visitors],
+                    order_by: Vec::new(),
+                    ..events.clone()
+                },
+                boundary,
+            )?;
+            let visitors = total.first().map_or(0, |b| b.sums.visitors);
+            if visitors > 0 {
+                // No dimensions: a row that only carries the part's total.
+                rows.push(Bases {
+                    dimensions: Vec::new(),
+                    sums: Sums {
+                        total_visitors: visitors,
+                        ..Sums::default()
+                    },
+                    kept: Vec::new(),
+                });
+            }
+        }
+        parts.push(rows);
     }
     let mut rows = if parts.len() > 1 {
         merge(q, parts)
@@ -185,6 +212,12 @@ pub fn run(
     let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
     let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
     Ok(out.into_iter().skip(offset).take(limit).collect())
+}
+
+/// Whether the answer divides by the visitors of the whole answer: `percentage`,
+/// and `conversion_rate` where partials answer it (no filter: the same visitors).
+fn needs_total(q: &Query) -> bool {
+    q.metrics.contains(&Metric::Percentage) || q.metrics.contains(&Metric::ConversionRate)
 }
 
 /// Gives every row the `percentage` denominator: the visitors of the part's total.
@@ -254,7 +287,12 @@ fn merge(q: &Query, parts: Vec<Vec<Bases>>) -> Vec<Bases> {
         .sum();
     let mut order: Vec<Vec<String>> = Vec::new();
     let mut by_key: HashMap<Vec<String>, Sums> = HashMap::new();
-    for b in parts.into_iter().flatten() {
+    // A part's total-only row (no dimensions in a query with some) is no answer row.
+    let answer_rows = parts
+        .into_iter()
+        .flatten()
+        .filter(|b| b.dimensions.len() == q.dimensions.len());
+    for b in answer_rows {
         let entry = by_key.entry(b.dimensions.clone()).or_insert_with(|| {
             order.push(b.dimensions.clone());
             Sums::default()
@@ -361,6 +399,9 @@ fn finish(q: &Query, b: Bases) -> Row {
             Metric::VisitDuration => json!(ratio(s.duration, s.sessions).map_or(0, whole)),
             Metric::Percentage => {
                 json!(percent(s.visitors, s.total_visitors).map_or(0.0, |r| round_to(r, 1)))
+            }
+            Metric::ConversionRate => {
+                json!(percent(s.visitors, s.total_visitors).map_or(0.0, |r| round_to(r, 2)))
             }
             Metric::TimeOnPage => ratio(s.engaged_ms, s.engaged_visitors)
                 .map_or(Value::Null, |r| json!(whole(r / 1000.0))),

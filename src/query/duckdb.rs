@@ -334,6 +334,11 @@ mod tests {
                 &["event:goal"],
                 Vec::new(),
             ),
+            query(
+                &[Metric::Visitors, Metric::Events, Metric::ConversionRate],
+                &["event:goal"],
+                Vec::new(),
+            ),
             query(&all, &["visit:browser_version"], Vec::new()),
             query(
                 &[Metric::Visitors, Metric::Visits, Metric::BounceRate],

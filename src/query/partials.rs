@@ -22,7 +22,8 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use super::aggregates::{slot_labels, value_filter};
 use super::plan::Param;
 use super::{
-    Backend, Dimension, Filter, Granularity, Metric, Op, Query, QueryError, SealedDay, VisitDays,
+    Backend, Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError, SealedDay,
+    VisitDays,
 };
 
 const TEMPLATE: &str = include_str!("../../sql/query/partials.sql");
@@ -84,6 +85,12 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 | Metric::BounceRate
                 | Metric::VisitDuration
         ) || (*m == Metric::Percentage && values.is_none())
+            // Visitors with the goal over all visitors: with no filter and no time
+            // bucket, the denominator is the partials' total, as for `percentage`.
+            || (*m == Metric::ConversionRate
+                && values.is_none()
+                && time.is_none()
+                && property.is_some_and(Prop::is_goal_or_name))
     });
     additive.then(|| PartialQuery {
         site: q.site.clone(),

@@ -206,6 +206,14 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         "fresh_unkeyed" => fresh_visits(sql, q, true),
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
+        // A filtered query reads its matching events more than once (groups, total,
+        // visit metrics): joined and filtered once, they are kept. Unfiltered, that
+        // would keep every event of the range.
+        "matched_mode" => sql.push(if q.filters.is_empty() {
+            ""
+        } else {
+            "MATERIALIZED "
+        }),
         "event_dims" => dims(sql, q, false),
         "event_aggregates" => event_aggregates(sql, q),
         "visit_join" => sql.push(if reads_visit(q) {
@@ -253,14 +261,20 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
                 }
             }
         }
-        "conversion_filter" => {
-            let kept: Vec<Filter> = q
-                .filters
-                .iter()
-                .filter(|f| !is_goal_filter(f))
-                .cloned()
-                .collect();
-            filters(sql, &kept);
+        // Without goal filters the denominators' events are the matched ones.
+        "conversion_source" => {
+            if q.filters.iter().any(is_goal_filter) {
+                let kept: Vec<Filter> = q
+                    .filters
+                    .iter()
+                    .filter(|f| !is_goal_filter(f))
+                    .cloned()
+                    .collect();
+                sql.push("ev WHERE ");
+                filters(sql, &kept);
+            } else {
+                sql.push("matched");
+            }
         }
         "output" => output(sql, q),
         "joins" => joins(sql, q),

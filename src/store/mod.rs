@@ -85,6 +85,11 @@ pub trait Store: Send {
     fn active_sessions(&mut self, since_micros: i64) -> Result<Vec<ActiveSession>, StoreError>;
     /// Makes everything written durable in the main file.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
+    /// Gives back the memory queries were allowed, once they have stopped for a while
+    /// (called every flush).
+    fn relax(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Ended days (before `today`) that have events but no aggregates yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than

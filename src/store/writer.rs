@@ -276,6 +276,9 @@ impl Worker {
             if self.seal_due() {
                 self.seal_step();
             }
+            if !woken && let Err(e) = self.store.relax() {
+                tracing::warn!("DuckDB's query settings stay until the next flush: {e}");
+            }
         }
         // Everything accepted before shutdown is written, and salt changes applied.
         for msg in control.try_iter() {
