@@ -535,10 +535,14 @@
         onclick: () => loadPanel(panel, tb, gen) }, t(tb[0])))) : null;
     put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
     try {
-      const data = await ask(base({ metrics: metrics.concat(['percentage'].filter(() => !panel.metrics)), dimensions: [prop], pagination: { limit: 10 } }));
+      // Countries: all of them, for the map; the table shows the first ten.
+      const mapped = prop === 'visit:country';
+      const data = await ask(base({ metrics: metrics.concat(['percentage'].filter(() => !panel.metrics)), dimensions: [prop], pagination: { limit: mapped ? 300 : 10 } }));
       if (gen !== generation) return;
-      put(box, el('h2', {}, t(panel.title)), tabs,
-        rows(data.results, prop, metrics, labelKey),
+      const map = mapped ? await worldMap(data.results).catch(() => null) : null;
+      if (gen !== generation) return;
+      put(box, el('h2', {}, t(panel.title)), tabs, map,
+        rows(data.results.slice(0, 10), prop, metrics, labelKey),
         el('button', { type: 'button', class: 'ghost details', onclick: () => details(prop, metrics, labelKey) }, t('details')));
     } catch (err) {
       if (gen === generation) {
@@ -570,6 +574,29 @@
             metrics.map((m, i) => el('td', { class: 'num' }, fmt(m, r.metrics[i]))));
         }))),
       folded ? el('p', { class: 'hint' }, t('folded')) : null);
+  }
+
+  // ---- the world map --------------------------------------------------------------
+  let world = null;
+  function worldMap(results) {
+    world = world || fetch('/dashboard/world.json', { credentials: 'same-origin' }).then((r) => r.json());
+    return world.then((w) => {
+      const by = new Map(results.map((r) => [r.dimensions[0], Number(r.metrics[0]) || 0]));
+      const max = Math.max(1, ...by.values());
+      const g = svg('svg', { viewBox: `0 0 ${w.width} ${w.height}`, class: 'map', role: 'img', 'aria-label': t('countries') });
+      for (const [code, d] of Object.entries(w.countries)) {
+        const n = by.get(code) || 0;
+        const p = svg('path', { d, class: n ? 'land has' : 'land' });
+        if (n) {
+          // Square root: a few big countries would otherwise wash out the rest.
+          p.setAttribute('fill-opacity', (0.2 + 0.8 * Math.sqrt(n / max)).toFixed(2));
+          p.append(svg('title', {}, `${shown('visit:country', code)}: ${fmt('visitors', n)}`));
+          p.addEventListener('click', () => addFilter('visit:country', code));
+        }
+        g.append(p);
+      }
+      return g;
+    });
   }
 
   // A value as people read it: country codes become names in the page's language.

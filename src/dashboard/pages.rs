@@ -6,9 +6,60 @@
 
 use crate::receive::snippet::escape;
 
-pub const APP_JS: &str = include_str!("../../assets/dashboard/app.js");
-pub const APP_CSS: &str = include_str!("../../assets/dashboard/app.css");
-pub const ICON: &str = include_str!("../../assets/dashboard/icon.svg");
+/// The dashboard's files, embedded: path under `/dashboard/`, content type, body.
+const ASSETS: [(&str, &str, &str); 4] = [
+    (
+        "app.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../../assets/dashboard/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/dashboard/app.css"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/dashboard/icon.svg"),
+    ),
+    // Natural Earth's countries, projected once (assets/dashboard/build/world.mjs).
+    (
+        "world.json",
+        "application/json",
+        include_str!("../../assets/dashboard/world.json"),
+    ),
+];
+
+/// Each asset gzipped, made once on first use.
+static GZIPPED: [std::sync::OnceLock<Vec<u8>>; 4] = [const { std::sync::OnceLock::new() }; 4];
+
+/// An embedded file: its content type, body, and the body gzipped (if that could
+/// be made).
+pub struct Asset {
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+    pub gzipped: Option<&'static [u8]>,
+}
+
+/// The embedded file at `/dashboard/<name>`.
+pub fn asset(name: &str) -> Option<Asset> {
+    let i = ASSETS.iter().position(|(n, _, _)| *n == name)?;
+    let (_, content_type, body) = ASSETS[i];
+    let gzipped = GZIPPED[i].get_or_init(|| gzip(body.as_bytes()).unwrap_or_default());
+    Some(Asset {
+        content_type,
+        body: body.as_bytes(),
+        gzipped: (!gzipped.is_empty()).then_some(gzipped.as_slice()),
+    })
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
 
 /// Sent with every dashboard page: only this origin's scripts, styles, images and
 /// requests; no frames, no plugins, forms only to here.

@@ -75,13 +75,12 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
             }
         }
         (Method::POST, "/setup") => setup(state, peer, req).await,
-        (Method::GET | Method::HEAD, "/dashboard/app.js") => {
-            asset("application/javascript; charset=utf-8", pages::APP_JS)
+        (Method::GET | Method::HEAD, p)
+            if p.strip_prefix("/dashboard/")
+                .is_some_and(|n| pages::asset(n).is_some()) =>
+        {
+            asset(&req, p.trim_start_matches("/dashboard/"))
         }
-        (Method::GET | Method::HEAD, "/dashboard/app.css") => {
-            asset("text/css; charset=utf-8", pages::APP_CSS)
-        }
-        (Method::GET | Method::HEAD, "/dashboard/icon.svg") => asset("image/svg+xml", pages::ICON),
         (Method::POST, "/dashboard/api/query") => api(state, peer, req).await,
         (Method::GET, "/dashboard/api/about") => about(state, peer, &req),
         (Method::GET, p) if p.starts_with("/dashboard/api/v1/stats/") => {
@@ -521,14 +520,33 @@ fn page(status: StatusCode, html: String) -> Resp {
     )
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Resp {
-    secure(
-        Response::builder()
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CACHE_CONTROL, "no-cache")
-            .body(Full::new(Bytes::from_static(body.as_bytes())))
-            .unwrap_or_default(),
-    )
+/// An embedded file, gzipped for clients that take it.
+fn asset(req: &Request<Incoming>, name: &str) -> Resp {
+    let Some(file) = pages::asset(name) else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
+    let gzip_ok = req
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            e.split(';')
+                .next()
+                .is_some_and(|name| name.trim() == "gzip")
+        });
+    let builder = Response::builder()
+        .header(header::CONTENT_TYPE, file.content_type)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header(header::VARY, "Accept-Encoding");
+    let resp = match file.gzipped {
+        Some(gz) if gzip_ok => builder
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(Full::new(Bytes::from_static(gz))),
+        _ => builder.body(Full::new(Bytes::from_static(file.body))),
+    };
+    secure(resp.unwrap_or_default())
 }
 
 fn json(answer: &Answer) -> Resp {

@@ -117,6 +117,7 @@ try {
     check(v !== '0', `visitors ${v}`);
     check(await page.locator('#panel-pages tbody tr').count() > 0, 'no pages');
     check(await page.locator('#panel-locations tbody tr').count() > 0, 'no countries');
+    check(await page.locator('#panel-locations svg.map path.has').count() >= 2, 'no countries on the map');
   });
 
   await step('the period changes, with the URL', async () => {
