@@ -33,6 +33,7 @@
       technology: 'Technology', devices: 'Devices', browsers: 'Browsers', browserVersions: 'Browser versions',
       os: 'Operating systems', osVersions: 'OS versions', screens: 'Screen sizes', connections: 'Connection types',
       goals: 'Goals', goal: 'Goal', noData: 'No data for this period.',
+      properties: 'Properties', noProps: 'No event in this period has custom properties.',
       details: 'Details', close: 'Close', search: 'Search', csv: 'Download CSV', more: 'Next', less: 'Previous',
       filterBy: 'Filter by', removeFilter: 'Remove filter', addFilter: 'Add filter', is: 'is', is_not: 'is not',
       contains: 'contains', value: 'Value', property: 'Property', clearFilters: 'Clear all',
@@ -80,6 +81,7 @@
       os: 'Besturingssystemen', osVersions: 'Versies van besturingssystemen', screens: 'Schermformaten',
       connections: 'Verbindingstypen',
       goals: 'Doelen', goal: 'Doel', noData: 'Geen gegevens voor deze periode.',
+      properties: 'Eigenschappen', noProps: 'Geen gebeurtenis in deze periode heeft eigen eigenschappen.',
       details: 'Details', close: 'Sluiten', search: 'Zoeken', csv: 'CSV downloaden', more: 'Volgende', less: 'Vorige',
       filterBy: 'Filteren op', removeFilter: 'Filter verwijderen', addFilter: 'Filter toevoegen', is: 'is',
       is_not: 'is niet', contains: 'bevat', value: 'Waarde', property: 'Eigenschap', clearFilters: 'Alles wissen',
@@ -121,7 +123,7 @@
     const filters = p.getAll('f').map((f) => {
       const [op, prop, ...rest] = f.split('|');
       return { op, prop, value: rest.join('|') };
-    }).filter((f) => OPS.includes(f.op) && PROPS[f.prop]);
+    }).filter((f) => OPS.includes(f.op) && (PROPS[f.prop] || /^event:props:./.test(f.prop)));
     const metric = METRICS.includes(p.get('metric')) ? p.get('metric') : 'visitors';
     const every = ['hour', 'day', 'week', 'month'].includes(p.get('interval')) ? p.get('interval') : '';
     const lang = p.get('lang') === 'nl' || p.get('lang') === 'en' ? p.get('lang') : (boot.lang || 'en');
@@ -167,7 +169,7 @@
       ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['browserVersions', 'visit:browser_version'],
       ['os', 'visit:os'], ['osVersions', 'visit:os_version'], ['screens', 'visit:screen'],
       ['connections', 'visit:connection_type']] },
-    { id: 'goals', title: 'goals', tabs: [['goals', 'event:goal']], metrics: ['visitors', 'events', 'conversion_rate'] },
+    { id: 'goals', title: 'goals', tabs: [['goals', 'event:goal'], ['properties', 'props']], metrics: ['visitors', 'events', 'conversion_rate'] },
   ];
 
   let state = readState();
@@ -311,12 +313,17 @@
       el('button', { type: 'button', onclick: () => { if (from.value && to.value && from.value <= to.value) go({ from: from.value, to: to.value }); } }, t('apply')));
   }
 
+  // A property's name as shown: a custom property by its key.
+  function propLabel(prop) {
+    return prop.startsWith('event:props:') ? prop.slice('event:props:'.length) : t(PROPS[prop]);
+  }
+
   function chips() {
     if (!state.filters.length) return null;
     return el('div', { class: 'chips', role: 'list' },
       state.filters.map((f, i) => el('span', { class: 'chip', role: 'listitem' },
-        `${t(PROPS[f.prop])} ${t(f.op)} `, el('strong', {}, shown(f.prop, f.value)),
-        el('button', { type: 'button', class: 'x', 'aria-label': `${t('removeFilter')}: ${t(PROPS[f.prop])} ${f.value}`,
+        `${propLabel(f.prop)} ${t(f.op)} `, el('strong', {}, shown(f.prop, f.value)),
+        el('button', { type: 'button', class: 'x', 'aria-label': `${t('removeFilter')}: ${propLabel(f.prop)} ${f.value}`,
           onclick: () => go({ filters: state.filters.filter((_, j) => j !== i) }) }, '×'))),
       state.filters.length > 1 ? el('button', { type: 'button', class: 'ghost', onclick: () => go({ filters: [] }) }, t('clearFilters')) : null);
   }
@@ -528,6 +535,7 @@
 
   async function loadPanel(panel, tab, gen) {
     const box = document.getElementById('panel-' + panel.id);
+    if (tab[1] === 'props') return loadProps(panel, tab, gen, box);
     const [labelKey, prop] = tab;
     const metrics = panel.metrics || ['visitors'];
     const tabs = panel.tabs.length > 1 ? el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
@@ -551,6 +559,37 @@
         box.append(msg);
         failure(msg, err, () => loadPanel(panel, tab, gen));
       }
+    }
+  }
+
+  // Custom properties: the keys the period's events carry, then a breakdown by one.
+  function tabsOf(panel, tab, gen) {
+    return el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
+      el('button', { type: 'button', role: 'tab', 'aria-selected': tb === tab ? 'true' : 'false',
+        onclick: () => loadPanel(panel, tb, gen) }, t(tb[0]))));
+  }
+
+  async function loadProps(panel, tab, gen, box, chosen) {
+    const tabs = tabsOf(panel, tab, gen);
+    put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
+    try {
+      const range = dateRange();
+      const period = Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
+      const r = await fetch(`/dashboard/api/v1/stats/props?site_id=${encodeURIComponent(state.site)}&${period}`,
+        { headers: headers(), credentials: 'same-origin' });
+      const keys = r.ok ? (await r.json()).results : [];
+      if (gen !== generation) return;
+      if (!keys.length) { put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'empty-note' }, t('noProps'))); return; }
+      const key = keys.includes(chosen) ? chosen : keys[0];
+      const prop = 'event:props:' + key;
+      const picker = el('select', { id: 'prop-key', 'aria-label': t('property'), onchange: (e) => loadProps(panel, tab, gen, box, e.target.value) },
+        keys.map((k) => el('option', { value: k, selected: k === key }, k)));
+      const data = await ask(base({ metrics: ['visitors', 'events'], dimensions: [prop], pagination: { limit: 10 } }));
+      if (gen !== generation) return;
+      put(box, el('h2', {}, t(panel.title)), tabs, picker, rows(data.results, prop, ['visitors', 'events'], 'properties'),
+        el('button', { type: 'button', class: 'ghost details', onclick: () => details(prop, ['visitors', 'events'], 'properties') }, t('details')));
+    } catch (err) {
+      if (gen === generation) { const msg = el('div'); put(box, el('h2', {}, t(panel.title)), tabs, msg); failure(msg, err, () => loadProps(panel, tab, gen, box, chosen)); }
     }
   }
 

@@ -330,6 +330,7 @@ mod tests {
             offsets: Vec::new(),
             visits: VisitDays::All,
             stored_visits: None,
+            custom_keys: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ use super::{Backend, Query, QueryError, Row, SealedDay};
 use crate::store::duckdb::DbHandle;
 
 const FIRST_EVENT: &str = include_str!("../../sql/query/first_event.sql");
+const PROP_KEYS: &str = include_str!("../../sql/query/prop_keys.sql");
 const SEALED_DAYS: &str = include_str!("../../sql/query/sealed_days.sql");
 
 pub struct DuckDbBackend {
@@ -178,6 +179,26 @@ impl Backend for DuckDbBackend {
         })
     }
 
+    fn prop_keys(
+        &self,
+        site: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Result<Vec<String>, QueryError> {
+        let micros = |t: NaiveDateTime| t.and_utc().timestamp_micros();
+        self.with(|conn| {
+            let mut stmt = conn.prepare(PROP_KEYS).map_err(db_error)?;
+            let keys = stmt
+                .query_map(duckdb::params![site, micros(from), micros(to)], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(db_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_error)?;
+            Ok(keys)
+        })
+    }
+
     fn first_event(&self, site: &str) -> Result<Option<NaiveDateTime>, QueryError> {
         self.with(|conn| {
             let micros: Option<i64> = conn
@@ -251,6 +272,7 @@ mod tests {
             offsets: Vec::new(),
             visits: VisitDays::All,
             stored_visits: None,
+            custom_keys: Vec::new(),
         }
     }
 
@@ -340,6 +362,15 @@ mod tests {
                 Vec::new(),
             ),
             query(&all, &["visit:browser_version"], Vec::new()),
+            // A custom property: never from partials, always agreeing.
+            Query {
+                custom_keys: vec!["plan".into()],
+                ..query(
+                    &[Metric::Visitors, Metric::Events],
+                    &["event:props:#0"],
+                    vec![leaf(Op::IsNot, "visit:country", &["NL"])],
+                )
+            },
             query(
                 &[Metric::Visitors, Metric::Visits, Metric::BounceRate],
                 &["visit:source"],
@@ -416,7 +447,7 @@ mod tests {
             ),
         ];
         // The shapes above that partials cannot answer.
-        let without_partials = 8;
+        let without_partials = 9;
         let ranges = [
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),

@@ -174,6 +174,9 @@ pub enum Taken {
     Entry,
     /// The path of the visit's last pageview.
     Exit,
+    /// Each event has its own: a custom property (`event:props:<key>`) from the
+    /// event's `props`, the key being the query's [`Query::custom_keys`] at this slot.
+    Custom(u8),
 }
 
 /// A property that can be a dimension or a filter. This table is the one place a
@@ -214,7 +217,25 @@ macro_rules! first {
     };
 }
 
+/// A custom property's slot in [`PROPS`]: its key is the query's.
+macro_rules! custom {
+    ($name:literal, $slot:literal) => {
+        Prop {
+            name: $name,
+            cli: None,
+            column: "props",
+            taken: Taken::Custom($slot),
+            none: NONE,
+            visits_by: None,
+            rollup: None,
+        }
+    };
+}
+
 const NONE: Option<&str> = Some("(none)");
+
+/// Custom properties one query may name (`event:props:<key>`), each in a slot.
+pub const MAX_CUSTOM: usize = 4;
 const DIRECT: Option<&str> = Some("Direct / None");
 
 /// The allow-list: every property a query may name.
@@ -363,6 +384,12 @@ pub static PROPS: &[Prop] = &[
         NONE,
         Some("screen")
     ),
+    // Slots for `event:props:<key>`: requests never name these, the parser maps a
+    // key to a slot (request::parse_prop).
+    custom!("event:props:#0", 0),
+    custom!("event:props:#1", 1),
+    custom!("event:props:#2", 2),
+    custom!("event:props:#3", 3),
 ];
 
 impl Prop {
@@ -371,7 +398,18 @@ impl Prop {
     }
 
     pub fn is_event(&self) -> bool {
-        matches!(self.taken, Taken::PerEvent | Taken::Goal)
+        matches!(self.taken, Taken::PerEvent | Taken::Goal | Taken::Custom(_))
+    }
+
+    /// The custom-property slot `slot` (below [`MAX_CUSTOM`]).
+    pub fn custom(slot: usize) -> Option<&'static Prop> {
+        PROPS
+            .iter()
+            .find(|p| matches!(p.taken, Taken::Custom(s) if usize::from(s) == slot))
+    }
+
+    pub fn is_custom(&self) -> bool {
+        matches!(self.taken, Taken::Custom(_))
     }
 
     /// The property given by its `spoorloos report --by` name.
@@ -468,6 +506,9 @@ pub struct Query {
     pub offsets: Vec<OffsetSegment>,
     /// Which visits the query reads, by the day they began.
     pub visits: VisitDays,
+    /// The keys of the custom properties the query names, by slot
+    /// ([`Taken::Custom`]).
+    pub custom_keys: Vec<String>,
     /// Visit days (inclusive) whose visits are read from the stored `visits` rather
     /// than grouped from their events: sealed days whose visits lie wholly inside
     /// the range, so that both give the same numbers.
@@ -509,6 +550,14 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         query: &partials::PartialQuery,
     ) -> Result<Vec<combine::Bases>, QueryError>;
+    /// The custom-property keys of the site's events in `[from, to)` (UTC), the most
+    /// used first.
+    fn prop_keys(
+        &self,
+        site: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Result<Vec<String>, QueryError>;
     /// The sealed visit days in `[from, to)`, in order.
     fn sealed_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SealedDay>, QueryError>;
 }

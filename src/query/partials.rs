@@ -52,6 +52,16 @@ fn shape(q: &Query) -> Option<PartialQuery> {
     if q.visits != VisitDays::All || (zoned && q.dimensions.iter().any(|d| d.is_time())) {
         return None;
     }
+    // Custom properties are not in the partials (their keys are open-ended).
+    let mut named = Vec::new();
+    q.filters.iter().for_each(|f| f.props(&mut named));
+    let custom_dimension = q
+        .dimensions
+        .iter()
+        .any(|d| matches!(d, Dimension::Prop(p) if p.is_custom()));
+    if custom_dimension || named.iter().any(|p| p.is_custom()) {
+        return None;
+    }
     let mut property = None;
     let mut time = None;
     for d in &q.dimensions {

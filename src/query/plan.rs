@@ -38,6 +38,8 @@ pub enum Param {
 pub struct Sql {
     pub text: String,
     pub params: Vec<Param>,
+    /// The query's custom-property keys, by slot, for [`push_expr`].
+    custom: Vec<String>,
 }
 
 impl Sql {
@@ -64,7 +66,10 @@ pub fn plan_over_events(q: &Query) -> Sql {
 }
 
 fn render(q: &Query, template: &'static str) -> Sql {
-    let mut sql = Sql::default();
+    let mut sql = Sql {
+        custom: q.custom_keys.clone(),
+        ..Sql::default()
+    };
     let mut rest = template;
     // The bare `?`s: limit and offset.
     let mut fixed = vec![
@@ -413,6 +418,28 @@ fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
 fn push_expr(sql: &mut Sql, p: &Prop) {
     let visit_column = match p.taken {
         Taken::PerEvent => return sql.push(p.column),
+        Taken::Custom(slot) => {
+            // `props` is the JSON object the pipeline wrote (serde_json, compact,
+            // string values). DuckDB's JSON functions are an extension the bundled
+            // build lacks (it would try to download it), so the value is matched as
+            // text: the key as serde_json escapes it, after `{` or `,` (inside a
+            // value every quote is escaped, so a value never matches), then the
+            // value's quotes removed and `\"` and `\\` unescaped. The pattern is
+            // bound: a key is request text.
+            let key = sql
+                .custom
+                .get(usize::from(slot))
+                .cloned()
+                .unwrap_or_default();
+            let json_key = serde_json::to_string(&key).unwrap_or_default();
+            sql.push("coalesce(replace(replace(replace(nullif(regexp_extract(props, ");
+            sql.bind(Param::Text(format!(
+                r#"[{{,]{}:("(?:[^"\\]|\\.)*")"#,
+                regex::escape(&json_key)
+            )));
+            return sql
+                .push(r#", 1), '')[2:-2], '\\', chr(1)), '\"', '"'), chr(1), '\'), '(none)')"#);
+        }
         Taken::Goal => {
             return sql.push("CASE WHEN name NOT IN ('pageview', 'engagement') THEN name END");
         }
@@ -690,6 +717,7 @@ mod tests {
             offset: 0,
             visits: VisitDays::All,
             stored_visits: None,
+            custom_keys: Vec::new(),
             offsets: vec![
                 OffsetSegment {
                     from_micros: i64::MIN,

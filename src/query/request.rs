@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use super::{
-    Dimension, Filter, Granularity, Metric, OffsetSegment, Op, OrderKey, Prop, Query, QueryError,
-    VisitDays,
+    Dimension, Filter, Granularity, MAX_CUSTOM, Metric, OffsetSegment, Op, OrderKey, Prop, Query,
+    QueryError, VisitDays,
 };
 
 /// Plausible's default and maximum page size.
@@ -308,6 +308,8 @@ pub struct Parts {
     pub order_by: Option<Vec<(OrderKey, bool)>>,
     pub limit: u64,
     pub offset: u64,
+    /// The custom properties' keys, by slot.
+    pub custom_keys: Vec<String>,
 }
 
 /// The granularity `time` means for a range: hours for a day, days up to 40 days, then months.
@@ -330,6 +332,7 @@ pub fn build(parts: Parts, ctx: &Ctx<'_>) -> Result<Query, QueryError> {
         order_by,
         limit,
         offset,
+        custom_keys,
     } = parts;
     if metrics.is_empty() {
         return Err(bad("Please specify at least one metric."));
@@ -430,18 +433,56 @@ pub fn build(parts: Parts, ctx: &Ctx<'_>) -> Result<Query, QueryError> {
         offsets: offsets(ctx.tz, range.from, range.to),
         visits: VisitDays::All,
         stored_visits: None,
+        custom_keys,
     })
 }
 
-pub fn parse_dimension(name: &str, range: &Range) -> Option<Dimension> {
-    Some(match name {
+/// Longest custom-property key a query may name, in bytes.
+const MAX_CUSTOM_KEY: usize = 300;
+
+/// The property a request names: one of [`PROPS`](super::PROPS), or a custom
+/// property `event:props:<key>`, whose key takes a slot in `keys` (the query's
+/// [`Query::custom_keys`]). `Ok(None)`: no such property.
+pub fn parse_prop(name: &str, keys: &mut Vec<String>) -> Result<Option<&'static Prop>, QueryError> {
+    let Some(key) = name.strip_prefix("event:props:") else {
+        return Ok(Prop::parse(name));
+    };
+    if key.is_empty() || key.len() > MAX_CUSTOM_KEY {
+        return Err(bad(format!(
+            "Invalid custom property '{name}': the key must be 1 to {MAX_CUSTOM_KEY} bytes."
+        )));
+    }
+    let slot = match keys.iter().position(|k| k == key) {
+        Some(slot) => slot,
+        None if keys.len() < MAX_CUSTOM => {
+            keys.push(key.to_owned());
+            keys.len() - 1
+        }
+        None => {
+            return Err(bad(format!(
+                "A query may name at most {MAX_CUSTOM} custom properties."
+            )));
+        }
+    };
+    Ok(Prop::custom(slot))
+}
+
+pub fn parse_dimension(
+    name: &str,
+    range: &Range,
+    keys: &mut Vec<String>,
+) -> Result<Option<Dimension>, QueryError> {
+    Ok(Some(match name {
         "time" => Dimension::Time(auto_granularity(range)),
         "time:hour" => Dimension::Time(Granularity::Hour),
         "time:day" => Dimension::Time(Granularity::Day),
         "time:week" => Dimension::Time(Granularity::Week),
         "time:month" => Dimension::Time(Granularity::Month),
-        _ => Dimension::Prop(Prop::parse(name)?),
-    })
+        _ => match parse_prop(name, keys)? {
+            Some(p) => Dimension::Prop(p),
+            None => return Ok(None),
+        },
+    }))
 }
 
 fn strings<'a>(value: Option<&'a Value>, field: &str) -> Result<Vec<&'a str>, QueryError> {
@@ -459,7 +500,12 @@ fn strings<'a>(value: Option<&'a Value>, field: &str) -> Result<Vec<&'a str>, Qu
 }
 
 /// One filter in v2 syntax: `[op, key, [values], {modifiers}]` or `[and|or, [...]]`, `[not, f]`.
-pub fn parse_filter(value: &Value, depth: usize, leaves: &mut usize) -> Result<Filter, QueryError> {
+pub fn parse_filter(
+    value: &Value,
+    depth: usize,
+    leaves: &mut usize,
+    keys: &mut Vec<String>,
+) -> Result<Filter, QueryError> {
     let invalid = || bad(format!("Invalid filter '{value}'."));
     if depth > MAX_FILTER_DEPTH {
         return Err(bad(format!(
@@ -468,21 +514,29 @@ pub fn parse_filter(value: &Value, depth: usize, leaves: &mut usize) -> Result<F
     }
     let items = value.as_array().ok_or_else(invalid)?;
     let op = items.first().and_then(Value::as_str).unwrap_or_default();
-    let group = |items: &[Value], leaves: &mut usize| -> Result<Vec<Filter>, QueryError> {
+    let group = |items: &[Value],
+                 leaves: &mut usize,
+                 keys: &mut Vec<String>|
+     -> Result<Vec<Filter>, QueryError> {
         match items {
             [_, Value::Array(fs)] if !fs.is_empty() => fs
                 .iter()
-                .map(|f| parse_filter(f, depth + 1, leaves))
+                .map(|f| parse_filter(f, depth + 1, leaves, keys))
                 .collect(),
             _ => Err(invalid()),
         }
     };
     let op = match op {
-        "and" => return Ok(Filter::And(group(items, leaves)?)),
-        "or" => return Ok(Filter::Or(group(items, leaves)?)),
+        "and" => return Ok(Filter::And(group(items, leaves, keys)?)),
+        "or" => return Ok(Filter::Or(group(items, leaves, keys)?)),
         "not" => {
             return match items.as_slice() {
-                [_, f] => Ok(Filter::Not(Box::new(parse_filter(f, depth + 1, leaves)?))),
+                [_, f] => Ok(Filter::Not(Box::new(parse_filter(
+                    f,
+                    depth + 1,
+                    leaves,
+                    keys,
+                )?))),
                 _ => Err(invalid()),
             };
         }
@@ -505,7 +559,8 @@ pub fn parse_filter(value: &Value, depth: usize, leaves: &mut usize) -> Result<F
         [_, Value::String(k), Value::Array(v), m @ Value::Object(_)] => (k, v, Some(m)),
         _ => return Err(invalid()),
     };
-    let prop = Prop::parse(key).ok_or_else(|| bad(format!("Invalid filter dimension '{key}'.")))?;
+    let prop =
+        parse_prop(key, keys)?.ok_or_else(|| bad(format!("Invalid filter dimension '{key}'.")))?;
     if values.is_empty() || values.len() > MAX_VALUES {
         return Err(bad(format!(
             "Invalid filter '{value}': give 1 to {MAX_VALUES} values."
@@ -620,8 +675,9 @@ pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<V2, QueryError> {
         .collect::<Result<Vec<_>, _>>()?;
     let dim_names = strings(obj.get("dimensions"), "dimensions")?;
     let mut dimensions = Vec::new();
+    let mut custom_keys = Vec::new();
     for name in &dim_names {
-        let d = parse_dimension(name, &range)
+        let d = parse_dimension(name, &range, &mut custom_keys)?
             .ok_or_else(|| bad(format!("Invalid dimension '{name}'.")))?;
         if dimensions.contains(&d) {
             return Err(bad(format!("Dimension '{name}' is given twice.")));
@@ -636,7 +692,7 @@ pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<V2, QueryError> {
         None => Vec::new(),
         Some(Value::Array(fs)) => fs
             .iter()
-            .map(|f| parse_filter(f, 0, &mut leaves))
+            .map(|f| parse_filter(f, 0, &mut leaves, &mut custom_keys))
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(bad("Invalid filters passed.")),
     };
@@ -660,6 +716,7 @@ pub fn parse_v2(body: &Value, ctx: &Ctx<'_>) -> Result<V2, QueryError> {
             order_by,
             limit,
             offset,
+            custom_keys,
         },
         &ctx,
     )?;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::api::Site;
 use super::request::{self, Parts, Range};
-use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError, VisitDays};
+use super::{Dimension, Filter, Granularity, Metric, Op, Query, QueryError, VisitDays};
 
 fn bad(message: impl Into<String>) -> QueryError {
     QueryError::invalid(message)
@@ -40,8 +40,23 @@ pub fn answer(endpoint: &str, params: &Params, site: &Site) -> Result<Value, Que
         "timeseries" => timeseries(params, site),
         "breakdown" => breakdown(params, site),
         "realtime/visitors" => realtime(site),
+        "props" => prop_keys(params, site),
         _ => Err(bad(format!("Unknown endpoint /api/v1/stats/{endpoint}."))),
     }
+}
+
+/// `GET /api/v1/stats/props`: the custom-property keys the site's events carry in
+/// the period (not in Plausible's API; the dashboard lists them).
+fn prop_keys(params: &Params, site: &Site) -> Result<Value, QueryError> {
+    let range = range(params, site)?;
+    let to = range.to.min(site.now + Duration::seconds(5));
+    let from = range
+        .from
+        .max(site.events_from.and_time(chrono::NaiveTime::MIN));
+    if from >= to {
+        return Ok(json!({ "results": [] }));
+    }
+    Ok(json!({ "results": site.backend.prop_keys(&site.name, from, to)? }))
 }
 
 fn range(params: &Params, site: &Site) -> Result<Range, QueryError> {
@@ -104,7 +119,9 @@ fn wildcard(pattern: &str) -> String {
 }
 
 /// `visit:country==NL;event:page!=/blog/**|/news` → top-level v2 filters.
-pub fn filters(text: &str) -> Result<Vec<Filter>, QueryError> {
+/// Custom properties (`event:props:<key>`) take slots in `keys`, shared with the
+/// breakdown's property.
+pub fn filters(text: &str, keys: &mut Vec<String>) -> Result<Vec<Filter>, QueryError> {
     let mut out = Vec::new();
     for clause in text.split(';').map(str::trim).filter(|c| !c.is_empty()) {
         let (key, op, value) = [("!=", Op::IsNot), ("==", Op::Is), ("~", Op::Contains)]
@@ -115,8 +132,8 @@ pub fn filters(text: &str) -> Result<Vec<Filter>, QueryError> {
                     .map(|(k, v)| (k.trim(), *op, v.trim()))
             })
             .ok_or_else(|| bad(format!("Invalid filter expression `{clause}`.")))?;
-        let prop =
-            Prop::parse(key).ok_or_else(|| bad(format!("Invalid filter property `{key}`.")))?;
+        request::parse_prop(key, keys)?
+            .ok_or_else(|| bad(format!("Invalid filter property `{key}`.")))?;
         let values: Vec<String> = value.split('|').map(|v| v.trim().to_owned()).collect();
         let (op, values) = if op != Op::Contains && values.iter().any(|v| v.contains('*')) {
             let op = if op == Op::Is {
@@ -139,24 +156,26 @@ pub fn filters(text: &str) -> Result<Vec<Filter>, QueryError> {
             Op::MatchesNot => "matches_not",
         };
         out.push(request::parse_filter(
-            &json!([v2_op, prop.name, values]),
+            &json!([v2_op, key, values]),
             0,
             &mut leaves,
+            keys,
         )?);
     }
     Ok(out)
 }
 
+/// `keys`: the custom properties the dimensions name already.
 fn build(
     params: &Params,
     site: &Site,
     range: Range,
-    dimensions: Vec<Dimension>,
+    (dimensions, mut custom_keys): (Vec<Dimension>, Vec<String>),
     limit: u64,
     offset: u64,
 ) -> Result<(Query, Vec<Metric>), QueryError> {
     let metrics = metrics(params)?;
-    let filters = filters(params.get("filters").unwrap_or_default())?;
+    let filters = filters(params.get("filters").unwrap_or_default(), &mut custom_keys)?;
     let first_day = || site.first_day();
     let q = request::build(
         Parts {
@@ -167,6 +186,7 @@ fn build(
             order_by: None,
             limit,
             offset,
+            custom_keys,
         },
         &site.ctx(&first_day),
     )?;
@@ -191,13 +211,13 @@ pub fn change(metric: Metric, now: &Value, before: &Value) -> Value {
 
 fn aggregate(params: &Params, site: &Site) -> Result<Value, QueryError> {
     let range = range(params, site)?;
-    let (q, metrics) = build(params, site, range, Vec::new(), 1, 0)?;
+    let (q, metrics) = build(params, site, range, (Vec::new(), Vec::new()), 1, 0)?;
     let now = site.run(&q)?.into_iter().next();
     let compare = match params.get("compare") {
         None => None,
         Some("previous_period") => {
             let prev_range = request::previous_period(&range, site.tz);
-            let (pq, _) = build(params, site, prev_range, Vec::new(), 1, 0)?;
+            let (pq, _) = build(params, site, prev_range, (Vec::new(), Vec::new()), 1, 0)?;
             Some(site.run(&pq)?.into_iter().next())
         }
         Some(other) => {
@@ -242,7 +262,14 @@ fn timeseries(params: &Params, site: &Site) -> Result<Value, QueryError> {
         },
     };
     let dims = vec![Dimension::Time(granularity)];
-    let (q, metrics) = build(params, site, range, dims, request::MAX_LIMIT, 0)?;
+    let (q, metrics) = build(
+        params,
+        site,
+        range,
+        (dims, Vec::new()),
+        request::MAX_LIMIT,
+        0,
+    )?;
     let rows = site.run(&q)?;
     let by_label: HashMap<&str, &Vec<Value>> = rows
         .iter()
@@ -274,8 +301,9 @@ fn breakdown(params: &Params, site: &Site) -> Result<Value, QueryError> {
     let property = params
         .get("property")
         .ok_or_else(|| bad("The `property` parameter is required for breakdown."))?;
-    let prop =
-        Prop::parse(property).ok_or_else(|| bad(format!("Invalid property '{property}'.")))?;
+    let mut keys = Vec::new();
+    let prop = request::parse_prop(property, &mut keys)?
+        .ok_or_else(|| bad(format!("Invalid property '{property}'.")))?;
     let limit: u64 = match params.get("limit") {
         None => 100,
         Some(l) => l
@@ -301,11 +329,14 @@ fn breakdown(params: &Params, site: &Site) -> Result<Value, QueryError> {
         params,
         site,
         range,
-        vec![Dimension::Prop(prop)],
+        (vec![Dimension::Prop(prop)], keys),
         limit,
         (page - 1).saturating_mul(limit),
     )?;
-    let key = property.split_once(':').map_or(property, |(_, k)| k);
+    // As Plausible names it: `page` for `event:page`, `plan` for `event:props:plan`.
+    let key = property
+        .strip_prefix("event:props:")
+        .unwrap_or_else(|| property.split_once(':').map_or(property, |(_, k)| k));
     let results: Vec<Value> = site
         .run(&q)?
         .into_iter()
@@ -340,6 +371,7 @@ fn realtime(site: &Site) -> Result<Value, QueryError> {
         offsets: Vec::new(),
         visits: VisitDays::All,
         stored_visits: None,
+        custom_keys: Vec::new(),
     };
     let rows = site.run(&q)?;
     Ok(rows
@@ -362,9 +394,9 @@ mod tests {
 
     #[test]
     fn v1_filters_parse() {
-        let fs = filters("visit:country==NL|DE;event:page!=/blog/**").unwrap();
+        let fs = filters("visit:country==NL|DE;event:page!=/blog/**", &mut Vec::new()).unwrap();
         assert_eq!(fs.len(), 2);
-        assert!(filters("visit:nope==1").is_err());
-        assert!(filters("nonsense").is_err());
+        assert!(filters("visit:nope==1", &mut Vec::new()).is_err());
+        assert!(filters("nonsense", &mut Vec::new()).is_err());
     }
 }

@@ -412,7 +412,7 @@ pub fn report(
     }
     if let Some(filter) = &options.filter {
         // Checked here too, so a typo is named before any connection is made.
-        crate::query::v1::filters(filter)
+        crate::query::v1::filters(filter, &mut Vec::new())
             .map_err(|e| ReportError::usage(format!("--filter {filter:?}: {e}")))?;
     }
     let base = base_url(options.url.as_deref(), config)?;

@@ -173,6 +173,7 @@ fn partial_rows(
                 offsets: Vec::new(),
                 visits: VisitDays::Only(day, day),
                 stored_visits: Some((day, day)),
+                custom_keys: Vec::new(),
             };
             let rows = reader
                 .run(&q)

@@ -178,6 +178,20 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await step('custom properties: the keys, a breakdown, a filter', async () => {
+    await page.goto(base + '/');
+    await panelsDrawn(page);
+    await page.locator('#panel-goals [role=tab]', { hasText: 'Properties' }).click();
+    await page.locator('#prop-key').waitFor();
+    const keys = await page.locator('#prop-key option').allTextContents();
+    check(keys.includes('plan'), `keys ${keys}`);
+    await page.selectOption('#prop-key', 'plan');
+    await page.locator('#panel-goals tbody button.link', { hasText: 'pro' }).click();
+    await page.waitForURL(/event%3Aprops%3Aplan/);
+    await page.locator('.chip', { hasText: 'plan' }).waitFor();
+    await page.click('.chip button.x');
+  });
+
   await step('what we store, and the data quality since start', async () => {
     await page.goto(base + '/');
     await page.locator('#privacy summary').click();

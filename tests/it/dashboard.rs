@@ -75,6 +75,16 @@ async fn seed(server: &Server) -> u64 {
         let ip = ips[(i % 4) as usize];
         let page = pages[(i % 4) as usize];
         let referrer = referrers[(i % 3) as usize];
+        // Every fourth visitor signs up, on the pro or the free plan.
+        if i % 4 == 1 {
+            let plan = if i % 8 == 1 { "pro" } else { "free" };
+            let body = format!(
+                r#"{{"n":"Signup","u":"http://localhost/pricing","d":"localhost","p":{{"plan":"{plan}"}}}}"#
+            );
+            let r = server.event(&body, &ua, &[("x-forwarded-for", ip)]).await;
+            assert_eq!(r.status(), 202);
+            n += 1;
+        }
         for path in ["/", page] {
             let body = format!(
                 r#"{{"n":"pageview","u":"http://localhost{path}","d":"localhost","r":"{referrer}"}}"#

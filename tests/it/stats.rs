@@ -201,6 +201,7 @@ async fn data_set(config: &std::path::Path) -> Server {
     mobile_engaged["e"] = json!(10000);
     let mut signup = pv("/blog/a");
     signup["name"] = json!("Signup");
+    signup["props"] = json!({"plan": "pro", "a/b~c": "odd key"});
     let mut pricing = pv("/pricing");
     pricing["w"] = json!(1280);
     pricing["c"] = json!("4g");
@@ -233,6 +234,7 @@ async fn data_set(config: &std::path::Path) -> Server {
     hn["referrer"] = json!("https://news.ycombinator.com/");
     let mut signup = pv("/pricing");
     signup["name"] = json!("Signup");
+    signup["props"] = json!({"plan": "free"});
     send(
         &server,
         &[
@@ -504,6 +506,61 @@ async fn stats_api_answers_known_numbers() {
         .await,
         vec![json!(2), json!(33.33)]
     );
+    // Custom properties: a breakdown (events without the key are "(none)"), a filter,
+    // a key with the JSON Pointer's special characters, and v1.
+    assert_eq!(
+        by(&s, "event:props:plan", &["visitors", "events"], json!([])).await,
+        rows(&[
+            ("(none)", json!([6, 8])),
+            ("free", json!([1, 1])),
+            ("pro", json!([1, 1]))
+        ])
+    );
+    assert_eq!(
+        by(
+            &s,
+            "event:goal",
+            &["visitors"],
+            json!([["is", "event:props:plan", ["pro"]]])
+        )
+        .await,
+        rows(&[("Signup", json!([1]))])
+    );
+    assert_eq!(
+        by(
+            &s,
+            "event:props:a/b~c",
+            &["visitors"],
+            json!([["is_not", "event:props:a/b~c", ["(none)"]]])
+        )
+        .await,
+        rows(&[("odd key", json!([1]))])
+    );
+    let (status, answer) = v1(
+        &s,
+        &format!(
+            "breakdown?site_id={SITE}&period=custom&date=2026-01-10,2026-01-12&property=event:props:plan&filters=event:props:plan%3D%3Dfree"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["plan"], "free", "{answer}");
+    let (status, answer) = v1(
+        &s,
+        &format!("props?site_id={SITE}&period=custom&date=2026-01-10,2026-01-12"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"], json!(["plan", "a/b~c"]), "{answer}");
+    let (status, answer) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "date_range": "7d", "metrics": ["visitors"],
+                "dimensions": ["event:props:a", "event:props:b", "event:props:c",
+                               "event:props:d", "event:props:e"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
     assert_eq!(
         agg(
             &s,
