@@ -119,7 +119,7 @@
     const site = SITES.some((s) => s.site === p.get('site')) || (p.get('site') === '*' && SITES.length > 1)
       ? p.get('site') : (SITES[0] || {}).site;
     const period = PERIODS.includes(p.get('period')) ? p.get('period') : '30d';
-    const compare = ['previous_period', 'year_over_year'].includes(p.get('compare')) ? p.get('compare') : '';
+    const compare = ['previous_period', 'year_over_year', 'custom'].includes(p.get('compare')) ? p.get('compare') : '';
     const filters = p.getAll('f').map((f) => {
       const [op, prop, ...rest] = f.split('|');
       return { op, prop, value: rest.join('|') };
@@ -128,7 +128,8 @@
     const every = ['hour', 'day', 'week', 'month'].includes(p.get('interval')) ? p.get('interval') : '';
     const lang = p.get('lang') === 'nl' || p.get('lang') === 'en' ? p.get('lang') : (boot.lang || 'en');
     const date = (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v || '') ? v : '');
-    return { site, period, compare, filters, metric, lang, every, from: date(p.get('from')), to: date(p.get('to')) };
+    return { site, period, compare, filters, metric, lang, every, from: date(p.get('from')), to: date(p.get('to')),
+      cfrom: date(p.get('cfrom')), cto: date(p.get('cto')) };
   }
 
   function writeState(s, replace) {
@@ -137,6 +138,7 @@
     if (s.period !== '30d') p.set('period', s.period);
     if (s.period === 'custom') { p.set('from', s.from); p.set('to', s.to); }
     if (s.compare) p.set('compare', s.compare);
+    if (s.compare === 'custom' && s.cfrom && s.cto) { p.set('cfrom', s.cfrom); p.set('cto', s.cto); }
     if (s.metric !== 'visitors') p.set('metric', s.metric);
     if (s.every) p.set('interval', s.every);
     if (s.lang !== boot.lang) p.set('lang', s.lang);
@@ -290,9 +292,10 @@
     const periodSel = el('select', { id: 'period', 'aria-label': t('period'), onchange: (e) => go({ period: e.target.value }) },
       PERIODS.map((p) => el('option', { value: p, selected: p === state.period }, t(p))));
     const compareSel = el('select', { id: 'compare', 'aria-label': t('compare'), onchange: (e) => go({ compare: e.target.value }) },
-      [['', 'compareOff'], ['previous_period', 'previous_period'], ['year_over_year', 'year_over_year']]
+      [['', 'compareOff'], ['previous_period', 'previous_period'], ['year_over_year', 'year_over_year'], ['custom', 'custom']]
         .map(([v, k]) => el('option', { value: v, selected: v === state.compare }, t(k))));
     const custom = state.period === 'custom' && state.site !== '*' ? customRange() : null;
+    const compareRange = state.compare === 'custom' && state.site !== '*' ? customRange(true) : null;
     const theme = el('button', { type: 'button', id: 'theme', class: 'ghost', onclick: cycleTheme }, themeLabel());
     const langBtn = el('button', { type: 'button', id: 'lang', class: 'ghost', lang: state.lang === 'nl' ? 'en' : 'nl', onclick: () => go({ lang: state.lang === 'nl' ? 'en' : 'nl' }) }, t('language'));
     const out = SHARE ? el('span', { class: 'badge' }, t('readOnly')) : el('form', { method: 'post', action: '/logout', class: 'inline' },
@@ -303,14 +306,25 @@
       el('div', { class: 'brand' }, el('img', { src: '/dashboard/icon.svg', alt: '', width: 24, height: 24 }), 'Spoorloos'),
       SITES.length > 1 ? siteSel : el('strong', { class: 'site' }, state.site),
       el('span', { id: 'now', class: 'now', 'aria-live': 'polite' }),
-      el('div', { class: 'controls' }, periodSel, custom, compareSel, theme, langBtn, out));
+      el('div', { class: 'controls' }, periodSel, custom, compareSel, compareRange, theme, langBtn, out));
   }
 
-  function customRange() {
-    const from = el('input', { type: 'date', id: 'from', value: state.from || shiftDay(today(), -6), max: today(), 'aria-label': t('from') });
-    const to = el('input', { type: 'date', id: 'to', value: state.to || today(), max: today(), 'aria-label': t('to') });
+  // The custom period, or (`comparing`) the custom comparison period.
+  function customRange(comparing) {
+    const [f, tt] = comparing ? ['cfrom', 'cto'] : ['from', 'to'];
+    const label = comparing ? `${t('compare')}: ` : '';
+    const from = el('input', { type: 'date', id: f, value: state[f] || shiftDay(today(), comparing ? -13 : -6), max: today(), 'aria-label': label + t('from') });
+    const to = el('input', { type: 'date', id: tt, value: state[tt] || shiftDay(today(), comparing ? -7 : 0), max: today(), 'aria-label': label + t('to') });
     return el('span', { class: 'custom' }, from, to,
-      el('button', { type: 'button', onclick: () => { if (from.value && to.value && from.value <= to.value) go({ from: from.value, to: to.value }); } }, t('apply')));
+      el('button', { type: 'button', onclick: () => { if (from.value && to.value && from.value <= to.value) go({ [f]: from.value, [tt]: to.value }); } }, t('apply')));
+  }
+
+  // `include.comparisons` for the chosen comparison, if any.
+  function comparison() {
+    if (state.compare === 'custom') {
+      return state.cfrom && state.cto ? { mode: 'custom', date_range: [state.cfrom, state.cto] } : null;
+    }
+    return state.compare ? { mode: state.compare } : null;
   }
 
   // A property's name as shown: a custom property by its key.
@@ -382,7 +396,7 @@
     box.setAttribute('aria-busy', 'true');
     try {
       const body = base({ metrics: METRICS });
-      if (state.compare) body.include = { comparisons: { mode: state.compare } };
+      if (comparison()) body.include = { comparisons: comparison() };
       const data = await ask(body);
       if (gen !== generation) return;
       const row = data.results[0] || { metrics: METRICS.map(() => 0) };
@@ -442,14 +456,14 @@
     const dim = interval();
     const m = state.metric;
     const body = base({ metrics: [m], dimensions: [dim], include: { time_labels: true } });
-    if (state.compare) body.include.comparisons = { mode: state.compare };
+    if (comparison()) body.include.comparisons = comparison();
     try {
       const data = await ask(body);
       if (gen !== generation) return;
       const labels = (data.meta && data.meta.time_labels) || data.results.map((r) => r.dimensions[0]);
       const byLabel = new Map(data.results.map((r) => [r.dimensions[0], r]));
       const main = labels.map((l) => Number((byLabel.get(l) || { metrics: [0] }).metrics[0]) || 0);
-      const prev = state.compare ? labels.map((l) => {
+      const prev = comparison() ? labels.map((l) => {
         const r = byLabel.get(l);
         return r && r.comparison ? Number(r.comparison.metrics[0]) || 0 : 0;
       }) : null;

@@ -81,11 +81,9 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
         {
             asset(&req, p.trim_start_matches("/dashboard/"))
         }
-        (Method::POST, "/dashboard/api/query") => api(state, peer, req).await,
-        (Method::GET, "/dashboard/api/about") => about(state, peer, &req),
-        (Method::GET, p) if p.starts_with("/dashboard/api/v1/stats/") => {
-            api(state, peer, req).await
-        }
+        (Method::POST, "/dashboard/api/query") => api(state, req).await,
+        (Method::GET, "/dashboard/api/about") => about(state, &req),
+        (Method::GET, p) if p.starts_with("/dashboard/api/v1/stats/") => api(state, req).await,
         (Method::GET | Method::HEAD, p) if p.starts_with("/share/") => {
             let token = p.trim_start_matches("/share/");
             match state.dashboard.shared_site(token) {
@@ -403,16 +401,10 @@ fn viewer(state: &State, req: &Request<Incoming>) -> Option<Viewer> {
     tokens_match(presented, &session.csrf).then_some(Viewer::User(session))
 }
 
-async fn api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
-    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
-    let now = Instant::now();
-    if state.login_guard.refused(ip, now).is_some() {
-        return json(&Answer {
-            status: 429,
-            body: r#"{"error":"Too many requests without a valid sign-in; retry in a minute."}"#
-                .into(),
-        });
-    }
+/// Not rate-limited: a sign-in or a shared link is a 256-bit random token, and an
+/// open page whose sign-in ended (a restart) sends a burst of refused queries that
+/// must not lock its user out of signing in again.
+async fn api(state: &State, req: Request<Incoming>) -> Resp {
     if !same_origin(req.headers()) {
         return json(&Answer {
             status: 403,
@@ -420,7 +412,6 @@ async fn api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
         });
     }
     let Some(viewer) = viewer(state, &req) else {
-        state.login_guard.failed(ip, now);
         return json(&Answer {
             status: 401,
             body: r#"{"error":"Not signed in, or the page is out of date: reload it."}"#.into(),
@@ -457,10 +448,8 @@ async fn api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
 
 /// "What we store" (in the page's language) and, for signed-in users, the
 /// data-quality counts since start: what was filtered or lost, by reason.
-fn about(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
-    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
+fn about(state: &State, req: &Request<Incoming>) -> Resp {
     let Some(viewer) = viewer(state, req) else {
-        state.login_guard.failed(ip, Instant::now());
         return json(&Answer {
             status: 401,
             body: r#"{"error":"Not signed in, or the page is out of date: reload it."}"#.into(),

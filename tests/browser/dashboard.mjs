@@ -156,6 +156,12 @@ try {
     await page.locator('#graph path.previous').waitFor({ state: 'attached', timeout: 15000 });
     const points = await page.locator('#graph circle.dot').count();
     check(points === 31, `${points} days on the 30-day graph`);
+    await page.selectOption('#compare', 'custom');
+    await page.fill('#cfrom', '2026-01-01');
+    await page.fill('#cto', '2026-01-31');
+    await page.locator('#cto + button').click();
+    await page.waitForURL(/cfrom=2026-01-01/);
+    await page.locator('#graph path.previous').waitFor({ state: 'attached', timeout: 15000 });
   });
 
   await step('details: search, then a CSV download with the rows shown', async () => {
