@@ -44,18 +44,15 @@ sd AS (
     )
     GROUP BY ALL
 ),
+-- The visitors of the whole answer (plan.rs: over the matched events, or over the
+-- matching visits when every filter is a visit property).
 tot AS (
-    SELECT count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
-        + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
-    FROM matched
+    {total}
 ),
--- Conversion-rate denominators: the query without its goal/name filters.
+-- Conversion-rate denominators: the query without its goal/name filters (plan.rs:
+-- the total where that is the same).
 conv AS (
-    SELECT {conversion_dims}
-        count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
-            + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
-    FROM {conversion_source}
-    GROUP BY ALL
+    {conversion}
 )
 SELECT {output}
 FROM em

@@ -53,6 +53,33 @@ impl Sql {
     }
 }
 
+/// The conversion-rate denominators in general: the query without its goal filters,
+/// by its other dimensions (rendered into `stats.sql`'s `conv`).
+const CONVERSION: &str = "SELECT {conversion_dims}
+        count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')
+            + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors
+    FROM {conversion_source}
+    GROUP BY ALL";
+
+/// Renders a fragment's own placeholders (no bare parameters in it).
+fn expand(sql: &mut Sql, q: &Query, text: &str) {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        sql.push(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        fill(sql, q, &rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    sql.push(rest);
+}
+
+/// Whether the query has filters and every one reads visit properties only.
+fn visit_filters_only(q: &Query) -> bool {
+    !q.filters.is_empty() && filtered_props(&q.filters).iter().all(|p| !p.is_event())
+}
+
 /// Renders the statement for `q`.
 pub fn plan(q: &Query) -> Sql {
     render(q, if by_visit(q) { BY_VISIT } else { TEMPLATE })
@@ -214,11 +241,27 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         // A filtered query reads its matching events more than once (groups, total,
         // visit metrics): joined and filtered once, they are kept. Unfiltered, that
         // would keep every event of the range.
-        "matched_mode" => sql.push(if q.filters.is_empty() {
+        "matched_mode" => sql.push(if q.filters.is_empty() || visit_filters_only(q) {
             ""
         } else {
             "MATERIALIZED "
         }),
+        // The visitors of the whole answer. Under visit filters alone they are the
+        // matching visits' (with an event other than engagement, as in `em`): the
+        // visits are far fewer than their events, and the events need not be kept.
+        "total" => {
+            if visit_filters_only(q) {
+                sql.push(
+                    "SELECT count(DISTINCT v_visitor) + count(*) FILTER (WHERE v_visitor IS NULL) AS visitors\n    FROM sess\n    WHERE ",
+                );
+                filters(sql, &q.filters);
+                sql.push(" AND v_events > 0");
+            } else {
+                sql.push(
+                    "SELECT count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')\n        + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors\n    FROM matched",
+                );
+            }
+        }
         "event_dims" => dims(sql, q, false),
         "event_aggregates" => event_aggregates(sql, q),
         "visit_join" => sql.push(if reads_visit(q) {
@@ -226,11 +269,15 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         } else {
             "\n    FROM base"
         }),
-        "visit_matched" => sql.push(if q.filters.is_empty() {
-            "TRUE"
-        } else {
-            "sk IN (SELECT sk FROM matched)"
-        }),
+        "visit_matched" => {
+            if q.filters.is_empty() {
+                sql.push("TRUE");
+            } else if visit_filters_only(q) {
+                filters(sql, &q.filters);
+            } else {
+                sql.push("sk IN (SELECT sk FROM matched)");
+            }
+        }
         "event_present" => {
             let goal = q
                 .dimensions
@@ -256,6 +303,15 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         "scroll_outer_dims" => {
             for i in 0..q.dimensions.len() {
                 let _ = write!(sql.text, "d{i}, ");
+            }
+        }
+        // Without goal filters and other dimensions, the denominator is the total.
+        "conversion" => {
+            let other_dims = q.dimensions.iter().any(|d| !is_goal_dim(d));
+            if !other_dims && !q.filters.iter().any(is_goal_filter) {
+                sql.push("SELECT visitors FROM tot");
+            } else {
+                expand(sql, q, CONVERSION);
             }
         }
         "conversion_dims" => {
