@@ -4,7 +4,10 @@
 //! comes from a request or the config is HTML-escaped; no page has inline script or
 //! style, so the Content-Security-Policy allows only this origin's files.
 
-use crate::receive::snippet::escape;
+/// Escapes text for a double-quoted HTML attribute or an element body.
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(text)
+}
 
 /// The dashboard's files, embedded: path under `/dashboard/`, content type, body.
 const ASSETS: [(&str, &str, &str); 4] = [

@@ -2,20 +2,9 @@
 //! `<noscript>` fallback, or the pixel alone; and the small page the collector shows
 //! at `/`, which is itself a working test site.
 
-/// HTML-escapes text for an attribute or element body.
+/// HTML-escapes text for a double-quoted attribute or an element body.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_double_quoted_attribute(text).into_owned()
 }
 
 /// The pixel `<img>`. `no-referrer-when-downgrade` lets the page URL arrive in the
