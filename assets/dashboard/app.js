@@ -29,7 +29,7 @@
       hostnames: 'Hostnames',
       sources: 'Sources', channels: 'Channels', utmSource: 'UTM source', utmMedium: 'UTM medium',
       utmCampaign: 'UTM campaign', utmContent: 'UTM content', utmTerm: 'UTM term', referrers: 'Referrers',
-      locations: 'Locations', countries: 'Countries',
+      locations: 'Locations', countries: 'Countries', regions: 'Regions', cities: 'Cities',
       technology: 'Technology', devices: 'Devices', browsers: 'Browsers', browserVersions: 'Browser versions',
       os: 'Operating systems', osVersions: 'OS versions', screens: 'Screen sizes', connections: 'Connection types',
       goals: 'Goals', goal: 'Goal', noData: 'No data for this period.',
@@ -76,7 +76,7 @@
       hostnames: 'Hostnamen',
       sources: 'Bronnen', channels: 'Kanalen', utmSource: 'UTM-bron', utmMedium: 'UTM-medium',
       utmCampaign: 'UTM-campagne', utmContent: 'UTM-inhoud', utmTerm: 'UTM-term', referrers: 'Verwijzers',
-      locations: 'Locaties', countries: 'Landen',
+      locations: 'Locaties', countries: 'Landen', regions: 'Regio’s', cities: 'Steden',
       technology: 'Techniek', devices: 'Apparaten', browsers: 'Browsers', browserVersions: 'Browserversies',
       os: 'Besturingssystemen', osVersions: 'Versies van besturingssystemen', screens: 'Schermformaten',
       connections: 'Verbindingstypen',
@@ -154,10 +154,11 @@
     'event:hostname': 'hostnames', 'visit:source': 'sources', 'visit:channel': 'channels',
     'visit:referrer': 'referrers', 'visit:utm_source': 'utmSource', 'visit:utm_medium': 'utmMedium',
     'visit:utm_campaign': 'utmCampaign', 'visit:utm_content': 'utmContent', 'visit:utm_term': 'utmTerm',
-    'visit:country': 'countries', 'visit:device': 'devices', 'visit:browser': 'browsers',
+    'visit:country': 'countries', 'visit:region': 'regions', 'visit:city': 'cities', 'visit:device': 'devices', 'visit:browser': 'browsers',
     'visit:browser_version': 'browserVersions', 'visit:os': 'os', 'visit:os_version': 'osVersions',
     'visit:screen': 'screens', 'visit:connection_type': 'connections', 'event:goal': 'goals',
   };
+  if (boot.places !== '1') { delete PROPS['visit:region']; delete PROPS['visit:city']; }
   const PANELS = [
     { id: 'sources', title: 'sources', tabs: [
       ['sources', 'visit:source'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
@@ -166,7 +167,8 @@
     { id: 'pages', title: 'pages', tabs: [
       ['topPages', 'event:page'], ['entryPages', 'visit:entry_page'], ['exitPages', 'visit:exit_page'],
       ['hostnames', 'event:hostname']] },
-    { id: 'locations', title: 'locations', tabs: [['countries', 'visit:country']] },
+    { id: 'locations', title: 'locations', tabs: [['countries', 'visit:country']].concat(boot.places === '1'
+      ? [['regions', 'visit:region'], ['cities', 'visit:city']] : []) },
     { id: 'technology', title: 'technology', tabs: [
       ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['browserVersions', 'visit:browser_version'],
       ['os', 'visit:os'], ['osVersions', 'visit:os_version'], ['screens', 'visit:screen'],

@@ -45,7 +45,9 @@ sess AS (
         os AS v_os,
         os_version AS v_os_version,
         screen AS v_screen,
-        connection_type AS v_connection_type
+        connection_type AS v_connection_type,
+        region AS v_region,
+        city AS v_city
     FROM visits
     WHERE {stored_visits}
     UNION ALL
@@ -74,7 +76,9 @@ sess AS (
         arg_min(os, ts)              AS v_os,
         arg_min(os_version, ts)      AS v_os_version,
         arg_min(screen, ts)          AS v_screen,
-        arg_min(connection_type, ts) AS v_connection_type
+        arg_min(connection_type, ts) AS v_connection_type,
+        arg_min(region, ts)          AS v_region,
+        arg_min(city, ts)            AS v_city
     -- Two filters rather than one with OR, so that each reaches the scan: the first
     -- skips the stored days' row groups by their min/max.
     FROM (

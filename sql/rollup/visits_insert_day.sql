@@ -32,7 +32,9 @@ SELECT
     arg_min(os, ts),
     arg_min(os_version, ts),
     arg_min(screen, ts),
-    arg_min(connection_type, ts)
+    arg_min(connection_type, ts),
+    arg_min(region, ts),
+    arg_min(city, ts)
 FROM events
 WHERE visit_day = CAST($1 AS DATE)
   AND session_id IS NOT NULL

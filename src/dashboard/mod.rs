@@ -52,6 +52,8 @@ pub struct Dashboard {
     pub privacy: (String, String),
     /// When this collector started (UTC, RFC 3339): the data-quality counts are since.
     pub started: String,
+    /// Whether visits keep a region and a city (`geoip.city`).
+    pub places: bool,
 }
 
 /// Random bytes as lowercase hex: tokens for sessions, CSRF and setup links.
@@ -91,6 +93,7 @@ impl Dashboard {
                 crate::report::privacy::statement(config, crate::report::privacy::Lang::Nl),
             ),
             started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            places: config.geoip.city && config.geoip.country.is_some(),
             secure_cookie: config
                 .dashboard
                 .public_url

@@ -281,6 +281,8 @@ pub struct Boot<'a> {
     pub sites: Vec<(String, String)>,
     /// The first day with event-level data (older days: anonymous daily totals).
     pub events_from: String,
+    /// Whether regions and cities are kept.
+    pub places: bool,
 }
 
 /// The dashboard page: a shell the script fills. The boot facts travel in data
@@ -305,7 +307,7 @@ pub fn app(boot: &Boot<'_>) -> String {
 <link rel="stylesheet" href="/dashboard/app.css">
 <script defer src="/dashboard/app.js"></script>
 </head>
-<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}" data-events-from="{events_from}">
+<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}" data-events-from="{events_from}" data-places="{places}">
 <noscript><p class="notice">{noscript}</p></noscript>
 <div id="app"></div>
 </body></html>
@@ -316,6 +318,7 @@ pub fn app(boot: &Boot<'_>) -> String {
         share = escape(boot.share.unwrap_or_default()),
         sites = escape(&serde_json::Value::Array(sites).to_string()),
         events_from = escape(&boot.events_from),
+        places = u8::from(boot.places),
     )
 }
 
@@ -348,6 +351,7 @@ mod tests {
             share: None,
             sites: vec![("a\"b.example".into(), "2026-12-07".into())],
             events_from: "2026-11-07".into(),
+            places: false,
         });
         assert!(!page.contains("<img src=x"));
         assert!(!page.contains("\"b.example"));

@@ -156,7 +156,10 @@ impl Geo {
                 .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
                 .map(str::to_ascii_uppercase);
             if self.city {
-                info.region = text(REGION).map(str::to_owned);
+                // ISO 3166-2, as the Stats API gives regions: `GB-ENG`.
+                info.region = text(REGION)
+                    .zip(info.country.as_deref())
+                    .map(|(r, c)| format!("{c}-{r}"));
                 info.city = text(CITY).map(str::to_owned);
             }
         }

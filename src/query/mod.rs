@@ -370,6 +370,10 @@ pub static PROPS: &[Prop] = &[
     first!("visit:browser_version", None, "browser_version", None, None),
     first!("visit:os", Some("os"), "os", None, Some("os")),
     first!("visit:os_version", None, "os_version", None, None),
+    // Kept only where the configuration keeps them (geoip.city); the region is an
+    // ISO 3166-2 code (`GB-ENG`), the city its English name.
+    first!("visit:region", Some("region"), "region", NONE, None),
+    first!("visit:city", Some("city"), "city", NONE, None),
     first!(
         "visit:connection_type",
         Some("connection"),

@@ -95,6 +95,7 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
                         share: Some(token),
                         sites: vec![(site.clone(), state.stats.today(&site).to_string())],
                         events_from: state.stats.events_from().to_string(),
+                        places: state.dashboard.places,
                     };
                     let mut resp = page(StatusCode::OK, pages::app(&boot));
                     // The token is in the URL: it must not leak onward.
@@ -186,6 +187,7 @@ fn home(state: &State, req: &Request<Incoming>) -> Resp {
         share: None,
         sites,
         events_from: state.stats.events_from().to_string(),
+        places: state.dashboard.places,
     };
     page(StatusCode::OK, pages::app(&boot))
 }

@@ -152,7 +152,8 @@ fn partial_rows(
 ) -> Result<(), StoreError> {
     let from = day.and_time(NaiveTime::MIN);
     let to = (last_day + Days::new(1)).and_time(NaiveTime::MIN);
-    let properties = std::iter::once(None).chain(PROPS.iter().map(Some));
+    // Custom properties are open-ended: queries naming one read the visits.
+    let properties = std::iter::once(None).chain(PROPS.iter().filter(|p| !p.is_custom()).map(Some));
     for prop in properties {
         for by_day in [false, true] {
             let mut dimensions = Vec::new();

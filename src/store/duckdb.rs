@@ -32,6 +32,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../sql/migrations/0004_visit_partials.sql"),
     ),
     (5, include_str!("../../sql/migrations/0005_visits.sql")),
+    (
+        6,
+        include_str!("../../sql/migrations/0006_visit_places.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");

@@ -118,6 +118,10 @@ try {
     check(await page.locator('#panel-pages tbody tr').count() > 0, 'no pages');
     check(await page.locator('#panel-locations tbody tr').count() > 0, 'no countries');
     check(await page.locator('#panel-locations svg.map path.has').count() >= 2, 'no countries on the map');
+    await page.locator('#panel-locations [role=tab]', { hasText: 'Regions' }).click();
+    await page.locator('#panel-locations tbody button.link', { hasText: 'GB-ENG' }).waitFor();
+    await page.locator('#panel-locations [role=tab]', { hasText: 'Countries' }).click();
+    await page.locator('#panel-locations svg.map').waitFor();
   });
 
   await step('the period changes, with the URL', async () => {

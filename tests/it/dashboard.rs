@@ -19,6 +19,7 @@ trusted_proxies = ["127.0.0.1"]
 
 [geoip]
 country = "{geo}"
+city = true
 
 [retention]
 min_crowd = 2

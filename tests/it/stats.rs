@@ -26,6 +26,7 @@ trusted_proxies = ["127.0.0.1"]
 
 [geoip]
 country = "{geo}"
+city = true
 
 [[api_keys]]
 name = "everything"
@@ -505,6 +506,27 @@ async fn stats_api_answers_known_numbers() {
         )
         .await,
         vec![json!(2), json!(33.33)]
+    );
+    // Regions (ISO 3166-2) and cities, kept with `geoip.city`.
+    assert_eq!(
+        by(
+            &s,
+            "visit:region",
+            &["visitors"],
+            json!([["is", "visit:country", ["GB", "US"]]])
+        )
+        .await,
+        rows(&[("GB-ENG", json!([2])), ("US-WA", json!([1]))])
+    );
+    assert_eq!(
+        by(
+            &s,
+            "visit:city",
+            &["visitors"],
+            json!([["is", "visit:region", ["GB-ENG"]]])
+        )
+        .await,
+        rows(&[("Boxford", json!([2]))])
     );
     // Custom properties: a breakdown (events without the key are "(none)"), a filter,
     // a key with the JSON Pointer's special characters, and v1.
