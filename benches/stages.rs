@@ -27,7 +27,7 @@ const BODY: &[u8] = br#"{"n":"pageview","u":"https://www.example.test/blog/post-
 
 fn geo() -> Geo {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata/mmdb/country-geo-whois/geo-whois-asn-country.mmdb");
+        .join("tests/data/mmdb/flat-country/flat-country.mmdb");
     Geo::open(path.exists().then_some(path.as_path()), None, false).unwrap_or_default()
 }
 

@@ -32,8 +32,7 @@ for tool in perf wrk taskset python3; do
     command -v "$tool" >/dev/null || { say "needs $tool (wrk: see scripts/load.sh)"; exit 2; }
 done
 if [ -z "$geoip" ]; then
-    geoip="$(ls "$repo"/../shared/testdata/mmdb/country-geo-whois/*.mmdb 2>/dev/null | head -n1 || true)"
-    [ -n "$geoip" ] || { say "no GeoIP database: pass --geoip PATH or --geoip none"; exit 2; }
+    geoip="$repo/tests/data/mmdb/maxmind-test/GeoIP2-City-Test.mmdb"
 fi
 geo_args=()
 [ "$geoip" = none ] || geo_args=(--geoip-country "$geoip")

@@ -63,10 +63,10 @@ for target in "${TARGETS[@]}"; do
   artifacts="$ROOT/fuzz/artifacts/$target/"
   mkdir -p "$corpus" "$artifacts" "${seeds[0]}"
   if [[ $target == geoip ]]; then
-    # Seeds: the small MaxMind-DB test files (good and corrupt) in ../shared, if there.
+    # Seeds: the small MaxMind-DB test files (good and corrupt) in tests/data.
     extra="$FUZZ_DIR/seeds/geoip"
     mkdir -p "$extra"
-    find "$ROOT/../shared/testdata/mmdb" -name '*.mmdb' -size -64k -exec cp {} "$extra/" \; 2>/dev/null || true
+    find "$ROOT/tests/data/mmdb" -name '*.mmdb' -size -64k -exec cp {} "$extra/" \; 2>/dev/null || true
     seeds+=("$extra")
   fi
   log="$FUZZ_DIR/$target.log"

@@ -18,9 +18,9 @@
 #
 # Defaults suit a 2-core machine: the server under test pinned to CPU 0, wrk with
 # one thread pinned to CPU 1 (taskset), 64 connections, 20 s per phase after 3 s of
-# warm-up. GeoIP: --geoip, else $SPOORLOOS_LOAD_GEOIP, else the first *.mmdb in
-# ../shared/testdata/mmdb/country-geo-whois/ next to the repository (a benchmarking
-# convenience only; the collector itself needs no such file).
+# warm-up. GeoIP: --geoip, else $SPOORLOOS_LOAD_GEOIP, else MaxMind's small test
+# database in tests/data (a real country file, such as DB-IP's, makes the lookups
+# a little dearer).
 # --per-connection N closes each connection after N requests on average (wrk
 # sends `Connection: close` on every N-th request and reconnects), for both
 # servers: a browser sends a hit or two per page view, so a collector facing
@@ -115,11 +115,7 @@ for tool in taskset curl python3; do
 done
 
 if [ -z "$geoip" ]; then
-    geoip="$(ls "$repo"/../shared/testdata/mmdb/country-geo-whois/*.mmdb 2>/dev/null | head -n1 || true)"
-    if [ -z "$geoip" ]; then
-        say "no GeoIP database: pass --geoip PATH (or --geoip none) or set SPOORLOOS_LOAD_GEOIP"
-        exit 2
-    fi
+    geoip="$repo/tests/data/mmdb/maxmind-test/GeoIP2-City-Test.mmdb"
 fi
 geo_args=()
 if [ "$geoip" != none ]; then

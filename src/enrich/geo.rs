@@ -178,7 +178,7 @@ mod tests {
 
     fn testdata(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/testdata/mmdb")
+            .join("tests/data/mmdb")
             .join(name)
     }
 
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(gb.country.as_deref(), Some("GB"));
         assert!(gb.city.is_some());
         let flat = Geo::open(
-            Some(&testdata("country-geo-whois/geo-whois-asn-country.mmdb")),
+            Some(&testdata("flat-country/flat-country.mmdb")),
             None,
             false,
         )

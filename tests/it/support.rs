@@ -15,10 +15,10 @@ pub const UA_HEADLESS: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.3
 pub const UA_FIREFOX: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0";
 
-/// `../shared/testdata/...`
+/// `tests/data/...` (sources and licences in its README).
 pub fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata")
+        .join("tests/data")
         .join(rel)
 }
 
