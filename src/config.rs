@@ -82,8 +82,8 @@ pub struct DashboardConfig {
     /// Read-only links, each opening one site's dashboard.
     pub shared_links: Vec<SharedLinkConfig>,
     /// The address people open the dashboard at, e.g. `https://stats.smtware.com`:
-    /// the setup link is printed with it, and an `https` address marks the sign-in
-    /// cookie `Secure`.
+    /// the setup link is printed with it, forms from it are accepted behind a proxy
+    /// that rewrites `Host`, and an `https` address marks the sign-in cookie `Secure`.
     pub public_url: Option<String>,
 }
 

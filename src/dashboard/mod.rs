@@ -54,6 +54,9 @@ pub struct Dashboard {
     pub started: String,
     /// Whether visits keep a region and a city (`geoip.city`).
     pub places: bool,
+    /// The origin (`scheme://host[:port]`) of `dashboard.public_url`, which forms
+    /// may come from.
+    pub public_origin: Option<String>,
 }
 
 /// Random bytes as lowercase hex: tokens for sessions, CSRF and setup links.
@@ -94,6 +97,12 @@ impl Dashboard {
             ),
             started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             places: config.geoip.city && config.geoip.country.is_some(),
+            public_origin: config
+                .dashboard
+                .public_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .map(|u| u.origin().ascii_serialization()),
             secure_cookie: config
                 .dashboard
                 .public_url

@@ -148,25 +148,31 @@ fn signed_in(state: &State, headers: &HeaderMap) -> Option<(String, Session)> {
     Some((token, session))
 }
 
-/// Whether a state-changing request comes from a page of this origin. A request
-/// without `Origin` and `Sec-Fetch-Site` is no browser's cross-site request.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// Whether a state-changing request comes from a page of this origin: its `Origin`
+/// is the address it was sent to (`Host`, or the authority of an HTTP/2 request) or
+/// the configured `dashboard.public_url` (behind a proxy that rewrites `Host`). A
+/// request without `Origin` and `Sec-Fetch-Site` is no browser's cross-site request.
+fn same_origin(state: &State, req: &Request<Incoming>) -> bool {
+    let headers = req.headers();
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
-    match (get("origin"), get("host")) {
-        (Some(origin), Some(host)) => {
-            let bare = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            bare == Some(host)
-        }
-        (Some(_), None) => false,
-        (None, _) => true,
-    }
+    let Some(origin) = get("origin") else {
+        return true;
+    };
+    let host = get("host").or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let bare = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    (bare.is_some() && bare == host)
+        || state
+            .dashboard
+            .public_origin
+            .as_deref()
+            .is_some_and(|public| public == origin)
 }
 
 fn home(state: &State, req: &Request<Incoming>) -> Resp {
@@ -215,7 +221,7 @@ fn form_lang(form: &[(String, String)]) -> Lang {
 }
 
 async fn login(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
-    if !same_origin(req.headers()) {
+    if !same_origin(state, &req) {
         return text(StatusCode::FORBIDDEN, "cross-site sign-in refused\n");
     }
     let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
@@ -293,7 +299,7 @@ fn start_session(state: &State, user: &str, sites: &[String]) -> Resp {
 }
 
 async fn logout(state: &State, req: Request<Incoming>) -> Resp {
-    if !same_origin(req.headers()) {
+    if !same_origin(state, &req) {
         return text(StatusCode::FORBIDDEN, "cross-site sign-out refused\n");
     }
     let signed = signed_in(state, req.headers());
@@ -323,7 +329,7 @@ async fn logout(state: &State, req: Request<Incoming>) -> Resp {
 }
 
 async fn setup(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
-    if !same_origin(req.headers()) {
+    if !same_origin(state, &req) {
         return text(StatusCode::FORBIDDEN, "cross-site setup refused\n");
     }
     let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
@@ -407,7 +413,7 @@ fn viewer(state: &State, req: &Request<Incoming>) -> Option<Viewer> {
 /// open page whose sign-in ended (a restart) sends a burst of refused queries that
 /// must not lock its user out of signing in again.
 async fn api(state: &State, req: Request<Incoming>) -> Resp {
-    if !same_origin(req.headers()) {
+    if !same_origin(state, &req) {
         return json(&Answer {
             status: 403,
             body: r#"{"error":"Cross-site requests are refused."}"#.into(),

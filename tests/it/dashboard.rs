@@ -142,6 +142,10 @@ async fn the_dashboard_in_headless_chromium() {
 async fn the_sign_in_refuses_cross_site_forms_and_guessing() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
+    // Behind a proxy: the public address differs from the Host the collector sees.
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[dashboard]\npublic_url = \"https://stats.example\"\n");
+    std::fs::write(&cfg, text).unwrap();
     let server = start_in(dir, &["--config", cfg.to_str().unwrap()]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -160,6 +164,7 @@ async fn the_sign_in_refuses_cross_site_forms_and_guessing() {
     assert_eq!(r.status(), 403);
     let r = client
         .post(format!("{}/setup", server.url))
+        .header("origin", "https://stats.example")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("token={token}&name=anna&password=0123456789ab"))
         .send()
@@ -168,7 +173,9 @@ async fn the_sign_in_refuses_cross_site_forms_and_guessing() {
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Secure"),
         "{cookie}"
     );
     // The API refuses a signed-in request without the page's CSRF token.
