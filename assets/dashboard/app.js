@@ -19,7 +19,7 @@
       now: 'visitors now', nowOne: 'visitor now',
       period: 'Period', compare: 'Compare', compareOff: 'No comparison',
       previous_period: 'Previous period', year_over_year: 'Year before',
-      day: 'Today', yesterday: 'Yesterday', '7d': 'Last 7 days', '28d': 'Last 28 days',
+      realtime: 'Last 30 minutes', day: 'Today', yesterday: 'Yesterday', '7d': 'Last 7 days', '28d': 'Last 28 days',
       '30d': 'Last 30 days', month: 'This month', lastmonth: 'Last month', '6mo': 'Last 6 months',
       '12mo': 'Last 12 months', year: 'This year', all: 'All time', custom: 'Custom range',
       from: 'From', to: 'To', apply: 'Apply',
@@ -38,7 +38,7 @@
       filterBy: 'Filter by', removeFilter: 'Remove filter', addFilter: 'Add filter', is: 'is', is_not: 'is not',
       contains: 'contains', value: 'Value', property: 'Property', clearFilters: 'Clear all',
       graphOf: 'Graph of', interval: 'Interval', hour: 'Hours', dayI: 'Days', week: 'Weeks', monthI: 'Months',
-      unfinished: 'unfinished', comparedWith: 'compared with', exactFrom: 'event-level data from here',
+      minute: 'Minutes', unfinished: 'unfinished', comparedWith: 'compared with', exactFrom: 'event-level data from here',
       folded: 'Rows with fewer visitors than the minimum crowd size are added up as “(other)”, so no row describes a handful of people.',
       dailyCodes: 'Unique visitors over several days are the sum of each day’s visitors: the daily visitor code is made anew every day, so the same person counts once per day.',
       horizon: 'Older days keep only anonymous daily totals: this overview cannot be combined with the filter there. Choose a shorter period, or remove the filter.',
@@ -57,7 +57,7 @@
       privacy_signal: 'Privacy signals, under the drop policy', overload: 'Lost: collector overloaded',
       store_error: 'Lost: the store failed',
       allSites: 'All sites', trend: 'Trend',
-      keyboard: 'Keys: d today, e yesterday, w 7 days, f 30 days, m month, y year, l 12 months, a all, c compare',
+      keyboard: 'Keys: r last 30 minutes, d today, e yesterday, w 7 days, f 30 days, m month, y year, l 12 months, a all, c compare',
     },
     nl: {
       visitors: 'Unieke bezoekers', visits: 'Bezoeken', pageviews: 'Paginaweergaven',
@@ -66,7 +66,7 @@
       now: 'bezoekers nu', nowOne: 'bezoeker nu',
       period: 'Periode', compare: 'Vergelijken', compareOff: 'Niet vergelijken',
       previous_period: 'Vorige periode', year_over_year: 'Een jaar eerder',
-      day: 'Vandaag', yesterday: 'Gisteren', '7d': 'Afgelopen 7 dagen', '28d': 'Afgelopen 28 dagen',
+      realtime: 'Afgelopen 30 minuten', day: 'Vandaag', yesterday: 'Gisteren', '7d': 'Afgelopen 7 dagen', '28d': 'Afgelopen 28 dagen',
       '30d': 'Afgelopen 30 dagen', month: 'Deze maand', lastmonth: 'Vorige maand', '6mo': 'Afgelopen 6 maanden',
       '12mo': 'Afgelopen 12 maanden', year: 'Dit jaar', all: 'Alles', custom: 'Zelf kiezen',
       from: 'Van', to: 'Tot en met', apply: 'Toepassen',
@@ -86,7 +86,7 @@
       filterBy: 'Filteren op', removeFilter: 'Filter verwijderen', addFilter: 'Filter toevoegen', is: 'is',
       is_not: 'is niet', contains: 'bevat', value: 'Waarde', property: 'Eigenschap', clearFilters: 'Alles wissen',
       graphOf: 'Grafiek van', interval: 'Interval', hour: 'Uren', dayI: 'Dagen', week: 'Weken', monthI: 'Maanden',
-      unfinished: 'nog niet af', comparedWith: 'vergeleken met', exactFrom: 'vanaf hier gegevens per gebeurtenis',
+      minute: 'Minuten', unfinished: 'nog niet af', comparedWith: 'vergeleken met', exactFrom: 'vanaf hier gegevens per gebeurtenis',
       folded: 'Rijen met minder bezoekers dan de minimale groepsgrootte zijn samengenomen als ‘(other)’, zodat geen rij over een handvol mensen gaat.',
       dailyCodes: 'Unieke bezoekers over meerdere dagen zijn de som van de bezoekers per dag: de bezoekerscode wordt elke dag opnieuw gemaakt, dus dezelfde persoon telt één keer per dag.',
       horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
@@ -105,13 +105,13 @@
       privacy_signal: 'Privacysignalen, bij het beleid ‘drop’', overload: 'Verloren: collector overbelast',
       store_error: 'Verloren: opslag mislukt',
       allSites: 'Alle websites', trend: 'Verloop',
-      keyboard: 'Toetsen: d vandaag, e gisteren, w 7 dagen, f 30 dagen, m maand, y jaar, l 12 maanden, a alles, c vergelijken',
+      keyboard: 'Toetsen: r afgelopen 30 minuten, d vandaag, e gisteren, w 7 dagen, f 30 dagen, m maand, y jaar, l 12 maanden, a alles, c vergelijken',
     },
   };
 
   // ---- state in the URL ---------------------------------------------------------
-  const PERIODS = ['day', 'yesterday', '7d', '28d', '30d', 'month', 'lastmonth', '6mo', '12mo', 'year', 'all', 'custom'];
-  const KEYS = { d: 'day', e: 'yesterday', w: '7d', f: '30d', m: 'month', y: 'year', l: '12mo', a: 'all' };
+  const PERIODS = ['realtime', 'day', 'yesterday', '7d', '28d', '30d', 'month', 'lastmonth', '6mo', '12mo', 'year', 'all', 'custom'];
+  const KEYS = { r: 'realtime', d: 'day', e: 'yesterday', w: '7d', f: '30d', m: 'month', y: 'year', l: '12mo', a: 'all' };
   const OPS = ['is', 'is_not', 'contains'];
 
   function readState() {
@@ -252,9 +252,22 @@
   function shiftDay(iso, n) {
     const d = new Date(iso + 'T00:00:00Z'); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10);
   }
+  // The collector's clock now: as it was when the page loaded, plus the time since.
+  const loaded = Date.now();
+  function serverNow() {
+    const boot0 = Date.parse(boot.now || '');
+    return new Date((isNaN(boot0) ? loaded : boot0) + (Date.now() - loaded));
+  }
+
   function dateRange() {
     const now = today();
     switch (state.period) {
+      case 'realtime': {
+        const end = serverNow();
+        const start = new Date(end.getTime() - 30 * 60000 + 1000);
+        const iso = (d) => d.toISOString().slice(0, 19) + 'Z';
+        return [iso(start), iso(end)];
+      }
       case 'yesterday': { const y = shiftDay(now, -1); return [y, y]; }
       case 'lastmonth': {
         const first = now.slice(0, 8) + '01';
@@ -269,8 +282,9 @@
     return state.filters.map((f) => [f.op, f.prop, [f.value]]);
   }
   function interval() {
-    if (state.every) return 'time:' + state.every;
     const p = state.period;
+    if (p === 'realtime') return 'time:minute';
+    if (state.every) return 'time:' + state.every;
     if (p === 'day' || p === 'yesterday') return 'time:hour';
     if (p === '6mo' || p === '12mo' || p === 'year' || p === 'all') return 'time:month';
     if (p === 'custom' && state.from && state.to) {
@@ -323,6 +337,8 @@
 
   // `include.comparisons` for the chosen comparison, if any.
   function comparison() {
+    // A live view compares with nothing: its half hour has no natural counterpart.
+    if (state.period === 'realtime') return null;
     if (state.compare === 'custom') {
       return state.cfrom && state.cto ? { mode: 'custom', date_range: [state.cfrom, state.cto] } : null;
     }
@@ -383,6 +399,8 @@
     loadAbout(gen);
     loadTop(gen);
     loadGraph(gen);
+    // A live view asks again every half minute.
+    if (state.period === 'realtime') setTimeout(() => { if (gen === generation) render(); }, 30000);
     PANELS.forEach((p) => loadPanel(p, p.tabs[0], gen));
     tickNow(gen);
   }
@@ -478,6 +496,7 @@
   }
 
   function intervalPicker() {
+    if (state.period === 'realtime') return null;
     const now = interval().slice(5);
     return el('select', { id: 'interval', 'aria-label': t('interval'), onchange: (e) => go({ every: e.target.value }) },
       [['hour', 'hour'], ['day', 'dayI'], ['week', 'week'], ['month', 'monthI']]
@@ -536,6 +555,7 @@
     return 10 * p;
   }
   function axisLabel(label, dim, long) {
+    if (dim === 'time:minute') return label.slice(11, 16);
     if (dim === 'time:hour' && label.slice(11, 16) !== '00:00') return label.slice(11, 16) || label;
     if (dim === 'time:hour') return fmtDate(label.slice(0, 10), { day: 'numeric', month: 'short' });
     if (dim === 'time:month') return fmtDate(label.slice(0, 10), { month: long ? 'long' : 'short', year: 'numeric' });
@@ -544,6 +564,7 @@
   }
   function openBucket(label, dim) {
     const now = today();
+    if (dim === 'time:minute') return true;
     if (dim === 'time:hour') return label.slice(0, 10) === now && Number(label.slice(11, 13)) === new Date().getHours();
     if (dim === 'time:month') return label.slice(0, 7) === now.slice(0, 7);
     return label.slice(0, 10) === now;
@@ -590,7 +611,8 @@
     put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
     try {
       const range = dateRange();
-      const period = Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
+      const period = state.period === 'realtime' ? 'period=day'
+        : Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
       const r = await fetch(`/dashboard/api/v1/stats/props?site_id=${encodeURIComponent(state.site)}&${period}`,
         { headers: headers(), credentials: 'same-origin' });
       const keys = r.ok ? (await r.json()).results : [];

@@ -283,6 +283,9 @@ pub struct Boot<'a> {
     pub events_from: String,
     /// Whether regions and cities are kept.
     pub places: bool,
+    /// The collector's clock (UTC, RFC 3339): a live view asks for the minutes
+    /// before it.
+    pub now: String,
 }
 
 /// The dashboard page: a shell the script fills. The boot facts travel in data
@@ -307,7 +310,7 @@ pub fn app(boot: &Boot<'_>) -> String {
 <link rel="stylesheet" href="/dashboard/app.css">
 <script defer src="/dashboard/app.js"></script>
 </head>
-<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}" data-events-from="{events_from}" data-places="{places}">
+<body data-lang="{lang}" data-user="{user}" data-csrf="{csrf}" data-share="{share}" data-sites="{sites}" data-events-from="{events_from}" data-places="{places}" data-now="{now}">
 <noscript><p class="notice">{noscript}</p></noscript>
 <div id="app"></div>
 </body></html>
@@ -319,6 +322,7 @@ pub fn app(boot: &Boot<'_>) -> String {
         sites = escape(&serde_json::Value::Array(sites).to_string()),
         events_from = escape(&boot.events_from),
         places = u8::from(boot.places),
+        now = escape(&boot.now),
     )
 }
 
@@ -352,6 +356,7 @@ mod tests {
             sites: vec![("a\"b.example".into(), "2026-12-07".into())],
             events_from: "2026-11-07".into(),
             places: false,
+            now: "2026-12-07T10:00:00Z".into(),
         });
         assert!(!page.contains("<img src=x"));
         assert!(!page.contains("\"b.example"));

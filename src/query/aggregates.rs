@@ -88,8 +88,13 @@ pub fn translate(
     let mut times = 0;
     for d in &q.dimensions {
         match d {
-            Dimension::Time(Granularity::Hour) => {
-                return Err(no("break down by `time:hour`".into()));
+            Dimension::Time(g @ (Granularity::Hour | Granularity::Minute)) => {
+                let name = if *g == Granularity::Hour {
+                    "hour"
+                } else {
+                    "minute"
+                };
+                return Err(no(format!("break down by `time:{name}`")));
             }
             Dimension::Time(_) => times += 1,
             Dimension::Prop(p) => {

@@ -106,7 +106,10 @@ fn v2_answer(site: &Site, v2: request::V2) -> Result<Value, QueryError> {
     if include.time_labels
         && let Some((_, g)) = time
     {
-        meta.insert("time_labels".into(), json!(request::time_labels(&range, g)));
+        meta.insert(
+            "time_labels".into(),
+            json!(request::time_labels(&range, g, site.tz)),
+        );
     }
     // A comparison the stored data cannot answer (a filter combined with a
     // breakdown, before the event retention) leaves the main answer standing: the
@@ -158,9 +161,9 @@ fn compare(
         ..query.clone()
     })?;
     let time = time.map(|(i, g)| {
-        let map = request::time_labels(range, g)
+        let map = request::time_labels(range, g, site.tz)
             .into_iter()
-            .zip(request::time_labels(other, g))
+            .zip(request::time_labels(other, g, site.tz))
             .collect();
         (i, map)
     });
@@ -263,6 +266,13 @@ impl Engine {
     /// The configured sites, in the config's order.
     pub fn sites(&self) -> &[String] {
         &self.sites
+    }
+
+    /// The collector's clock, UTC, to the second (RFC 3339).
+    pub fn now(&self) -> String {
+        self.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 
     /// Today in the site's time zone.

@@ -428,6 +428,8 @@ impl Prop {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Granularity {
+    /// Minutes: for a short date-time range (a live view of the last half hour).
+    Minute,
     Hour,
     Day,
     Week,

@@ -66,7 +66,7 @@ fn shape(q: &Query) -> Option<PartialQuery> {
     let mut time = None;
     for d in &q.dimensions {
         match d {
-            Dimension::Time(Granularity::Hour) => return None,
+            Dimension::Time(Granularity::Hour | Granularity::Minute) => return None,
             Dimension::Time(g) if time.is_none() => time = Some(*g),
             Dimension::Prop(p) if property.is_none() => property = Some(*p),
             _ => return None,

@@ -458,6 +458,7 @@ fn dim_expr(sql: &mut Sql, _q: &Query, d: Dimension, session: bool) {
         Dimension::Time(g) => {
             let ts = if session { "v_lstart" } else { "lts" };
             let _ = match g {
+                Granularity::Minute => write!(sql.text, "date_trunc('minute', {ts})"),
                 Granularity::Hour => write!(sql.text, "date_trunc('hour', {ts})"),
                 Granularity::Day => write!(sql.text, "CAST({ts} AS DATE)"),
                 Granularity::Week => write!(sql.text, "CAST(date_trunc('week', {ts}) AS DATE)"),
@@ -716,6 +717,9 @@ fn output(sql: &mut Sql, q: &Query) {
         let _ = match d {
             Dimension::Time(Granularity::Hour) => {
                 write!(sql.text, "strftime(em.d{i}, '%Y-%m-%d %H:00:00') AS d{i}")
+            }
+            Dimension::Time(Granularity::Minute) => {
+                write!(sql.text, "strftime(em.d{i}, '%Y-%m-%d %H:%M:00') AS d{i}")
             }
             Dimension::Time(_) => write!(sql.text, "strftime(em.d{i}, '%Y-%m-%d') AS d{i}"),
             Dimension::Prop(_) => write!(sql.text, "em.d{i} AS d{i}"),

@@ -125,8 +125,19 @@ pub fn year_before(range: &Range, tz: Tz) -> Range {
 
 /// Every bucket label of the range in the order of time, as the results label them,
 /// so that empty buckets can be shown (v1 timeseries, v2 `include.time_labels`).
-pub fn time_labels(range: &Range, g: Granularity) -> Vec<String> {
+pub fn time_labels(range: &Range, g: Granularity, tz: Tz) -> Vec<String> {
     let mut out = Vec::new();
+    if g == Granularity::Minute {
+        // Local minutes, as the query groups them.
+        let mut t = range.from;
+        while t < range.to && out.len() < 10_080 {
+            let local = tz.from_utc_datetime(&t);
+            out.push(local.format("%Y-%m-%d %H:%M:00").to_string());
+            t += chrono::Duration::minutes(1);
+        }
+        out.dedup();
+        return out;
+    }
     let mut day = match g {
         Granularity::Month => range.first.with_day(1).unwrap_or(range.first),
         Granularity::Week => range
@@ -249,6 +260,30 @@ fn parse_date_range(value: Option<&Value>, ctx: &Ctx<'_>) -> Result<Range, Query
     match value {
         Some(Value::String(name)) => named_range(name, ctx)?.ok_or_else(invalid),
         Some(Value::Array(pair)) => match pair.as_slice() {
+            [Value::String(a), Value::String(b)] if a.contains('T') && b.contains('T') => {
+                // A date-time range (ISO 8601 with offset), its end inclusive to the
+                // second, as Plausible's `["…T12:00:00+02:00", "…T12:05:00+02:00"]`.
+                let parse = |t: &str| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .ok()
+                        .map(|t| t.naive_utc())
+                };
+                let (from, last) = parse(a).zip(parse(b)).ok_or_else(invalid)?;
+                let to = last + chrono::Duration::seconds(1);
+                if from >= to || to - from > chrono::Duration::days(MAX_DATETIME_DAYS) {
+                    return Err(bad(format!(
+                        "Invalid date_range {}: the start must come before the end, at most {MAX_DATETIME_DAYS} days apart.",
+                        show(value)
+                    )));
+                }
+                let local = |t: NaiveDateTime| ctx.tz.from_utc_datetime(&t).date_naive();
+                Ok(Range {
+                    first: local(from),
+                    last: local(to - chrono::Duration::seconds(1)),
+                    from,
+                    to,
+                })
+            }
             [Value::String(a), Value::String(b)] => {
                 let (first, last) = parse_date(a).zip(parse_date(b)).ok_or_else(invalid)?;
                 if first > last {
@@ -265,6 +300,9 @@ fn parse_date_range(value: Option<&Value>, ctx: &Ctx<'_>) -> Result<Range, Query
         _ => Err(invalid()),
     }
 }
+
+/// The longest date-time range a query may ask for.
+const MAX_DATETIME_DAYS: i64 = 7;
 
 fn show(value: Option<&Value>) -> String {
     value.map_or_else(|| "null".to_owned(), Value::to_string)
@@ -474,6 +512,7 @@ pub fn parse_dimension(
 ) -> Result<Option<Dimension>, QueryError> {
     Ok(Some(match name {
         "time" => Dimension::Time(auto_granularity(range)),
+        "time:minute" => Dimension::Time(Granularity::Minute),
         "time:hour" => Dimension::Time(Granularity::Hour),
         "time:day" => Dimension::Time(Granularity::Day),
         "time:week" => Dimension::Time(Granularity::Week),

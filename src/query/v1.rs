@@ -276,7 +276,7 @@ fn timeseries(params: &Params, site: &Site) -> Result<Value, QueryError> {
         .filter_map(|r| Some((r.dimensions.first()?.as_str(), &r.metrics)))
         .collect();
     let mut results = Vec::new();
-    for label in request::time_labels(&range, granularity) {
+    for label in request::time_labels(&range, granularity, site.tz) {
         let mut entry = Map::new();
         entry.insert("date".into(), json!(label));
         for (i, m) in metrics.iter().enumerate() {

@@ -96,6 +96,7 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
                         sites: vec![(site.clone(), state.stats.today(&site).to_string())],
                         events_from: state.stats.events_from().to_string(),
                         places: state.dashboard.places,
+                        now: state.stats.now(),
                     };
                     let mut resp = page(StatusCode::OK, pages::app(&boot));
                     // The token is in the URL: it must not leak onward.
@@ -194,6 +195,7 @@ fn home(state: &State, req: &Request<Incoming>) -> Resp {
         sites,
         events_from: state.stats.events_from().to_string(),
         places: state.dashboard.places,
+        now: state.stats.now(),
     };
     page(StatusCode::OK, pages::app(&boot))
 }

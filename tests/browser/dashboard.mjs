@@ -131,6 +131,14 @@ try {
     await page.keyboard.press('a');
     await page.waitForURL(/period=all/);
     await panelsDrawn(page);
+    // The last 30 minutes, by minute: the seeded visits are in them.
+    await page.keyboard.press('r');
+    await page.waitForURL(/period=realtime/);
+    await panelsDrawn(page);
+    const live = await figure(page, 'visitors');
+    check(live !== '0', `visitors in the last 30 minutes: ${live}`);
+    const minutes = await page.locator('#graph circle.dot').count();
+    check(minutes >= 30 && minutes <= 31, `${minutes} minutes on the live graph`);
   });
 
   await step('clicking a row filters the whole page; the chip removes it', async () => {

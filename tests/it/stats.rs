@@ -507,6 +507,33 @@ async fn stats_api_answers_known_numbers() {
         .await,
         vec![json!(2), json!(33.33)]
     );
+    // A date-time range by minute, as a live view asks: the second day's visits
+    // arrived in its 15:00 minute.
+    let (status, answer) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "date_range": ["2026-01-12T14:50:00Z", "2026-01-12T15:10:00Z"],
+                "metrics": ["visitors", "pageviews"], "dimensions": ["time:minute"],
+                "include": {"time_labels": true}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["results"],
+        json!([{"dimensions": ["2026-01-12 15:00:00"], "metrics": [2, 3]}]),
+        "{answer}"
+    );
+    let labels = answer["meta"]["time_labels"].as_array().expect("labels");
+    assert_eq!(labels.len(), 21, "{labels:?}");
+    assert_eq!(labels[10], "2026-01-12 15:00:00");
+    let (status, answer) = post(
+        &s,
+        Some(KEY),
+        &json!({"site_id": SITE, "date_range": ["2026-01-01T00:00:00Z", "2026-01-12T15:10:00Z"],
+                "metrics": ["visitors"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
     // Regions (ISO 3166-2) and cities, kept with `geoip.city`.
     assert_eq!(
         by(
