@@ -3,7 +3,7 @@
 -- Events with their visit's attributes: plan.rs joins `sess` only when a dimension
 -- or filter reads a visit attribute (the join costs more than the rest together).
 ev AS (
-    SELECT base.*, {event_time} AS lts {visit_join}
+    {events}
 ),
 matched AS {matched_mode}(
     SELECT * FROM ev WHERE {filter}

@@ -47,7 +47,8 @@ sess AS (
         screen AS v_screen,
         connection_type AS v_connection_type,
         region AS v_region,
-        city AS v_city
+        city AS v_city,
+        event_list AS v_event_list
     FROM visits
     WHERE {stored_visits}
     UNION ALL
@@ -78,7 +79,9 @@ sess AS (
         arg_min(screen, ts)          AS v_screen,
         arg_min(connection_type, ts) AS v_connection_type,
         arg_min(region, ts)          AS v_region,
-        arg_min(city, ts)            AS v_city
+        arg_min(city, ts)            AS v_city,
+        list(struct_pack(name := name, p := pathname) ORDER BY ts) FILTER (WHERE name <> 'engagement')
+                                     AS v_event_list
     -- Two filters rather than one with OR, so that each reaches the scan: the first
     -- skips the stored days' row groups by their min/max.
     FROM (

@@ -325,6 +325,58 @@ mod tests {
         }
     }
 
+    /// Breakdowns by page, goal or event name under visit filters, read from the
+    /// matching visits' lists of events, give the numbers of every event joined to
+    /// its visit: over visits grouped from the events, and over stored visits.
+    #[test]
+    fn event_lists_agree_with_the_join() {
+        let (_dir, mut store) = generated(50_000);
+        let backend = DuckDbBackend::new(store.handle());
+        let mut queries = vec![
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["event:page"],
+                vec![leaf(Op::IsNot, "visit:country", &["NL"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Events, Metric::ConversionRate],
+                &["event:goal"],
+                vec![leaf(Op::Is, "visit:device", &["Desktop"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Pageviews, Metric::Events],
+                &["event:page"],
+                vec![Filter::Or(vec![
+                    leaf(Op::Is, "visit:source", &["Google"]),
+                    leaf(Op::Contains, "visit:channel", &["Social"]),
+                ])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Events],
+                &["event:name"],
+                vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
+            ),
+        ];
+        let compare = |queries: &[Query]| {
+            for q in queries {
+                let lists = backend.run_sql(q, &plan(q)).expect("lists");
+                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
+                assert!(!lists.is_empty(), "{q:?}");
+                assert_eq!(lists, joined, "{q:?}");
+            }
+        };
+        compare(&queries);
+        use crate::store::Store as _;
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
+        for d in 1..6 {
+            store.store_visits(day(d), day(d + 1)).expect("visits");
+        }
+        for q in &mut queries {
+            q.stored_visits = Some((day(1), day(5)));
+        }
+        compare(&queries);
+    }
+
     /// The whole visits of sealed days read from their partials (or, where partials
     /// cannot answer, as stored visits), plus every other visit from the events,
     /// give exactly the answers of the events alone: totals,

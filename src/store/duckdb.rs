@@ -36,6 +36,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         6,
         include_str!("../../sql/migrations/0006_visit_places.sql"),
     ),
+    (
+        7,
+        include_str!("../../sql/migrations/0007_visit_events.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
