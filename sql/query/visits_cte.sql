@@ -80,7 +80,7 @@ sess AS (
         arg_min(connection_type, ts) AS v_connection_type,
         arg_min(region, ts)          AS v_region,
         arg_min(city, ts)            AS v_city,
-        list(struct_pack(name := name, p := pathname) ORDER BY ts) FILTER (WHERE name <> 'engagement')
+        list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement')
                                      AS v_event_list
     -- Two filters rather than one with OR, so that each reaches the scan: the first
     -- skips the stored days' row groups by their min/max.

@@ -35,7 +35,7 @@ SELECT
     arg_min(connection_type, ts),
     arg_min(region, ts),
     arg_min(city, ts),
-    list(struct_pack(name := name, p := pathname) ORDER BY ts) FILTER (WHERE name <> 'engagement')
+    list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement')
 FROM events
 WHERE visit_day = CAST($1 AS DATE)
   AND session_id IS NOT NULL

@@ -93,15 +93,15 @@ pub fn plan(q: &Query) -> Sql {
 
 /// Whether the query's events can be read from the lists of the matching visits
 /// (`visits.event_list`: each event's name and page) instead of joining every event
-/// of the range onto the visits: a breakdown by page, goal or event name, filtered
-/// by visit properties alone, counting visitors, pageviews and events. Measured on
-/// 10M events with one country filter: 145 ms instead of 450.
+/// of the range onto the visits: a breakdown by page filtered by visit properties
+/// alone, counting visitors, pageviews and events. Measured on 10M events with one
+/// country filter: 267 ms instead of 454.
 fn from_lists(q: &Query) -> bool {
     visit_filters_only(q)
         && !q.dimensions.is_empty()
+        // Not goals: the join then reads only the few goal events, which is faster.
         && q.dimensions.iter().all(|d| {
-            matches!(d, Dimension::Prop(p) if p.is_goal_or_name()
-                || (p.taken == Taken::PerEvent && p.column == "pathname"))
+            matches!(d, Dimension::Prop(p) if p.taken == Taken::PerEvent && p.column == "pathname")
         })
         && q.metrics.iter().all(|m| {
             matches!(
@@ -274,11 +274,14 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         // its visit, or the matching visits' own lists of events.
         "events" => {
             if sql.lists {
+                // Only the matching visits' lists, unnested in the projection: as a
+                // lateral join of the table function, DuckDB took four times as long.
                 sql.push(
-                    "SELECT sess.*, u.e.name AS name, u.e.p AS pathname, v_visitor AS visitor_id\n    \
-                     FROM sess, unnest(v_event_list) AS u(e)\n    WHERE ",
+                    "SELECT m.* EXCLUDE (e), m.e.name AS name, m.e.p AS pathname, v_visitor AS visitor_id\n    \
+                     FROM (SELECT *, unnest(v_event_list) AS e FROM sess WHERE ",
                 );
                 filters(sql, &q.filters);
+                sql.push(") AS m");
             } else {
                 expand(sql, q, "SELECT base.*, {event_time} AS lts {visit_join}");
             }
