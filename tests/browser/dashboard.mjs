@@ -315,6 +315,9 @@ try {
     await axe(a11y, base + '/?lang=nl', 'dashboard nl');
     await axe(a11y, base + '/login', 'sign-in');
     await a11y.close();
+    const dark = await browser.newContext({ locale: 'nl-NL', userAgent: UA, bypassCSP: true, colorScheme: 'dark', storageState: await context.storageState() });
+    await axe(dark, base + '/', 'dashboard dark');
+    await dark.close();
   });
 
   await step('no request to any host but the collector', async () => {
