@@ -71,7 +71,14 @@ pub struct Metrics {
     auth_limited: Counter,
     sealed: Counter,
     lifecycle_errors: Counter,
+    /// Hits dropped per configured site, UTC day and reason, not yet written to the
+    /// store (the writer takes them every flush; the dashboard shows them by period).
+    site_drops: std::sync::Mutex<SiteDrops>,
 }
+
+/// Dropped hits by (site, UTC day, reason): anonymous counts.
+pub type SiteDrops =
+    std::collections::HashMap<(std::sync::Arc<str>, chrono::NaiveDate, DropReason), u64>;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -176,6 +183,7 @@ impl Metrics {
             auth_limited,
             sealed,
             lifecycle_errors,
+            site_drops: std::sync::Mutex::default(),
         }
     }
 
@@ -213,6 +221,30 @@ impl Metrics {
 
     pub fn dropped(&self, reason: DropReason) {
         self.dropped_n(reason, 1);
+    }
+
+    /// One hit for `site` dropped on `day` (UTC) for `reason`, beside [`Self::dropped`].
+    pub fn dropped_for(
+        &self,
+        site: &std::sync::Arc<str>,
+        day: chrono::NaiveDate,
+        reason: DropReason,
+    ) {
+        let mut drops = self.site_drops.lock().unwrap_or_else(|p| p.into_inner());
+        *drops.entry((site.clone(), day, reason)).or_default() += 1;
+    }
+
+    /// The per-site counts gathered since the last call.
+    pub fn take_site_drops(&self) -> SiteDrops {
+        std::mem::take(&mut *self.site_drops.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Gives counts back that could not be written, to be written with the next.
+    pub fn return_site_drops(&self, back: SiteDrops) {
+        let mut drops = self.site_drops.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, n) in back {
+            *drops.entry(key).or_default() += n;
+        }
     }
 
     pub fn dropped_n(&self, reason: DropReason, n: u64) {

@@ -188,6 +188,12 @@ impl Pipeline {
         Ok(ua)
     }
 
+    /// The configured site the `i`-th outcome of [`Self::process`] is for, if any.
+    pub fn target_site(&self, hit: &RawHit<'_>, i: usize) -> Option<Arc<str>> {
+        let payload = &hit.payload;
+        self.site(payload.domains.get(i).unwrap_or(&payload.page.hostname))
+    }
+
     /// The configured site a domain names (`www.` and case ignored).
     fn site(&self, domain: &str) -> Option<Arc<str>> {
         self.sites.get(normalise_hostname(domain).as_ref()).cloned()

@@ -51,7 +51,8 @@
       waiting: 'Waiting for the first visit…',
       change: 'change', none: '(none)', direct: 'Direct / None',
       whatWeStore: 'What we store', quality: 'Data quality',
-      qualitySince: 'For every site on this collector, since it started on', qualityAccepted: 'Hits accepted',
+      qualitySince: 'Every site on this collector, since it started on',
+      qualityPeriod: 'Hits of this site not counted in this period (UTC days)', qualityAccepted: 'Hits accepted',
       qualityStored: 'Events stored', bot: 'Bots and crawlers (filtered)', unknown_site: 'Sites not configured here',
       spam_referrer: 'Referrer spam (filtered)', prefetch: 'Prefetches and prerenders (not a view)',
       privacy_signal: 'Privacy signals, under the drop policy', overload: 'Lost: collector overloaded',
@@ -99,7 +100,8 @@
       waiting: 'Wachten op het eerste bezoek…',
       change: 'verandering', none: '(geen)', direct: 'Direct / geen',
       whatWeStore: 'Wat we bewaren', quality: 'Kwaliteit van de gegevens',
-      qualitySince: 'Voor alle websites op deze collector, sinds de start op', qualityAccepted: 'Hits ontvangen',
+      qualitySince: 'Alle websites op deze collector, sinds de start op',
+      qualityPeriod: 'Hits van deze website die in deze periode niet zijn meegeteld (dagen in UTC)', qualityAccepted: 'Hits ontvangen',
       qualityStored: 'Gebeurtenissen opgeslagen', bot: 'Bots en crawlers (weggefilterd)', unknown_site: 'Websites die hier niet zijn ingesteld',
       spam_referrer: 'Verwijzersspam (weggefilterd)', prefetch: 'Vooraf geladen pagina’s (geen weergave)',
       privacy_signal: 'Privacysignalen, bij het beleid ‘drop’', overload: 'Verloren: collector overbelast',
@@ -599,6 +601,13 @@
     }
   }
 
+  // The period as the v1 endpoints take it (a live view asks for today).
+  function v1Period() {
+    const range = dateRange();
+    return state.period === 'realtime' ? 'period=day'
+      : Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
+  }
+
   // Custom properties: the keys the period's events carry, then a breakdown by one.
   function tabsOf(panel, tab, gen) {
     return el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
@@ -610,10 +619,7 @@
     const tabs = tabsOf(panel, tab, gen);
     put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
     try {
-      const range = dateRange();
-      const period = state.period === 'realtime' ? 'period=day'
-        : Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
-      const r = await fetch(`/dashboard/api/v1/stats/props?site_id=${encodeURIComponent(state.site)}&${period}`,
+      const r = await fetch(`/dashboard/api/v1/stats/props?site_id=${encodeURIComponent(state.site)}&${v1Period()}`,
         { headers: headers(), credentials: 'same-origin' });
       const keys = r.ok ? (await r.json()).results : [];
       if (gen !== generation) return;
@@ -717,16 +723,23 @@
       const r = await fetch('/dashboard/api/about?lang=' + state.lang, { headers: headers(), credentials: 'same-origin' });
       if (!r.ok) throw Object.assign(new Error('HTTP ' + r.status), { status: r.status });
       const about = await r.json();
+      const qr = await fetch(`/dashboard/api/v1/stats/quality?site_id=${encodeURIComponent(state.site)}&${v1Period()}`,
+        { headers: headers(), credentials: 'same-origin' });
+      const period = qr.ok ? (await qr.json()).results : {};
       if (gen !== generation) return;
       const parts = [el('details', { id: 'privacy' }, el('summary', {}, t('whatWeStore')), el('div', { class: 'statement' }, markdown(about.privacy || '')))];
+      const row = (k, v) => el('tr', {}, el('td', {}, t(k)), el('td', { class: 'num' }, fmt('events', v)));
+      const REASONS = ['bot', 'spam_referrer', 'prefetch', 'privacy_signal', 'overload', 'store_error'];
+      const quality = [el('summary', {}, t('quality')),
+        el('h3', {}, t('qualityPeriod')),
+        el('table', { class: 'rows', id: 'quality-period' }, el('tbody', {}, REASONS.map((k) => row(k, period[k] || 0))))];
       const q = about.quality;
       if (q) {
-        const row = (k, v) => el('tr', {}, el('td', {}, t(k)), el('td', { class: 'num' }, fmt('events', v)));
-        parts.push(el('details', { id: 'quality' }, el('summary', {}, t('quality')),
-          el('p', { class: 'hint' }, `${t('qualitySince')} ${fmtDate(q.since, { dateStyle: 'long', timeStyle: 'short' })}.`),
+        quality.push(el('h3', {}, `${t('qualitySince')} ${fmtDate(q.since, { dateStyle: 'long', timeStyle: 'short' })}`),
           el('table', { class: 'rows' }, el('tbody', {}, row('qualityAccepted', q.accepted), row('qualityStored', q.stored),
-            Object.entries(q.dropped).map(([k, v]) => row(k, v))))));
+            Object.entries(q.dropped).map(([k, v]) => row(k, v)))));
       }
+      parts.push(el('details', { id: 'quality' }, quality));
       put(box, parts);
     } catch (err) { if (gen === generation) failure(box, err); }
   }

@@ -17,6 +17,7 @@ use crate::store::duckdb::DbHandle;
 
 const FIRST_EVENT: &str = include_str!("../../sql/query/first_event.sql");
 const PROP_KEYS: &str = include_str!("../../sql/query/prop_keys.sql");
+const QUALITY: &str = include_str!("../../sql/query/quality.sql");
 const SEALED_DAYS: &str = include_str!("../../sql/query/sealed_days.sql");
 
 pub struct DuckDbBackend {
@@ -176,6 +177,26 @@ impl Backend for DuckDbBackend {
                 }
             }
             Ok(out)
+        })
+    }
+
+    fn quality(
+        &self,
+        site: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, QueryError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(QUALITY).map_err(db_error)?;
+            let rows = stmt
+                .query_map(
+                    duckdb::params![site, first.to_string(), last.to_string()],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+                )
+                .map_err(db_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_error)?;
+            Ok(rows)
         })
     }
 

@@ -556,6 +556,14 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         query: &partials::PartialQuery,
     ) -> Result<Vec<combine::Bases>, QueryError>;
+    /// Hits dropped for the site from `first` to `last` (UTC days, inclusive), by
+    /// reason.
+    fn quality(
+        &self,
+        site: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, QueryError>;
     /// The custom-property keys of the site's events in `[from, to)` (UTC), the most
     /// used first.
     fn prop_keys(

@@ -41,6 +41,7 @@ pub fn answer(endpoint: &str, params: &Params, site: &Site) -> Result<Value, Que
         "breakdown" => breakdown(params, site),
         "realtime/visitors" => realtime(site),
         "props" => prop_keys(params, site),
+        "quality" => quality(params, site),
         _ => Err(bad(format!("Unknown endpoint /api/v1/stats/{endpoint}."))),
     }
 }
@@ -57,6 +58,19 @@ fn prop_keys(params: &Params, site: &Site) -> Result<Value, QueryError> {
         return Ok(json!({ "results": [] }));
     }
     Ok(json!({ "results": site.backend.prop_keys(&site.name, from, to)? }))
+}
+
+/// `GET /api/v1/stats/quality`: the hits dropped for the site in the period's UTC
+/// days, by reason (not in Plausible's API; the dashboard's data quality).
+fn quality(params: &Params, site: &Site) -> Result<Value, QueryError> {
+    let range = range(params, site)?;
+    let last = (range.to - Duration::seconds(1)).date();
+    let rows = site.backend.quality(&site.name, range.from.date(), last)?;
+    let results: serde_json::Map<String, Value> = rows
+        .into_iter()
+        .map(|(reason, n)| (reason, json!(n)))
+        .collect();
+    Ok(json!({ "results": results }))
 }
 
 fn range(params: &Params, site: &Site) -> Result<Range, QueryError> {

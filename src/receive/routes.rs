@@ -15,6 +15,7 @@ use super::State;
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
 use crate::event::{Payload, RawHit};
+use crate::metrics::DropReason;
 use crate::query::api::{Access, Answer};
 
 type Resp = Response<Full<Bytes>>;
@@ -135,11 +136,23 @@ fn raw_hit<'a>(
 /// Runs the pipeline and queues what it accepts; returns how many events were dropped.
 fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
     let mut dropped = 0;
-    for outcome in state.pipeline.process(hit) {
+    let day = hit.received_at.date_naive();
+    for (i, outcome) in state.pipeline.process(hit).into_iter().enumerate() {
         let stored = match outcome {
-            Ok(event) => state.queue.push(&event),
+            Ok(event) => {
+                let stored = state.queue.push(&event);
+                if !stored {
+                    state
+                        .metrics
+                        .dropped_for(&event.site, day, DropReason::Overload);
+                }
+                stored
+            }
             Err(reason) => {
                 state.metrics.dropped(reason);
+                if let Some(site) = state.pipeline.target_site(hit, i) {
+                    state.metrics.dropped_for(&site, day, reason);
+                }
                 false
             }
         };

@@ -14,6 +14,7 @@ use super::columns::{CHUNK_ROWS, EventColumns};
 use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::config::StoreConfig;
 use crate::event::EventView;
+use crate::metrics::SiteDrops;
 use crate::pseudonymise::salt::Salt;
 
 /// Numbered migrations, applied in order at start-up; never edit one that shipped.
@@ -40,6 +41,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         7,
         include_str!("../../sql/migrations/0007_visit_events.sql"),
     ),
+    (
+        8,
+        include_str!("../../sql/migrations/0008_quality_daily.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
@@ -65,6 +70,8 @@ const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_da
 const LAST_SEALED_DAY: &str = include_str!("../../sql/rollup/last_sealed_day.sql");
 const SEAL_DAY: &str = include_str!("../../sql/rollup/seal_day.sql");
 const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
+const QUALITY_DELETE: &str = include_str!("../../sql/retention/quality_delete.sql");
+const QUALITY_ADD: &str = include_str!("../../sql/quality_add.sql");
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
@@ -558,7 +565,10 @@ impl Store for DuckDbStore {
     }
 
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
-        self.working(|conn| Ok(conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64))
+        self.working(|conn| {
+            conn.execute(QUALITY_DELETE, [before.to_string()])?;
+            Ok(conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64)
+        })
     }
 
     /// Copies the live database into a fresh file and puts it in place of the old
@@ -590,6 +600,23 @@ impl Store for DuckDbStore {
 
     fn relax(&mut self) -> Result<(), StoreError> {
         self.handle.work.relax(&self.conn, Instant::now())
+    }
+
+    fn add_quality(&mut self, drops: &SiteDrops) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(QUALITY_ADD)?;
+            for ((site, day, reason), n) in drops {
+                stmt.execute(duckdb::params![
+                    site.as_ref(),
+                    day.to_string(),
+                    reason.as_str(),
+                    i64::try_from(*n).unwrap_or(i64::MAX)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 

@@ -90,6 +90,11 @@ pub trait Store: Send {
     fn relax(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Adds per-site counts of dropped hits (the dashboard's data quality).
+    fn add_quality(&mut self, drops: &crate::metrics::SiteDrops) -> Result<(), StoreError> {
+        let _ = drops;
+        Ok(())
+    }
     /// Ended days (before `today`) that have events but no aggregates yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than

@@ -276,8 +276,11 @@ impl Worker {
             if self.seal_due() {
                 self.seal_step();
             }
-            if !woken && let Err(e) = self.store.relax() {
-                tracing::warn!("DuckDB's query settings stay until the next flush: {e}");
+            if !woken {
+                if let Err(e) = self.store.relax() {
+                    tracing::warn!("DuckDB's query settings stay until the next flush: {e}");
+                }
+                self.store_quality();
             }
         }
         // Everything accepted before shutdown is written, and salt changes applied.
@@ -296,6 +299,19 @@ impl Worker {
         self.flush();
         if let Err(e) = self.store.checkpoint() {
             tracing::error!("final checkpoint failed: {e}");
+        }
+    }
+
+    /// Writes the per-site counts of dropped hits gathered since the last tick; on
+    /// failure they wait for the next.
+    fn store_quality(&mut self) {
+        let drops = self.metrics.take_site_drops();
+        if drops.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.add_quality(&drops) {
+            tracing::warn!("data-quality counts wait for the next flush: {e}");
+            self.metrics.return_site_drops(drops);
         }
     }
 

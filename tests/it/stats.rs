@@ -1131,3 +1131,41 @@ async fn an_accepted_hit_is_visible_to_queries_while_running() {
     println!("visible to the Stats API after {seen:?}");
     server.stop();
 }
+
+/// Hits that are not counted are counted per site and day, for the dashboard's data
+/// quality: a bot and a prefetch for the site, none for a site not configured here.
+#[tokio::test]
+async fn dropped_hits_are_counted_per_site_and_day() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = config(dir.path());
+    let server = start_in(dir, &["--config", &cfg.display().to_string()]);
+    send(&server, &[hit(GB, UA_HEADLESS, pv("/by-a-bot"))]).await;
+    let r = server
+        .event(
+            &pv("/prefetched").to_string(),
+            UA_DESKTOP,
+            &[("x-forwarded-for", US), ("sec-purpose", "prefetch")],
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let elsewhere =
+        json!({"name": "pageview", "url": "https://nowhere.example/", "domain": "nowhere.example"});
+    send(&server, &[hit(GB, UA_HEADLESS, elsewhere)]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        let (status, answer) = v1(&server, &format!("quality?site_id={SITE}&period=day")).await;
+        assert_eq!(status, 200, "{answer}");
+        if answer["results"]["prefetch"] == json!(1) || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        answer["results"],
+        json!({"bot": 1, "prefetch": 1}),
+        "{answer}"
+    );
+    let stopped = server.stop();
+    let rows = stopped.rows("SELECT site, reason, hits FROM quality_daily ORDER BY reason");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+}
