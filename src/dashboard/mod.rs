@@ -66,6 +66,13 @@ pub fn random_token() -> Result<String, getrandom::Error> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Whether a presented token is the expected one, compared as blake3 digests (equal
+/// in constant time) so timing tells nothing about near misses. An empty expected
+/// token matches nothing.
+pub fn same_token(presented: &str, expected: &str) -> bool {
+    !expected.is_empty() && blake3::hash(presented.as_bytes()) == blake3::hash(expected.as_bytes())
+}
+
 /// The digest kept in the config for a shared-link token.
 pub fn hash_token(token: &str) -> String {
     blake3::hash(token.trim().as_bytes()).to_hex().to_string()

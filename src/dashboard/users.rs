@@ -165,7 +165,7 @@ impl Users {
         let setup = self.setup.lock().unwrap_or_else(|p| p.into_inner());
         setup
             .as_deref()
-            .is_some_and(|t| blake3::hash(t.as_bytes()) == blake3::hash(token.as_bytes()))
+            .is_some_and(|t| super::same_token(token, t))
     }
 
     /// Creates the first user through the setup link; the link is used up.
@@ -178,10 +178,10 @@ impl Users {
     ) -> Result<DashboardUser, UsersError> {
         check_new(name, password)?;
         let mut setup = self.setup.lock().unwrap_or_else(|p| p.into_inner());
-        let matches = setup
+        if !setup
             .as_deref()
-            .is_some_and(|t| blake3::hash(t.as_bytes()) == blake3::hash(token.as_bytes()));
-        if !matches {
+            .is_some_and(|t| super::same_token(token, t))
+        {
             return Err(UsersError::SetupUsed);
         }
         let user = DashboardUser {

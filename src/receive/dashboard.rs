@@ -22,7 +22,7 @@ use super::State;
 use super::client_ip::client_ip;
 use crate::dashboard::pages::{self, Boot, Lang, Notice};
 use crate::dashboard::sessions::COOKIE;
-use crate::dashboard::{Session, UsersError, Viewer};
+use crate::dashboard::{Session, UsersError, Viewer, same_token};
 use crate::query::api::{Access, Answer};
 
 type Resp = Response<Full<Bytes>>;
@@ -271,23 +271,31 @@ async fn login(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
     }
 }
 
+/// Sets the sign-in cookie on `resp`: `max_age_secs` 0 removes it.
+fn set_cookie(resp: &mut Resp, value: &str, max_age_secs: i64, secure: bool) {
+    let cookie = cookie::Cookie::build((COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+}
+
 fn start_session(state: &State, user: &str, sites: &[String]) -> Resp {
     match state.dashboard.sessions.start(user, sites, Instant::now()) {
         Ok(token) => {
             let max_age = state.dashboard.sessions.idle().as_secs();
-            let cookie = cookie::Cookie::build((COOKIE, token))
-                .path("/")
-                .http_only(true)
-                .same_site(cookie::SameSite::Strict)
-                .secure(state.dashboard.secure_cookie)
-                .max_age(cookie::time::Duration::seconds(
-                    i64::try_from(max_age).unwrap_or(i64::MAX),
-                ))
-                .build();
             let mut resp = redirect("/");
-            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            set_cookie(
+                &mut resp,
+                &token,
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+                state.dashboard.secure_cookie,
+            );
             resp
         }
         Err(e) => {
@@ -309,7 +317,7 @@ async fn logout(state: &State, req: Request<Incoming>) -> Resp {
         return text(StatusCode::BAD_REQUEST, "the form could not be read\n");
     };
     if let Some((token, session)) = signed {
-        if !tokens_match(field(&form, "csrf"), &session.csrf) {
+        if !same_token(field(&form, "csrf"), &session.csrf) {
             return text(
                 StatusCode::FORBIDDEN,
                 "sign-out without this page's token refused\n",
@@ -318,15 +326,7 @@ async fn logout(state: &State, req: Request<Incoming>) -> Resp {
         state.dashboard.sessions.end(&token);
     }
     let mut resp = redirect(&format!("/login?bye=1&lang={}", form_lang(&form).code()));
-    let gone = cookie::Cookie::build((COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    if let Ok(v) = HeaderValue::from_str(&gone.to_string()) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut resp, "", 0, state.dashboard.secure_cookie);
     resp
 }
 
@@ -372,25 +372,19 @@ async fn setup(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             };
             page(StatusCode::BAD_REQUEST, pages::setup(lang, notice, &token))
         }
-        Ok(Err(e)) => {
-            tracing::error!("setup failed: {e}");
-            page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::setup(lang, Notice::Failed, &token),
-            )
-        }
-        Err(e) => {
-            tracing::error!("setup failed: {e}");
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+                Ok(Ok(_)) => String::new(),
+            };
+            tracing::error!("setup failed: {why}");
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 pages::setup(lang, Notice::Failed, &token),
             )
         }
     }
-}
-
-fn tokens_match(presented: &str, expected: &str) -> bool {
-    !expected.is_empty() && blake3::hash(presented.as_bytes()) == blake3::hash(expected.as_bytes())
 }
 
 /// Who asks through the dashboard's API paths, if anyone may.
@@ -408,7 +402,7 @@ fn viewer(state: &State, req: &Request<Incoming>) -> Option<Viewer> {
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tokens_match(presented, &session.csrf).then_some(Viewer::User(session))
+    same_token(presented, &session.csrf).then_some(Viewer::User(session))
 }
 
 /// Not rate-limited: a sign-in or a shared link is a 256-bit random token, and an
