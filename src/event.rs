@@ -72,9 +72,10 @@ pub struct Event {
     pub pathname: String,
     /// 64-bit keyed hash under the daily salt; `None` under a privacy signal.
     pub visitor_id: Option<u64>,
+    /// The visit; under a privacy signal an id drawn for this hit alone.
     pub session_id: Option<u64>,
     /// The UTC day the visit began (days since the Unix epoch); the event's own day
-    /// when it has no session. A visit crossing midnight keeps its first day.
+    /// when it has no pseudonym. A visit crossing midnight keeps its first day.
     pub visit_day: i32,
     pub referrer: Option<String>,
     pub source: Option<String>,

@@ -151,16 +151,23 @@ impl Pipeline {
         let template = scrub(template, hit.user_agent);
         let stamp = |mut event: Event, target: &str| {
             let site = self.site(target).ok_or(DropReason::UnknownSite)?;
-            if !anonymous {
-                // Should the OS random source fail, the hit still counts, unlinked.
-                if let Ok(p) =
+            // Should the OS random source fail, the hit still counts, unlinked.
+            let pseudonym = (!anonymous)
+                .then(|| {
                     self.pseudonymiser
                         .pseudonymise(&site, hit.ip, hit.user_agent, hit.received_at)
-                {
+                        .ok()
+                })
+                .flatten();
+            match pseudonym {
+                Some(p) => {
                     event.visitor_id = Some(p.visitor_id);
                     event.session_id = Some(p.session_id);
                     event.visit_day = p.visit_day;
                 }
+                // A visit of its own, under an id no other hit has: stored visits
+                // then hold it like any other (src/rollup), and it links nothing.
+                None => event.session_id = Some(self.pseudonymiser.sessions().lone()),
             }
             event.site = site;
             Ok(event)

@@ -77,7 +77,8 @@ SELECT
     CASE WHEN h % 200 = 7 THEN NULL
          ELSE hash((h >> 24) % 70000, ((h >> 8) % (30 * 86400)) // 86400, 'visitor')
     END                                                                       AS visitor_id,
-    CASE WHEN h % 200 = 7 THEN NULL ELSE hash(sid, 'session') END             AS session_id,
+    -- A privacy-signal hit is a visit of its own, under an id drawn for it alone.
+    CASE WHEN h % 200 = 7 THEN hash(h, 'lone') ELSE hash(sid, 'session') END  AS session_id,
     nullif(['', 'www.google.com', 'www.bing.com', 'duckduckgo.com', 'm.facebook.com', 't.co',
             '', 'www.google.com', 'blog' || CAST((h >> 50) % 300 AS VARCHAR) || '.example'][src + 1],
            '')                                                                AS referrer,

@@ -1,8 +1,9 @@
 -- Stores the visits that began on day $1, one row each, as visits_cte.sql would
 -- compute them from the events: attributes from the visit's first event, entry and
 -- exit page from its first and last pageview. Run when the day is sealed (every
--- visit that began on it has ended). Events without a session stay out: each is a
--- visit of its own, and the query engine reads those from the events.
+-- visit that began on it has ended). A privacy-signal hit is a visit of its own
+-- under a session id drawn for it alone; events without any session id (none are
+-- written) could not be joined back to a stored visit, so they stay out.
 INSERT INTO visits
 SELECT
     site,

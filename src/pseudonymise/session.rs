@@ -64,6 +64,12 @@ impl Sessions {
         }
     }
 
+    /// A session id for a hit that is a visit of its own (no pseudonym): drawn like
+    /// any other, shared with no other hit, so it links nothing.
+    pub fn lone(&self) -> u64 {
+        self.ids.next()
+    }
+
     pub fn timeout(&self) -> chrono::Duration {
         self.timeout
     }

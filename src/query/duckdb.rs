@@ -346,6 +346,43 @@ mod tests {
         }
     }
 
+    /// `is` / `is not` compared on the bare column (case-sensitive, no missing-value
+    /// label among the values) count what the coalesced comparison counts: a visit
+    /// without a source is not "Google", so `is not` and `NOT is` keep it.
+    #[test]
+    fn bare_comparisons_keep_the_missing_values() {
+        let (_dir, store) = generated(20_000);
+        let backend = DuckDbBackend::new(store.handle());
+        let cases = [
+            leaf(Op::IsNot, "visit:source", &["Google"]),
+            Filter::Not(Box::new(leaf(Op::Is, "visit:source", &["Google", "Bing"]))),
+            leaf(Op::Is, "visit:source", &["Google"]),
+            leaf(Op::IsNot, "event:page", &["/"]),
+        ];
+        for filter in cases {
+            let bare = query(&ALL, &["visit:source"], vec![filter.clone()]);
+            let mut coalesced = bare.clone();
+            fn insensitive(f: &mut Filter) {
+                match f {
+                    Filter::And(fs) | Filter::Or(fs) => fs.iter_mut().for_each(insensitive),
+                    Filter::Not(inner) => insensitive(inner),
+                    Filter::Leaf { case_sensitive, .. } => *case_sensitive = false,
+                }
+            }
+            coalesced.filters.iter_mut().for_each(insensitive);
+            let plan_bare = plan(&bare);
+            assert!(plan_bare.text.contains("IS NOT NULL AND"), "{filter:?}");
+            let a = backend.run_sql(&bare, &plan_bare).expect("bare");
+            let b = backend
+                .run_sql(&coalesced, &plan(&coalesced))
+                .expect("coalesced");
+            let direct = a.iter().any(|r| r.dimensions[0] == "Direct / None");
+            let is = matches!(filter, Filter::Leaf { op: Op::Is, .. });
+            assert!(direct != is, "{filter:?}: visits without a source");
+            assert!(a == b, "{filter:?}: bare and coalesced comparisons differ");
+        }
+    }
+
     /// Breakdowns by page, goal or event name under visit filters, read from the
     /// matching visits' lists of events, give the numbers of every event joined to
     /// its visit: over visits grouped from the events, and over stored visits.

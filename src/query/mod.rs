@@ -12,7 +12,7 @@
 //!   browser, OS, screen, connection, entry and exit page) are those of its first event
 //!   in the queried range, as in the `sessions` view;
 //! - an event without a visitor id (a privacy-signal hit) counts as one visitor and one
-//!   visit of its own;
+//!   visit of its own (its session id is its own);
 //! - `engagement` events feed only `time_on_page` and `scroll_depth`;
 //! - goals are custom event names (everything but `pageview` and `engagement`).
 

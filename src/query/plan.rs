@@ -266,8 +266,14 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
         }
         "stored_start" => local_time(sql, q, "started"),
         "stored_visits" => stored_visits(sql, q),
-        "fresh_days" => fresh_visits(sql, q, false),
-        "fresh_unkeyed" => fresh_visits(sql, q, true),
+        "fresh_days" => fresh_visits(sql, q),
+        "visit_filter" => {
+            if visit_filters_only(q) {
+                filters(sql, &q.filters);
+            } else {
+                sql.push("TRUE");
+            }
+        }
         "event_time" => local_time(sql, q, "ts"),
         "filter" => filters(sql, &q.filters),
         // Events with their visit's attributes: every event of the range joined to
@@ -421,21 +427,14 @@ fn stored_visits(sql: &mut Sql, q: &Query) {
     day_range(sql, first, last);
 }
 
-/// The events whose visits are grouped here, all but those of the stored visits, in
-/// two parts: those of the other days, and (`unkeyed`) the stored days' events
-/// without a session, which the stored visits leave out.
-fn fresh_visits(sql: &mut Sql, q: &Query, unkeyed: bool) {
-    match (q.stored_visits, unkeyed) {
-        (None, false) => sql.push("TRUE"),
-        (None, true) => sql.push("FALSE"),
-        (Some((first, last)), false) => {
+/// The events whose visits are grouped here: all but those of the stored visits.
+fn fresh_visits(sql: &mut Sql, q: &Query) {
+    match q.stored_visits {
+        None => sql.push("TRUE"),
+        Some((first, last)) => {
             sql.push("NOT (TRUE");
             day_range(sql, first, last);
             sql.push(")");
-        }
-        (Some((first, last)), true) => {
-            sql.push("session_id IS NULL");
-            day_range(sql, first, last);
         }
     }
 }
@@ -633,6 +632,22 @@ fn leaf(sql: &mut Sql, op: Op, prop: &Prop, values: &[String], case_sensitive: b
         };
         sql.bind(Param::Text(v));
     };
+    if let Some(raw) = bare_column(op, prop, values, case_sensitive) {
+        // `col IS NOT NULL AND col IN (…)` is never NULL (so `NOT` stays right) and,
+        // unlike a comparison wrapped in coalesce, reaches the scan: DuckDB then
+        // skips rows by the column's dictionary instead of filtering every row
+        // afterwards (30–40 ms of a filtered dashboard query on 4M visits).
+        sql.push(if negate { "(NOT (" } else { "((" });
+        let _ = write!(sql.text, "{raw} IS NOT NULL AND {raw} IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Param::Text(v.clone()));
+        }
+        sql.push(")))");
+        return;
+    }
     sql.push(if negate {
         "(NOT coalesce("
     } else {
@@ -676,6 +691,28 @@ fn leaf(sql: &mut Sql, op: Op, prop: &Prop, values: &[String], case_sensitive: b
         }
     }
     sql.push(", FALSE))");
+}
+
+/// The bare column an `is` / `is not` comparison can read, where no value is the
+/// property's label for a missing value (that label matches NULL, which only the
+/// coalesced expression of [`push_expr`] gives).
+fn bare_column(op: Op, prop: &Prop, values: &[String], case_sensitive: bool) -> Option<String> {
+    if !matches!(op, Op::Is | Op::IsNot) || !case_sensitive {
+        return None;
+    }
+    if prop
+        .none
+        .is_some_and(|none| values.iter().any(|v| v == none))
+    {
+        return None;
+    }
+    match prop.taken {
+        Taken::PerEvent => Some(prop.column.to_owned()),
+        Taken::First => Some(format!("v_{}", prop.column)),
+        Taken::Entry => Some("v_entry_page".to_owned()),
+        Taken::Exit => Some("v_exit_page".to_owned()),
+        Taken::Goal | Taken::Custom(_) => None,
+    }
 }
 
 fn join_on(sql: &mut Sql, q: &Query, table: &str, skip_goal: bool) {

@@ -45,6 +45,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         8,
         include_str!("../../sql/migrations/0008_quality_daily.sql"),
     ),
+    (
+        9,
+        include_str!("../../sql/migrations/0009_lone_sessions.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");

@@ -325,15 +325,20 @@ async fn sessions_and_privacy_signals() {
         .await;
     server.wait_stored(5).await;
     let stopped = server.stop();
+    // The GPC hit has no pseudonym and a session id of its own: a fourth visit.
     let rows = stopped.rows("SELECT count(DISTINCT visitor_id), count(DISTINCT session_id), count(*) FILTER (WHERE visitor_id IS NULL) FROM events");
     assert_eq!(
         rows,
         vec![vec![
             "BigInt(3)".to_owned(),
-            "BigInt(3)".into(),
+            "BigInt(4)".into(),
             "BigInt(1)".into()
         ]]
     );
+    let shared = stopped.rows(
+        "SELECT count(*) FROM events WHERE session_id = (SELECT session_id FROM events WHERE visitor_id IS NULL)",
+    );
+    assert_eq!(shared, vec![vec!["BigInt(1)".to_owned()]]);
     let sessions = stopped
         .rows("SELECT entry_page, exit_page, pageviews, bounce FROM sessions WHERE pageviews = 2");
     assert_eq!(
