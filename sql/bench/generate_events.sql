@@ -8,8 +8,10 @@
 -- - the first event of a session is a pageview; later ones are pageviews (≈ 75 %),
 --   engagement events for the page before (≈ 18 %) or custom events (≈ 7 %);
 -- - pages Zipf-distributed (P(rank) ∝ 1/rank) over 2,000 paths;
--- - source/channel, country (Zipf over 30 codes), device, browser and OS per
---   session, with skewed frequencies;
+-- - source/channel per session; country (Zipf over 30 codes), device, browser and
+--   OS per visitor, with skewed frequencies, as real pseudonyms (a hash of the IP
+--   address and User-Agent) give them; one session in 20 reports another OS
+--   version, as a browser's Client Hints can;
 -- - stored in the order of time, as the collector's writer appends them (DuckDB
 --   skips row groups by their min/max, which a store in random order defeats).
 INSERT INTO events
@@ -17,6 +19,11 @@ WITH slots AS (
     -- Six slots per session; a session of length len keeps its first len slots.
     SELECT i, i // 6 AS sid, i % 6 AS pos, hash(i // 6) AS h, hash(i) AS r, hash(i - 1) AS rp
     FROM range(CAST($1 AS BIGINT) * 3) AS t(i)
+),
+visitors AS (
+    -- The visitor's own draws (the pseudonym below is made of the same numbers).
+    SELECT *, hash((h >> 24) % 70000, ((h >> 8) % (30 * 86400)) // 86400, 'draws') AS vh
+    FROM slots
 ),
 sessions AS (
     SELECT
@@ -26,14 +33,14 @@ sessions AS (
             WHEN h % 100 < 90 THEN 4 WHEN h % 100 < 96 THEN 5 ELSE 6
         END AS len,
         ((h >> 7) % 1000) / 1000.0 AS u_source,
-        ((h >> 17) % 1000) / 1000.0 AS u_country,
-        ((h >> 27) % 1000) / 1000.0 AS u_device,
-        ((h >> 37) % 1000) / 1000.0 AS u_browser,
-        ((h >> 47) % 1000) / 1000.0 AS u_os,
+        ((vh >> 17) % 1000) / 1000.0 AS u_country,
+        ((vh >> 27) % 1000) / 1000.0 AS u_device,
+        ((vh >> 37) % 1000) / 1000.0 AS u_browser,
+        ((vh >> 47) % 1000) / 1000.0 AS u_os,
         (r % 100) AS u_name,
         ((r >> 7) % 1000000) / 1000000.0 AS u_page,
         ((rp >> 7) % 1000000) / 1000000.0 AS u_prev_page
-    FROM slots
+    FROM visitors
 ),
 kept AS (
     SELECT
@@ -78,7 +85,7 @@ SELECT
          ELSE hash((h >> 24) % 70000, ((h >> 8) % (30 * 86400)) // 86400, 'visitor')
     END                                                                       AS visitor_id,
     -- A privacy-signal hit is a visit of its own, under an id drawn for it alone.
-    CASE WHEN h % 200 = 7 THEN hash(h, 'lone') ELSE hash(sid, 'session') END  AS session_id,
+    CASE WHEN h % 200 = 7 THEN hash(i, 'lone') ELSE hash(sid, 'session') END  AS session_id,
     nullif(['', 'www.google.com', 'www.bing.com', 'duckduckgo.com', 'm.facebook.com', 't.co',
             '', 'www.google.com', 'blog' || CAST((h >> 50) % 300 AS VARCHAR) || '.example'][src + 1],
            '')                                                                AS referrer,
@@ -92,7 +99,7 @@ SELECT
     CASE src WHEN 6 THEN 'weekly-' || CAST((h >> 30) % 4 AS VARCHAR) WHEN 7 THEN 'brand' END AS utm_campaign,
     NULL                                                                      AS utm_content,
     NULL                                                                      AS utm_term,
-    CASE WHEN h % 100 = 3 THEN NULL ELSE
+    CASE WHEN vh % 100 = 3 THEN NULL ELSE
         ['US', 'DE', 'GB', 'NL', 'FR', 'IN', 'CA', 'BR', 'ES', 'IT', 'PL', 'SE', 'AU', 'JP', 'BE',
          'CH', 'AT', 'DK', 'NO', 'FI', 'IE', 'PT', 'CZ', 'MX', 'AR', 'ZA', 'NG', 'KR', 'TR', 'UA'][country_rank]
     END                                                                       AS country,
@@ -103,12 +110,12 @@ SELECT
         WHEN u_browser < 0.89 THEN 'Firefox' WHEN u_browser < 0.95 THEN 'Edge'
         WHEN u_browser < 0.98 THEN 'Samsung Internet' ELSE 'Opera'
     END                                                                       AS browser,
-    CAST(120 + (h >> 33) % 12 AS VARCHAR)                                     AS browser_version,
+    CAST(120 + (vh >> 3) % 12 AS VARCHAR)                                     AS browser_version,
     CASE
         WHEN device IN ('Mobile', 'Tablet') THEN CASE WHEN u_os < 0.6 THEN 'Android' ELSE 'iOS' END
         WHEN u_os < 0.65 THEN 'Windows' WHEN u_os < 0.90 THEN 'Mac' ELSE 'GNU/Linux'
     END                                                                       AS os,
-    CAST(10 + (h >> 43) % 8 AS VARCHAR)                                       AS os_version,
+    CAST(10 + (CASE WHEN h % 20 = 1 THEN h >> 43 ELSE vh >> 11 END) % 8 AS VARCHAR) AS os_version,
     device,
     CASE device
         WHEN 'Mobile' THEN 'Mobile' WHEN 'Tablet' THEN 'Tablet'

@@ -9,8 +9,7 @@ matched AS (
 -- without a visitor id is a visitor of its own.
 em AS MATERIALIZED (
     SELECT {event_dims}
-        count(DISTINCT v_visitor)
-            + count(*) FILTER (WHERE v_visitor IS NULL) AS visitors,
+        {visitors}                                 AS visitors,
         count(*)                                   AS visits,
         coalesce(sum(v_pageviews), 0)              AS pageviews,
         coalesce(sum(v_events), 0)                 AS events,
@@ -25,7 +24,7 @@ sm AS (
     SELECT * FROM em
 ),
 tot AS (
-    SELECT count(DISTINCT v_visitor) + count(*) FILTER (WHERE v_visitor IS NULL) AS visitors
+    SELECT {visitors_total} AS visitors
     FROM matched WHERE v_events > 0
 )
 SELECT {output}

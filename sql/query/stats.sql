@@ -46,7 +46,7 @@ sd AS (
 ),
 -- The visitors of the whole answer (plan.rs: over the matched events, or over the
 -- matching visits when every filter is a visit property).
-tot AS (
+tot AS MATERIALIZED (
     {total}
 ),
 -- Conversion-rate denominators: the query without its goal/name filters (plan.rs:

@@ -50,45 +50,61 @@ sess AS (
             connection_type AS v_connection_type,
             region AS v_region,
             city AS v_city,
-            event_list AS v_event_list
+            event_list AS v_event_list,
+            {stored_end} AS v_lend,
+            hours AS v_hours,
+            steady AS v_steady,
+            {stored_first} AS v_first,
+            {stored_first_total} AS v_first_total
         FROM visits
         WHERE {stored_visits}
         UNION ALL
-        SELECT sk,
-            {session_start} AS v_lstart,
-            min(visitor_id)                                                 AS v_visitor,
-            count(*) FILTER (WHERE name <> 'engagement')                    AS v_events,
-            arg_min(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_entry_page,
-            arg_max(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_exit_page,
-            count(*) FILTER (WHERE name = 'pageview')                       AS v_pageviews,
-            CAST(epoch(max(ts) - min(ts)) AS BIGINT)                        AS v_duration,
-            count(*) FILTER (WHERE name = 'pageview') <= 1
-                AND count(*) FILTER (WHERE name NOT IN ('pageview', 'engagement')) = 0 AS v_bounce,
-            arg_min(referrer, ts)        AS v_referrer,
-            arg_min(source, ts)          AS v_source,
-            arg_min(channel, ts)         AS v_channel,
-            arg_min(utm_source, ts)      AS v_utm_source,
-            arg_min(utm_medium, ts)      AS v_utm_medium,
-            arg_min(utm_campaign, ts)    AS v_utm_campaign,
-            arg_min(utm_content, ts)     AS v_utm_content,
-            arg_min(utm_term, ts)        AS v_utm_term,
-            arg_min(country, ts)         AS v_country,
-            arg_min(device, ts)          AS v_device,
-            arg_min(browser, ts)         AS v_browser,
-            arg_min(browser_version, ts) AS v_browser_version,
-            arg_min(os, ts)              AS v_os,
-            arg_min(os_version, ts)      AS v_os_version,
-            arg_min(screen, ts)          AS v_screen,
-            arg_min(connection_type, ts) AS v_connection_type,
-            arg_min(region, ts)          AS v_region,
-            arg_min(city, ts)            AS v_city,
-            list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement')
-                                         AS v_event_list
+        -- Unmarked: a query counts these visitors distinctly (plan.rs), which costs
+        -- less for a day's visits than marking them with windows per query.
+        SELECT *,
+            FALSE AS v_steady,
+            NULL AS v_first,
+            NULL AS v_first_total
         FROM (
-            SELECT *, coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk
-            FROM (SELECT *, rowid FROM events WHERE {in_range} AND {fresh_days})
+            SELECT sk,
+                {session_start} AS v_lstart,
+                min(visitor_id)                                                 AS v_visitor,
+                count(*) FILTER (WHERE name <> 'engagement')                    AS v_events,
+                arg_min(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_entry_page,
+                arg_max(pathname, ts) FILTER (WHERE name = 'pageview')          AS v_exit_page,
+                count(*) FILTER (WHERE name = 'pageview')                       AS v_pageviews,
+                CAST(epoch(max(ts) - min(ts)) AS BIGINT)                        AS v_duration,
+                count(*) FILTER (WHERE name = 'pageview') <= 1
+                    AND count(*) FILTER (WHERE name NOT IN ('pageview', 'engagement')) = 0 AS v_bounce,
+                arg_min(referrer, ts)        AS v_referrer,
+                arg_min(source, ts)          AS v_source,
+                arg_min(channel, ts)         AS v_channel,
+                arg_min(utm_source, ts)      AS v_utm_source,
+                arg_min(utm_medium, ts)      AS v_utm_medium,
+                arg_min(utm_campaign, ts)    AS v_utm_campaign,
+                arg_min(utm_content, ts)     AS v_utm_content,
+                arg_min(utm_term, ts)        AS v_utm_term,
+                arg_min(country, ts)         AS v_country,
+                arg_min(device, ts)          AS v_device,
+                arg_min(browser, ts)         AS v_browser,
+                arg_min(browser_version, ts) AS v_browser_version,
+                arg_min(os, ts)              AS v_os,
+                arg_min(os_version, ts)      AS v_os_version,
+                arg_min(screen, ts)          AS v_screen,
+                arg_min(connection_type, ts) AS v_connection_type,
+                arg_min(region, ts)          AS v_region,
+                arg_min(city, ts)            AS v_city,
+                list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement')
+                                             AS v_event_list,
+                {session_end}                AS v_lend,
+                list(struct_pack(name := name, ts := ts)) FILTER (WHERE name <> 'engagement')
+                                             AS v_hours
+            FROM (
+                SELECT *, coalesce(CAST(session_id AS HUGEINT), -1 - rowid) AS sk
+                FROM (SELECT *, rowid FROM events WHERE {in_range} AND {fresh_days})
+            )
+            GROUP BY sk
         )
-        GROUP BY sk
     )
     -- A query filtered by visit properties alone reads only the matching visits.
     -- Filtered here, once, the comparison reaches the visits' scan; left to each of

@@ -237,9 +237,10 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::query::plan::{by_visit, plan_over_events};
+    use crate::query::plan::{by_visit, by_visit_time, plan_over_events};
     use crate::query::{
-        Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, VisitDays, combine, partials,
+        Dimension, Filter, Granularity, Metric, OffsetSegment, Op, OrderKey, Prop, VisitDays,
+        combine, partials,
     };
     use crate::rollup::{self, Lifecycle};
     use crate::store::duckdb::DuckDbStore;
@@ -344,6 +345,173 @@ mod tests {
             assert!(!grouped.is_empty());
             assert_eq!(grouped, joined, "{q:?}");
         }
+    }
+
+    /// Filtered graphs counted from the visits' first and last event times (and the
+    /// lists of the visits that span buckets) give the numbers of every event joined
+    /// to its visit: by hour, day and week, with a visit property beside the time,
+    /// in UTC and in a time zone with a DST change, over visits grouped from the
+    /// events and over stored visits (the data has visits across midnight).
+    #[test]
+    fn graphs_by_visit_agree_with_the_join() {
+        let (_dir, mut store) = generated(50_000);
+        let backend = DuckDbBackend::new(store.handle());
+        let metrics = [
+            Metric::Visitors,
+            Metric::Visits,
+            Metric::Pageviews,
+            Metric::Events,
+            Metric::BounceRate,
+            Metric::VisitDuration,
+            Metric::ViewsPerVisit,
+        ];
+        let mut queries = Vec::new();
+        for g in [Granularity::Hour, Granularity::Day, Granularity::Week] {
+            for filter in [
+                leaf(Op::Is, "visit:country", &["NL", "DE"]),
+                leaf(Op::IsNot, "visit:source", &["Google"]),
+            ] {
+                let mut q = query(&metrics, &[], vec![filter]);
+                q.dimensions = vec![Dimension::Time(g)];
+                q.order_by = vec![(OrderKey::Dimension(0), false)];
+                queries.push(q.clone());
+                // Amsterdam's offset, changing in the middle of the data.
+                q.offsets = vec![
+                    OffsetSegment {
+                        from_micros: 0,
+                        offset_secs: 3600,
+                    },
+                    OffsetSegment {
+                        from_micros: 1_767_600_000_000_000,
+                        offset_secs: 7200,
+                    },
+                ];
+                queries.push(q);
+            }
+        }
+        let mut both = query(
+            &[Metric::Visitors, Metric::Pageviews],
+            &["visit:device"],
+            vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
+        );
+        both.dimensions.insert(0, Dimension::Time(Granularity::Day));
+        queries.push(both);
+        // Stored visits keep their events' times only across UTC hours: a zone off
+        // by half an hour takes the join.
+        let mut india = queries[0].clone();
+        india.offsets = vec![OffsetSegment {
+            from_micros: 0,
+            offset_secs: 19_800,
+        }];
+        assert!(!by_visit_time(&india));
+        let compare = |queries: &[Query]| {
+            for q in queries {
+                assert!(by_visit_time(q), "{q:?}");
+                let split = backend.run_sql(q, &plan(q)).expect("split");
+                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
+                assert!(split.len() > 3, "{q:?}");
+                assert!(split == joined, "{q:?}: {split:?}\n{joined:?}");
+            }
+        };
+        compare(&queries);
+        use crate::store::Store as _;
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
+        for d in 1..6 {
+            store.store_visits(day(d), day(d + 1)).expect("visits");
+        }
+        for q in &mut queries {
+            q.stored_visits = Some((day(1), day(5)));
+        }
+        compare(&queries);
+    }
+
+    /// Visitors counted by the visit that stands for each (a visitor's first visit,
+    /// or its first with a value of the one non-steady property the query reads)
+    /// are the distinct visitors of every event joined to its visit: over visits
+    /// grouped from the events and over stored visits, with visitors whose OS
+    /// version changes between visits (counted distinctly) among them.
+    #[test]
+    fn visitors_counted_by_marked_visits_agree_with_the_join() {
+        let (_dir, mut store) = generated(50_000);
+        let backend = DuckDbBackend::new(store.handle());
+        let metrics = [Metric::Visitors, Metric::Visits, Metric::Percentage];
+        let marked = [
+            query(&metrics, &[], Vec::new()),
+            query(&metrics, &["visit:source"], Vec::new()),
+            query(&metrics, &["visit:country"], Vec::new()),
+            query(&metrics, &["visit:entry_page"], Vec::new()),
+            query(
+                &metrics,
+                &["visit:source"],
+                vec![leaf(Op::Is, "visit:device", &["Desktop"])],
+            ),
+            query(
+                &metrics,
+                &["visit:country"],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            query(
+                &metrics,
+                &[],
+                vec![leaf(Op::Is, "visit:channel", &["Organic Search"])],
+            ),
+            query(
+                &metrics,
+                &["visit:entry_page"],
+                vec![Filter::Or(vec![
+                    leaf(Op::Is, "visit:country", &["NL"]),
+                    leaf(Op::Contains, "visit:entry_page", &["blog"]),
+                ])],
+            ),
+        ];
+        let distinct = [
+            query(
+                &metrics,
+                &["visit:country"],
+                vec![leaf(Op::Is, "visit:source", &["Google", "Bing"])],
+            ),
+            query(
+                &metrics,
+                &["visit:browser"],
+                vec![Filter::Or(vec![
+                    leaf(Op::Is, "visit:country", &["NL"]),
+                    leaf(Op::Contains, "visit:entry_page", &["blog"]),
+                ])],
+            ),
+            query(
+                &metrics,
+                &["visit:source"],
+                vec![leaf(Op::Is, "visit:entry_page", &["/"])],
+            ),
+        ];
+        let compare = |queries: &[Query], marks: bool| {
+            for q in queries {
+                let sql = plan(q);
+                assert_eq!(sql.text.contains("v_steady AND v_first)"), marks, "{q:?}");
+                let counted = backend.run_sql(q, &sql).expect("marked");
+                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
+                assert!(!counted.is_empty(), "{q:?}");
+                assert!(counted == joined, "{q:?}: {counted:?}\n{joined:?}");
+            }
+        };
+        compare(&marked, true);
+        compare(&distinct, false);
+        use crate::store::Store as _;
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
+        for d in 1..6 {
+            store.store_visits(day(d), day(d + 1)).expect("visits");
+        }
+        let stored = |queries: &[Query]| {
+            queries
+                .iter()
+                .map(|q| Query {
+                    stored_visits: Some((day(1), day(5))),
+                    ..q.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        compare(&stored(&marked), true);
+        compare(&stored(&distinct), false);
     }
 
     /// `is` / `is not` compared on the bare column (case-sensitive, no missing-value

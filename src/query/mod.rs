@@ -396,9 +396,56 @@ pub static PROPS: &[Prop] = &[
     custom!("event:props:#3", 3),
 ];
 
+/// Visit properties that follow from the IP address and User-Agent, the inputs of
+/// the pseudonym: the same on every visit of a visitor, which the stored `steady`
+/// mark confirms per visitor (sql/migrations/0010_visit_times.sql).
+const STEADY: &[&str] = &[
+    "country",
+    "region",
+    "city",
+    "device",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "screen",
+    "connection_type",
+];
+
+/// The stored mark of a visitor's first visit with each other visit property's value.
+const FIRST_BY: &[(&str, &str)] = &[
+    ("referrer", "first_by_referrer"),
+    ("source", "first_by_source"),
+    ("channel", "first_by_channel"),
+    ("utm_source", "first_by_utm_source"),
+    ("utm_medium", "first_by_utm_medium"),
+    ("utm_campaign", "first_by_utm_campaign"),
+    ("utm_content", "first_by_utm_content"),
+    ("utm_term", "first_by_utm_term"),
+];
+
 impl Prop {
     pub fn parse(name: &str) -> Option<&'static Prop> {
         PROPS.iter().find(|p| p.name == name)
+    }
+
+    /// Whether it is a visit property every visit of a visitor shares (see [`STEADY`]).
+    pub fn steady(&self) -> bool {
+        self.taken == Taken::First && STEADY.contains(&self.column)
+    }
+
+    /// The `visits` column marking a visitor's first visit with this property's
+    /// value, for visit properties that are not [`Prop::steady`].
+    pub fn first_by(&self) -> Option<&'static str> {
+        match self.taken {
+            Taken::Entry => Some("first_by_entry_page"),
+            Taken::Exit => Some("first_by_exit_page"),
+            Taken::First => FIRST_BY
+                .iter()
+                .find(|(column, _)| *column == self.column)
+                .map(|(_, mark)| *mark),
+            Taken::PerEvent | Taken::Goal | Taken::Custom(_) => None,
+        }
     }
 
     pub fn is_event(&self) -> bool {

@@ -181,10 +181,10 @@ of koppelen aan die van een andere dag. Een bezoek (de bezoekcode) eindigt na {t
     ));
     line(match p.signals {
         PrivacySignalPolicy::Anonymous => t(
-            "If your browser sends Global Privacy Control or Do Not Track, your page view is counted without a visitor code and without a visit code, \
-so it cannot be linked to any other page view.\n",
-            "Als uw browser Global Privacy Control of Do Not Track meestuurt, wordt uw paginaweergave geteld zonder bezoekerscode en zonder bezoekcode, \
-zodat die aan geen enkele andere paginaweergave te koppelen is.\n",
+            "If your browser sends Global Privacy Control or Do Not Track, your page view is counted without a visitor code, as a visit of its own: \
+its visit code is random and belongs to that page view alone, so it cannot be linked to any other page view.\n",
+            "Als uw browser Global Privacy Control of Do Not Track meestuurt, wordt uw paginaweergave zonder bezoekerscode geteld, als afzonderlijk bezoek: \
+de bezoekcode is willekeurig en hoort alleen bij die ene paginaweergave. Zo is die aan geen enkele andere paginaweergave te koppelen.\n",
         ),
         PrivacySignalPolicy::Drop => t(
             "If your browser sends Global Privacy Control or Do Not Track, your visit is not recorded at all.\n",

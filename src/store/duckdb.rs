@@ -49,6 +49,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         9,
         include_str!("../../sql/migrations/0009_lone_sessions.sql"),
     ),
+    (
+        10,
+        include_str!("../../sql/migrations/0010_visit_times.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
