@@ -45,6 +45,48 @@ pub enum AppError {
     QueryThreads(#[from] rayon::ThreadPoolBuildError),
 }
 
+/// Makes every file and folder this process creates private to its user (umask
+/// 077: the database holds today's salt next to today's pseudonyms, exports and
+/// reports hold the numbers), whatever umask it was started with, and keeps the
+/// process from dumping core (a core file would hold the salts). Call first.
+/// Returns why the process could not be made non-dumpable, if it could not.
+pub fn guard_process() -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{DumpableBehavior, set_dumpable_behavior, umask};
+        umask(rustix::fs::Mode::from_raw_mode(0o077));
+        set_dumpable_behavior(DumpableBehavior::NotDumpable)
+            .err()
+            .map(|e| format!("cannot stop core dumps (prctl PR_SET_DUMPABLE): {e}"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Tightens the database's files that an earlier release (or another umask) left
+/// readable by others: they hold today's salt next to today's pseudonyms.
+fn tighten(database: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut wal = database.as_os_str().to_owned();
+    wal.push(".wal");
+    for path in [database.to_path_buf(), std::path::PathBuf::from(wal)] {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o700)) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "made private to the collector's user (was {:o})", mode & 0o777)
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "readable by others and cannot be made private: {e}")
+                }
+            }
+        }
+    }
+}
+
 /// What the start-up banner tells the person at the machine.
 pub struct Started {
     /// While no dashboard user exists: the token of the one-time setup link.
@@ -71,6 +113,7 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
+    tighten(&config.database);
     let mut store =
         DuckDbStore::open_limited(&config.database, Resources::from_config(&config.store))?;
     let now = clock.now();

@@ -210,6 +210,7 @@ impl ServeArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    let unguarded = spoorloos::app::guard_process();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Snippet { site, endpoint }) => {
@@ -264,8 +265,8 @@ fn main() -> anyhow::Result<()> {
             print!("{}", spoorloos::report::privacy::statement(&config, lang));
             Ok(())
         }
-        Some(Command::Serve(args)) => serve(&args),
-        None => serve(&cli.serve),
+        Some(Command::Serve(args)) => serve(&args, unguarded),
+        None => serve(&cli.serve, unguarded),
     }
 }
 
@@ -367,7 +368,7 @@ fn share_link(config: &Config, site: &str, url: Option<&str>) -> anyhow::Result<
     Ok(())
 }
 
-fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+fn serve(args: &ServeArgs, unguarded: Option<String>) -> anyhow::Result<()> {
     let config = args.load()?;
     let clock = args.clock()?;
     tracing_subscriber::fmt()
@@ -377,6 +378,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Some(why) = unguarded {
+        tracing::warn!("{why}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,7 +6,7 @@
 -- without writing anything. Days are UTC days, as in daily_aggregates.
 -- $1 site, $2 first day, $3 last day (inclusive), $4 minimum crowd size.
 -- {target}: the output path as a SQL string literal; {options}: an allow-listed
--- FORMAT clause.
+-- FORMAT clause; {value}: the value column, in CSV with formulas kept as text.
 COPY (
 WITH from_events AS (
     SELECT day, dimension, value, visitors, visits, pageviews, bounces, duration_s
@@ -23,7 +23,7 @@ combined AS (
 SELECT
     day,
     dimension,
-    value,
+    {value} AS value,
     CAST(visitors AS BIGINT)  AS visitors,
     CAST(visits AS BIGINT)    AS visits,
     CAST(pageviews AS BIGINT) AS pageviews,

@@ -5,6 +5,8 @@
 -- whole and splits only the others by their events (src/query/plan.rs), instead
 -- of joining every event of the range onto the visits.
 ALTER TABLE visits ADD COLUMN ended TIMESTAMP;
+ALTER TABLE visits DROP COLUMN event_list;
+ALTER TABLE visits ADD COLUMN event_list STRUCT(name VARCHAR, p VARCHAR, "first" BOOLEAN)[];
 ALTER TABLE visits ADD COLUMN hours STRUCT(name VARCHAR, ts TIMESTAMP)[];
 
 -- Which visit stands for its visitor (a visitor is a pseudonym, so one UTC day)
@@ -16,6 +18,9 @@ ALTER TABLE visits ADD COLUMN hours STRUCT(name VARCHAR, ts TIMESTAMP)[];
 -- dimensions read steady properties and at most one other, each visitor is counted
 -- by its one marked visit instead of by a distinct count over every visit
 -- (src/query/plan.rs). A visit without a pseudonym marks itself and is steady.
+-- In a visit's list of events, `first` marks the visitor's first event on that
+-- page, so that a breakdown by page under steady filters counts visitors the same
+-- way.
 ALTER TABLE visits ADD COLUMN steady BOOLEAN;
 ALTER TABLE visits ADD COLUMN first_visit BOOLEAN;
 ALTER TABLE visits ADD COLUMN first_by_referrer BOOLEAN;

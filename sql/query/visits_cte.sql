@@ -94,8 +94,8 @@ sess AS (
                 arg_min(connection_type, ts) AS v_connection_type,
                 arg_min(region, ts)          AS v_region,
                 arg_min(city, ts)            AS v_city,
-                list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement')
-                                             AS v_event_list,
+                list(struct_pack(name := name, p := pathname, "first" := CAST(NULL AS BOOLEAN)))
+                    FILTER (WHERE name <> 'engagement') AS v_event_list,
                 {session_end}                AS v_lend,
                 list(struct_pack(name := name, ts := ts)) FILTER (WHERE name <> 'engagement')
                                              AS v_hours

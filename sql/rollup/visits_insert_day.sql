@@ -64,7 +64,8 @@ FROM (
         arg_min(connection_type, ts)                                     AS connection_type,
         arg_min(region, ts)                                              AS region,
         arg_min(city, ts)                                                AS city,
-        list(struct_pack(name := name, p := pathname)) FILTER (WHERE name <> 'engagement') AS event_list,
+        list(struct_pack(name := name, p := pathname, "first" := first_on_page))
+            FILTER (WHERE name <> 'engagement')                          AS event_list,
         max(ts) FILTER (WHERE name <> 'engagement')                      AS ended,
         CASE WHEN date_trunc('hour', min(ts) FILTER (WHERE name <> 'engagement'))
                   <> date_trunc('hour', max(ts) FILTER (WHERE name <> 'engagement'))
@@ -75,9 +76,16 @@ FROM (
              arg_min(device, ts), arg_min(browser, ts), arg_min(browser_version, ts),
              arg_min(os, ts), arg_min(os_version, ts), arg_min(screen, ts),
              arg_min(connection_type, ts))                               AS steady_key
-    FROM events
-    WHERE visit_day = CAST($1 AS DATE)
-      AND session_id IS NOT NULL
+    FROM (
+        -- Whether an event is its visitor's first (but engagement) on its page.
+        SELECT *,
+            visitor_id IS NULL OR row_number() OVER (
+                PARTITION BY site, visitor_id, pathname, name = 'engagement'
+                ORDER BY ts, session_id) = 1 AS first_on_page
+        FROM events
+        WHERE visit_day = CAST($1 AS DATE)
+          AND session_id IS NOT NULL
+    )
     GROUP BY site, visit_day, session_id
 )
 WINDOW visitor AS (PARTITION BY site, visitor_id ORDER BY started NULLS LAST, session_id)

@@ -318,11 +318,21 @@ fn filtered_props(filters: &[Filter]) -> Vec<&'static Prop> {
 /// The aggregates of `em` that the metrics read, each with its trailing comma.
 fn event_aggregates(sql: &mut Sql, q: &Query) {
     let wants = |ms: &[Metric]| q.metrics.iter().any(|m| ms.contains(m));
+    // From the visits' lists under filters of steady properties alone (every visit
+    // of a steady visitor matches or none does), a stored steady visitor is counted
+    // on a page by its first event there (`e_first`), the others distinctly.
+    let visitors = if sql.lists && mark(q, false) == Some("first_visit") {
+        "count(*) FILTER (WHERE v_steady AND e_first) \
+         + count(DISTINCT CASE WHEN NOT v_steady THEN visitor_id END) \
+         + count(*) FILTER (WHERE NOT v_steady AND visitor_id IS NULL) AS visitors,"
+    } else {
+        "count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement') \
+         + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors,"
+    };
     let parts: [(&[Metric], &str); 6] = [
         (
             &[Metric::Visitors, Metric::Percentage, Metric::ConversionRate],
-            "count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement') \
-             + count(*) FILTER (WHERE visitor_id IS NULL AND name <> 'engagement') AS visitors,",
+            visitors,
         ),
         (
             &[Metric::Visits],
@@ -435,7 +445,7 @@ fn fill(sql: &mut Sql, q: &Query, placeholder: &str) {
                 // Only the matching visits' lists, unnested in the projection: as a
                 // lateral join of the table function, DuckDB took four times as long.
                 sql.push(
-                    "SELECT m.* EXCLUDE (e), m.e.name AS name, m.e.p AS pathname, v_visitor AS visitor_id\n    \
+                    "SELECT m.* EXCLUDE (e), m.e.name AS name, m.e.p AS pathname, m.e.first AS e_first,\n        v_visitor AS visitor_id\n    \
                      FROM (SELECT *, unnest(v_event_list) AS e FROM sess WHERE ",
                 );
                 filters(sql, &q.filters);

@@ -162,6 +162,11 @@ fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
 }
 
 fn pixel(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
+    // Browsers never send HEAD for an image; link checkers and monitors do. They get
+    // the image's headers, and nothing is counted.
+    if req.method() == Method::HEAD {
+        return gif();
+    }
     let headers = req.headers();
     let query = req.uri().query().unwrap_or_default();
     match payload::from_pixel_query(query, header_str(headers, header::REFERER)) {

@@ -41,6 +41,18 @@ impl ExportFormat {
         }
     }
 
+    /// The exported `value` column: in CSV, a value a spreadsheet would take for a
+    /// formula (a page path or UTM tag is visitor input) stays text behind a
+    /// leading `'`, as OWASP advises; Parquet keeps values as they are.
+    fn value(self) -> &'static str {
+        match self {
+            Self::Csv => {
+                "CASE WHEN regexp_matches(value, '^[-=+@\\t\\r]') THEN '''' || value ELSE value END"
+            }
+            Self::Parquet => "value",
+        }
+    }
+
     /// The `COPY` options: a fixed, allow-listed clause.
     fn options(self) -> &'static str {
         match self {
@@ -85,7 +97,8 @@ pub fn export(options: &ExportOptions, config: &Config) -> Result<(PathBuf, u64)
     let handle = open(&config.database)?;
     let sql = EXPORT
         .replace("{target}", &sql_string(&out.to_string_lossy()))
-        .replace("{options}", format.options());
+        .replace("{options}", format.options())
+        .replace("{value}", format.value());
     let rows = handle
         .with(|conn| {
             conn.execute(

@@ -541,6 +541,9 @@ fn table(
     Table { columns, rows }
 }
 
+/// How a CSV cell a spreadsheet would evaluate begins.
+const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -635,12 +638,19 @@ impl Table {
                 s.to_owned()
             }
         };
+        // A text a spreadsheet would take for a formula (a page path or UTM tag is
+        // visitor input) stays text behind a leading `'`, as OWASP advises for CSV;
+        // numbers, negative ones too, stay numbers.
+        let text = |v: &Value| match v {
+            Value::String(s) if s.starts_with(FORMULA) => format!("'{s}"),
+            other => cell(other),
+        };
         let mut out = String::new();
         let header: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
         out.push_str(&header.join(","));
         out.push('\n');
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(|v| quote(&cell(v))).collect();
+            let cells: Vec<String> = row.iter().map(|v| quote(&text(v))).collect();
             out.push_str(&cells.join(","));
             out.push('\n');
         }
@@ -691,6 +701,20 @@ mod tests {
             "page  visitors\n----  --------\n/a,b        12\n/            3\n"
         );
         assert_eq!(t.render(Format::Csv), "page,visitors\n\"/a,b\",12\n/,3\n");
+        // Formulas stay text; numbers stay numbers.
+        let t = Table {
+            columns: vec!["utm_campaign".into(), "change".into()],
+            rows: vec![
+                vec![json!("=HYPERLINK(\"x\")"), json!(-10)],
+                vec![json!("+a"), json!(1)],
+                vec![json!("-a"), json!(1)],
+                vec![json!("@a"), json!(1)],
+            ],
+        };
+        assert_eq!(
+            t.render(Format::Csv),
+            "utm_campaign,change\n\"'=HYPERLINK(\"\"x\"\")\",-10\n'+a,1\n'-a,1\n'@a,1\n"
+        );
         assert_eq!(change(Metric::Visitors, &json!(15), &json!(10)), json!(50));
         assert_eq!(
             change(Metric::BounceRate, &json!(40), &json!(50)),

@@ -273,3 +273,66 @@ async fn report_export_and_privacy_from_the_terminal() {
     }
     drop(stopped);
 }
+
+/// A UTM tag a spreadsheet would take for a formula reaches `report` and `export`
+/// CSV files as text (behind a `'`), never as a formula; Parquet keeps it as it is.
+#[tokio::test(flavor = "multi_thread")]
+async fn formulas_reach_spreadsheets_as_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = config(dir.path());
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    std::fs::write(&cfg, text.replace("min_crowd = 2", "min_crowd = 1")).expect("config");
+    let server = start_in(dir, &["--config", &cfg]);
+    let campaigns = ["%3DHYPERLINK", "%2Bcmd", "-cmd", "%40cmd"];
+    for (i, campaign) in campaigns.iter().enumerate() {
+        let r = server
+            .event(
+                &pv(&format!("/?utm_campaign={campaign}")),
+                UA_DESKTOP,
+                &[("x-forwarded-for", &format!("2.125.160.{}", 216 + i))],
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    server.wait_stored(4).await;
+    let stopped = server.stop();
+    let dir = stopped.dir.path().to_owned();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (code, report, err) = cli(
+        &dir,
+        &[
+            "report",
+            "--config",
+            &cfg,
+            "--site",
+            SITE,
+            "--period",
+            "7d",
+            "--by",
+            "utm_campaign",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let csv = dir.join("export.csv");
+    let csv_path = csv.display().to_string();
+    let (code, _, err) = cli(
+        &dir,
+        &[
+            "export", "--config", &cfg, "--site", SITE, "--from", &today, "--to", &today,
+            "--format", "csv", "--out", &csv_path,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let export = std::fs::read_to_string(&csv).expect("export");
+    for text in [&report, &export] {
+        for campaign in ["=HYPERLINK", "+cmd", "-cmd", "@cmd"] {
+            assert!(text.contains(&format!("'{campaign}")), "{campaign}: {text}");
+            assert!(
+                !text.lines().any(|l| l.split(',').any(|c| c == campaign)),
+                "{campaign} as a formula: {text}"
+            );
+        }
+    }
+}

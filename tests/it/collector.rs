@@ -102,6 +102,34 @@ async fn pixel_always_answers_with_the_gif() {
     );
 }
 
+/// A HEAD of the pixel (a link checker, a monitor; never a browser) is answered
+/// with the image's headers and counts nothing, even with a browser's User-Agent.
+#[tokio::test]
+async fn a_head_of_the_pixel_counts_nothing() {
+    let server = start_geo(&[]);
+    let client = Server::client();
+    let head = client
+        .head(format!(
+            "{}/p.gif?u=https%3A%2F%2Fexample.test%2Fhead",
+            server.url
+        ))
+        .header("user-agent", UA_DESKTOP)
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "image/gif");
+    let get = server
+        .get("/p.gif?u=https%3A%2F%2Fexample.test%2Fget", UA_DESKTOP, &[])
+        .await;
+    assert_eq!(get.status(), 200);
+    server.wait_stored(1).await;
+    // Stopping drains the queue: a counted HEAD would be stored before the GET.
+    let stopped = server.stop();
+    let rows = stopped.rows("SELECT pathname FROM events");
+    assert_eq!(rows, vec![vec!["/get".to_owned()]]);
+}
+
 #[tokio::test]
 async fn event_api_accepts_and_validates_like_plausible() {
     let server = start_geo(&[]);
@@ -656,4 +684,41 @@ async fn a_burst_beyond_the_queue_is_answered_counted_and_nothing_accepted_is_lo
     let stopped = server.stop();
     let stored = stopped.rows("SELECT count(*) FROM events");
     assert_eq!(stored, vec![vec![format!("BigInt({accepted})")]]);
+}
+
+/// Every file and folder the collector creates is private to its user, whatever
+/// umask it was started under: the database holds today's salt next to today's
+/// pseudonyms.
+#[tokio::test]
+async fn files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    fn modes(dir: &std::path::Path, out: &mut Vec<(String, u32)>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let mode = entry
+                .metadata()
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            out.push((path.display().to_string(), mode & 0o777));
+            if path.is_dir() {
+                modes(&path, out);
+            }
+        }
+    }
+    let server = start_with_umask("000", &["--site", SITE]);
+    server
+        .event(&pageview("http://example.test/private"), UA_DESKTOP, &[])
+        .await;
+    server.wait_stored(1).await;
+    let stopped = server.stop();
+    let mut found = Vec::new();
+    modes(stopped.dir.path(), &mut found);
+    assert!(
+        found
+            .iter()
+            .any(|(path, _)| path.ends_with("spoorloos.duckdb")),
+        "{found:?}"
+    );
+    let open: Vec<_> = found.iter().filter(|(_, mode)| mode & 0o077 != 0).collect();
+    assert!(open.is_empty(), "readable by others: {open:?}");
 }

@@ -49,8 +49,22 @@ pub fn start(args: &[&str]) -> Server {
 }
 
 pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+    start_under(dir, args, Command::new(env!("CARGO_BIN_EXE_spoorloos")))
+}
+
+/// [`start`] under the file-creation mask `umask` (through `sh`).
+pub fn start_with_umask(umask: &str, args: &[&str]) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_spoorloos"));
+    start_under(dir, args, sh)
+}
+
+fn start_under(dir: tempfile::TempDir, args: &[&str], mut command: Command) -> Server {
     let db = dir.path().join("spoorloos.duckdb");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spoorloos"))
+    let mut child = command
         .arg("serve")
         .args(["--listen", "127.0.0.1:0", "--database"])
         .arg(&db)
