@@ -395,12 +395,22 @@ impl Config {
             *site = normal;
         }
         for (i, proxy) in self.trusted_proxies.iter().enumerate() {
-            parse_network(proxy).ok_or_else(|| {
+            let net = parse_network(proxy).ok_or_else(|| {
                 invalid(
                     format!("trusted_proxies[{i}]"),
                     format!("{proxy:?} is not an IP address or CIDR network"),
                 )
             })?;
+            if net.prefix_len() == 0 {
+                return Err(invalid(
+                    format!("trusted_proxies[{i}]"),
+                    format!(
+                        "{proxy:?} trusts every address: any visitor could choose the address \
+                         (and with it the pseudonym and country) it is counted under; list \
+                         your proxies' addresses or networks"
+                    ),
+                ));
+            }
         }
         if self.privacy.ipv4_prefix == 0 || self.privacy.ipv4_prefix > 32 {
             return Err(invalid("privacy.ipv4_prefix", "must be between 1 and 32"));
@@ -651,11 +661,23 @@ impl Config {
     }
 }
 
+/// A network or single address; one written in IPv4-mapped IPv6 form
+/// (`::ffff:10.0.0.0/104`) is the IPv4 network it maps, as peers are compared.
 fn parse_network(text: &str) -> Option<IpNet> {
     let text = text.trim();
-    text.parse::<IpNet>()
+    let net = text
+        .parse::<IpNet>()
         .ok()
-        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))?;
+    if let IpNet::V6(v6) = net
+        && let Some(v4) = v6.network().to_ipv4_mapped()
+        && v6.prefix_len() >= 96
+    {
+        return ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+            .ok()
+            .map(IpNet::V4);
+    }
+    Some(net)
 }
 
 /// Lower-cases a site domain and strips `www.`; `None` when it is not a host name.
@@ -686,11 +708,30 @@ mod tests {
         }
     }
 
+    /// A proxy written in IPv4-mapped IPv6 form is the IPv4 network it maps, as
+    /// peers are compared.
+    #[test]
+    fn mapped_proxies_are_their_ipv4_networks() {
+        let config =
+            Config::from_toml("trusted_proxies = [\"::ffff:10.0.0.0/104\", \"::ffff:192.0.2.1\"]")
+                .expect("config");
+        let expected: Vec<IpNet> = vec![
+            "10.0.0.0/8".parse().expect("net"),
+            "192.0.2.1/32".parse().expect("net"),
+        ];
+        assert_eq!(config.trusted_networks(), expected);
+    }
+
     #[test]
     fn bad_values_name_their_key() {
         check("sites = [\"exa mple\"]", "sites[0]");
         check("sites = []", "sites");
         check("trusted_proxies = [\"10.0.0.0/99\"]", "trusted_proxies[0]");
+        check("trusted_proxies = [\"0.0.0.0/0\"]", "trusts every address");
+        check(
+            "trusted_proxies = [\"10.0.0.1\", \"::/0\"]",
+            "trusted_proxies[1]",
+        );
         check("listen = \"nope\"", "listen");
         check("[privacy]\nipv4_prefix = 0", "privacy.ipv4_prefix");
         check("[privacy]\nsignals = \"maybe\"", "signals");

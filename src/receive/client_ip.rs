@@ -53,14 +53,17 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
     if let Some(ip) = single(CF_CONNECTING_IP).or_else(|| single(X_REAL_IP)) {
         return canonical(ip);
     }
-    // A chain: the right-most address that is not one of our proxies is the client
-    // (read from the right, without collecting it: this runs on every hit).
-    let client = if let Some(xff) = headers.get(X_FORWARDED_FOR) {
+    // A chain: the right-most address that is not one of our proxies is the client,
+    // read from the right over every line of the header (a proxy may append a line
+    // of its own after the client's), without collecting it: this runs on every hit.
+    // A header value that is not text is one hop that does not parse.
+    let client = if headers.contains_key(X_FORWARDED_FOR) {
         rightmost_client(
-            xff.to_str()
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(parse_ip),
+            headers
+                .get_all(X_FORWARDED_FOR)
+                .iter()
+                .flat_map(|v| v.to_str().unwrap_or("\0").split(','))
+                .map(parse_ip),
             proxies,
         )
     } else {
@@ -68,34 +71,44 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
             headers
                 .get_all(FORWARDED)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split([',', ';']))
-                .filter_map(|part| {
-                    let (key, value) = part.split_once('=')?;
-                    key.trim()
-                        .eq_ignore_ascii_case("for")
-                        .then(|| parse_ip(value))?
-                }),
+                .flat_map(|v| v.to_str().unwrap_or("\0").split(','))
+                .map(forwarded_for),
             proxies,
         )
     };
     client.unwrap_or(peer)
 }
 
-/// The right-most address of a chain that is not a trusted proxy; the left-most
-/// when all are.
+/// The address in one `Forwarded` element's `for` parameter; none when it has none,
+/// or `unknown`, or an obfuscated identifier (`_hidden`).
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| parse_ip(value))?
+    })
+}
+
+/// Walks a chain of hops from the right: the first address that is not a trusted
+/// proxy is the client's. A hop that does not parse (`unknown`, an obfuscated
+/// identifier, a zone id, garbage) ends the walk: nothing to its left can be vouched
+/// for, so the nearest trusted hop stands in. All hops trusted: the left-most.
 fn rightmost_client(
-    chain: impl DoubleEndedIterator<Item = IpAddr>,
+    chain: impl DoubleEndedIterator<Item = Option<IpAddr>>,
     proxies: &[IpNet],
 ) -> Option<IpAddr> {
-    let mut leftmost = None;
-    for ip in chain.rev().map(canonical) {
+    let mut nearest = None;
+    for hop in chain.rev() {
+        let Some(ip) = hop.map(canonical) else {
+            return nearest;
+        };
         if !trusted(ip, proxies) {
             return Some(ip);
         }
-        leftmost = Some(ip);
+        nearest = Some(ip);
     }
-    leftmost
+    nearest
 }
 
 #[cfg(test)]
@@ -145,7 +158,7 @@ mod tests {
         // Every hop a proxy of ours: the left-most is as near the client as we know.
         check(
             "10.0.0.1",
-            &[("x-forwarded-for", "10.0.0.7, junk, 10.0.0.2")],
+            &[("x-forwarded-for", "10.0.0.7, 10.0.0.2")],
             &["10.0.0.0/8"],
             "10.0.0.7",
         );
@@ -158,6 +171,56 @@ mod tests {
             ],
             &["10.0.0.0/8"],
             "198.51.100.17",
+        );
+    }
+
+    /// A client's own header line comes before the one its proxy appends: the chain
+    /// is every line, read from the right, so the proxy's word wins.
+    #[test]
+    fn a_forged_line_loses_to_the_proxys() {
+        check(
+            "10.0.0.1",
+            &[
+                ("x-forwarded-for", "216.160.83.56"),
+                ("x-forwarded-for", "2.125.160.216"),
+            ],
+            &["10.0.0.0/8"],
+            "2.125.160.216",
+        );
+        check(
+            "10.0.0.1",
+            &[
+                ("x-forwarded-for", "216.160.83.56, 10.0.0.9"),
+                ("x-forwarded-for", "2.125.160.216, 10.0.0.8"),
+            ],
+            &["10.0.0.0/8"],
+            "2.125.160.216",
+        );
+    }
+
+    /// A hop that does not parse ends the walk: what lies left of it is the
+    /// client's to choose, so the nearest trusted hop stands in.
+    #[test]
+    fn an_unparsable_hop_ends_the_trust() {
+        for hop in ["unknown", "junk", "fe80::1%eth0", ""] {
+            check(
+                "10.0.0.1",
+                &[("x-forwarded-for", &format!("203.0.113.9, {hop}, 10.0.0.2"))],
+                &["10.0.0.0/8"],
+                "10.0.0.2",
+            );
+        }
+        check(
+            "10.0.0.1",
+            &[("forwarded", "for=203.0.113.9, for=unknown, for=10.0.0.2")],
+            &["10.0.0.0/8"],
+            "10.0.0.2",
+        );
+        check(
+            "10.0.0.1",
+            &[("forwarded", "for=203.0.113.9, for=_hidden")],
+            &["10.0.0.0/8"],
+            "10.0.0.1",
         );
     }
 }

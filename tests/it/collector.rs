@@ -102,6 +102,28 @@ async fn pixel_always_answers_with_the_gif() {
     );
 }
 
+/// Behind a trusted proxy that appends its own `X-Forwarded-For` line, the client's
+/// forged earlier line is not believed: the address (and so the pseudonym and the
+/// country) is the one the proxy saw.
+#[tokio::test]
+async fn a_forged_forwarding_line_is_not_believed() {
+    let server = start_geo(&[]);
+    let lines = [
+        ("x-forwarded-for", "216.160.83.56"),
+        ("x-forwarded-for", "2.125.160.216"),
+    ];
+    let r = server
+        .event(&pageview("http://example.test/forged"), UA_DESKTOP, &lines)
+        .await;
+    assert_eq!(r.status(), 202);
+    server.wait_stored(1).await;
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT country FROM events"),
+        vec![vec!["GB".to_owned()]]
+    );
+}
+
 /// A HEAD of the pixel (a link checker, a monitor; never a browser) is answered
 /// with the image's headers and counts nothing, even with a browser's User-Agent.
 #[tokio::test]
