@@ -47,6 +47,17 @@ impl Answer {
     }
 }
 
+impl Engine {
+    /// The refusal of a Stats API request whose `Authorization` is no key at all,
+    /// decided before its body is read (see [`super::guard::AuthGuard::attempt`]).
+    pub fn refuse_key(&self, authorization: Option<&str>) -> Option<Answer> {
+        self.keys
+            .check(authorization)
+            .err()
+            .map(|e| Answer::error(&e))
+    }
+}
+
 /// Who asks, as the HTTP edge established it: the typed entry point below
 /// authentication. The engine checks that the asker may read the site.
 #[derive(Debug, Clone, Copy)]

@@ -54,9 +54,39 @@ impl AuthGuard {
         (entry.failures >= MAX_FAILURES && now < ends).then(|| ends - now)
     }
 
+    /// One attempt from `ip`: refused (`Err(wait)`) while it is over the limit, else
+    /// `compare` runs and a failure it reports (`Some`) is counted, all under one
+    /// lock. So however many requests a client sends at once, on however many
+    /// connections or HTTP/2 streams, at most [`MAX_FAILURES`] wrong keys a window are
+    /// compared: checking first and counting after the request was read let sixty
+    /// concurrent ones through.
+    pub fn attempt<T>(
+        &self,
+        ip: IpAddr,
+        now: Instant,
+        compare: impl FnOnce() -> Option<T>,
+    ) -> Result<Option<T>, Duration> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = clients.get(&client_key(ip)) {
+            let ends = entry.since + WINDOW;
+            if entry.failures >= MAX_FAILURES && now < ends {
+                return Err(ends - now);
+            }
+        }
+        let failure = compare();
+        if failure.is_some() {
+            Self::count(&mut clients, ip, now);
+        }
+        Ok(failure)
+    }
+
     /// Counts one missing or wrong key from `ip`.
     pub fn failed(&self, ip: IpAddr, now: Instant) {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        Self::count(&mut clients, ip, now);
+    }
+
+    fn count(clients: &mut HashMap<IpAddr, Entry>, ip: IpAddr, now: Instant) {
         if clients.len() >= MAX_CLIENTS {
             clients.retain(|_, e| now < e.since + WINDOW);
             if clients.len() >= MAX_CLIENTS {

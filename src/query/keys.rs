@@ -41,6 +41,22 @@ impl Keys {
 
     /// Checks an `Authorization` header value for reading `site`.
     pub fn authorize(&self, authorization: Option<&str>, site: &str) -> Result<(), QueryError> {
+        let key = self.find(authorization)?;
+        match &key.sites {
+            Some(sites) if !sites.iter().any(|s| s == site) => {
+                Err(QueryError::Forbidden(site.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks an `Authorization` header value before anything else of its request is
+    /// read: whether it is one of the keys at all (the error says why not).
+    pub fn check(&self, authorization: Option<&str>) -> Result<(), QueryError> {
+        self.find(authorization).map(|_| ())
+    }
+
+    fn find(&self, authorization: Option<&str>) -> Result<&Key, QueryError> {
         let presented = authorization
             .and_then(|h| {
                 h.strip_prefix("Bearer ")
@@ -57,13 +73,7 @@ impl Keys {
                 found = Some(key);
             }
         }
-        let key = found.ok_or(QueryError::BadKey)?;
-        match &key.sites {
-            Some(sites) if !sites.iter().any(|s| s == site) => {
-                Err(QueryError::Forbidden(site.to_owned()))
-            }
-            _ => Ok(()),
-        }
+        found.ok_or(QueryError::BadKey)
     }
 }
 

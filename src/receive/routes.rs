@@ -224,20 +224,32 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
 async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
     let now = Instant::now();
-    if let Some(wait) = state.auth_guard.refused(ip, now) {
-        state.metrics.auth_limited();
-        let secs = wait.as_secs().max(1);
-        let answer = Answer {
-            status: 429,
-            body: format!(
-                r#"{{"error":"Too many requests with a missing or wrong API key; retry in {secs} s."}}"#
-            ),
-        };
-        let mut resp = json(&answer);
-        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, value);
+    let auth = header_str(req.headers(), "authorization");
+    // The key is compared and a wrong one counted before anything else is read.
+    match state
+        .auth_guard
+        .attempt(ip, now, || state.stats.refuse_key(auth))
+    {
+        Err(wait) => {
+            state.metrics.auth_limited();
+            let secs = wait.as_secs().max(1);
+            let answer = Answer {
+                status: 429,
+                body: format!(
+                    r#"{{"error":"Too many requests with a missing or wrong API key; retry in {secs} s."}}"#
+                ),
+            };
+            let mut resp = json(&answer);
+            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return resp;
         }
-        return resp;
+        Ok(Some(refused)) => {
+            state.metrics.auth_failed();
+            return json(&refused);
+        }
+        Ok(None) => {}
     }
     let (parts, body) = req.into_parts();
     let auth = header_str(&parts.headers, "authorization");

@@ -360,3 +360,56 @@ async fn wrong_api_keys_are_rate_limited_per_client() {
     // The key guessed and the right key never reach the log.
     assert!(!stopped.output.contains("right-key") && !stopped.output.contains("guess"));
 }
+
+/// Sixty wrong keys sent at once on sixty connections, each request's body held
+/// back a moment: still at most ten are compared (401), the rest refused (429).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wrong_key_limit_holds_under_concurrency() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("keys.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"{SITE}\"]\n\n[[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
+            blake3::hash(b"right-key").to_hex()
+        ),
+    )
+    .expect("config");
+    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let body = format!(r#"{{"site_id":"{SITE}","metrics":["visitors"],"date_range":"day"}}"#);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let (addr, body) = (addr.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            let head = format!(
+                "POST /api/v2/query HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer guess-{i}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(head.as_bytes()).await.expect("head");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            // The server may have answered and closed already.
+            let _ = conn.write_all(body.as_bytes()).await;
+            let mut answer = Vec::new();
+            let _ = conn.read_to_end(&mut answer).await;
+            String::from_utf8_lossy(&answer)
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task"));
+    }
+    let compared = statuses.iter().filter(|s| *s == "401").count();
+    let refused = statuses.iter().filter(|s| *s == "429").count();
+    assert_eq!(compared, 10, "{statuses:?}");
+    assert_eq!(refused, 50, "{statuses:?}");
+}
