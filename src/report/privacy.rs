@@ -204,15 +204,19 @@ de bezoekcode is willekeurig en hoort alleen bij die ene paginaweergave. Zo is d
     line(t(
         &format!(
             "The page views with their visitor and visit codes are deleted after {} days. \
-Before that, each ended day is summed up into daily totals per page, source, country and so on, without any visitor or visit code; \
-apart from the site's overall total per day, a total that would describe fewer than {} visitors is merged into \"(other)\". These daily totals are kept for {} months, then deleted. \
+Before that, each ended day is summed up into daily totals per page, source, country and so on, without any visitor or visit code. \
+A total for one page, source, country or other value is kept only if it describes at least {} visitors; smaller ones are merged into \"(other)\". \
+\"(other)\" and the site's overall total per day name no value, so they are kept whatever they count, even a single visitor. \
+These daily totals are kept for {} months, then deleted. \
 To answer questions quickly, totals per day are also kept without that merging, but never longer than the page views they come from: they are deleted with them.\n",
             r.event_days, r.min_crowd, r.aggregate_months
         ),
         &format!(
             "De paginaweergaven met hun bezoekers- en bezoekcodes worden na {} dagen verwijderd. \
-Daarvoor wordt elke afgelopen dag opgeteld tot dagtotalen per pagina, bron, land enzovoort, zonder bezoekers- of bezoekcode; \
-behalve het totaal van de hele site per dag wordt een totaal dat minder dan {} bezoekers zou beschrijven samengevoegd onder \"(other)\". Deze dagtotalen bewaren we {} maanden en verwijderen we daarna. \
+Daarvoor wordt elke afgelopen dag opgeteld tot dagtotalen per pagina, bron, land enzovoort, zonder bezoekers- of bezoekcode. \
+Een totaal voor één pagina, bron, land of andere waarde bewaren we alleen als het minstens {} bezoekers beschrijft; kleinere totalen worden samengevoegd onder \"(other)\". \
+\"(other)\" en het totaal van de hele site per dag noemen geen waarde en worden dus bewaard wat ze ook tellen, ook als dat één bezoeker is. \
+Deze dagtotalen bewaren we {} maanden en verwijderen we daarna. \
 Om vragen snel te beantwoorden bewaren we daarnaast totalen per dag zonder dat samenvoegen, maar nooit langer dan de paginaweergaven waaruit ze komen: ze worden samen daarmee verwijderd.\n",
             r.event_days, r.min_crowd, r.aggregate_months
         ),
@@ -257,7 +261,7 @@ mod tests {
             "no GeoIP database, no country"
         );
         assert!(en.contains("after 31 days") && en.contains("25 months"));
-        assert!(en.contains("fewer than 5 visitors"));
+        assert!(en.contains("at least 5 visitors"));
         let nl = statement(&config, Lang::Nl);
         assert!(nl.contains("na 31 dagen") && nl.contains("25 maanden"));
         let mut truncated = Config::default();

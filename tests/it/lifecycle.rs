@@ -75,6 +75,12 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
             vec!["Google".to_owned(), "BigInt(6)".into()]
         ]
     );
+    // Only rows that name no value may hold fewer than min_crowd (5) visitors.
+    let small = stopped.rows(
+        "SELECT dimension, value, visitors FROM daily_aggregates \
+         WHERE dimension <> 'total' AND value <> '(other)' AND visitors < 5",
+    );
+    assert!(small.is_empty(), "{small:?}");
     // The aggregates agree with the events they came from.
     let from_events = stopped.rows("SELECT count(DISTINCT visitor_id), count(*) FROM events");
     assert_eq!(
