@@ -347,6 +347,40 @@ mod tests {
         }
     }
 
+    /// Each query's answer as planned equals that of every event joined to its
+    /// visit, over visits grouped from the events and again with the visits of
+    /// 1–5 January stored; `check` sees each query's index, plan and answer first.
+    fn agree_with_the_join(
+        store: &mut DuckDbStore,
+        queries: &[Query],
+        check: impl Fn(usize, &Sql, &[Row]),
+    ) {
+        use crate::store::Store as _;
+        let backend = DuckDbBackend::new(store.handle());
+        let compare = |queries: &[Query]| {
+            for (i, q) in queries.iter().enumerate() {
+                let sql = plan(q);
+                let planned = backend.run_sql(q, &sql).expect("planned");
+                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
+                check(i, &sql, &planned);
+                assert!(planned == joined, "{q:?}: {planned:?}\n{joined:?}");
+            }
+        };
+        compare(queries);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
+        for d in 1..6 {
+            store.store_visits(day(d), day(d + 1)).expect("visits");
+        }
+        let stored: Vec<Query> = queries
+            .iter()
+            .map(|q| Query {
+                stored_visits: Some((day(1), day(5))),
+                ..q.clone()
+            })
+            .collect();
+        compare(&stored);
+    }
+
     /// Filtered graphs counted from the visits' first and last event times (and the
     /// lists of the visits that span buckets) give the numbers of every event joined
     /// to its visit: by hour, day and week, with a visit property beside the time,
@@ -355,7 +389,6 @@ mod tests {
     #[test]
     fn graphs_by_visit_agree_with_the_join() {
         let (_dir, mut store) = generated(50_000);
-        let backend = DuckDbBackend::new(store.handle());
         let metrics = [
             Metric::Visitors,
             Metric::Visits,
@@ -404,25 +437,10 @@ mod tests {
             offset_secs: 19_800,
         }];
         assert!(!by_visit_time(&india));
-        let compare = |queries: &[Query]| {
-            for q in queries {
-                assert!(by_visit_time(q), "{q:?}");
-                let split = backend.run_sql(q, &plan(q)).expect("split");
-                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
-                assert!(split.len() > 3, "{q:?}");
-                assert!(split == joined, "{q:?}: {split:?}\n{joined:?}");
-            }
-        };
-        compare(&queries);
-        use crate::store::Store as _;
-        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
-        for d in 1..6 {
-            store.store_visits(day(d), day(d + 1)).expect("visits");
-        }
-        for q in &mut queries {
-            q.stored_visits = Some((day(1), day(5)));
-        }
-        compare(&queries);
+        agree_with_the_join(&mut store, &queries, |i, _, rows| {
+            assert!(by_visit_time(&queries[i]), "{:?}", queries[i]);
+            assert!(rows.len() > 3, "{:?}", queries[i]);
+        });
     }
 
     /// Visitors counted by the visit that stands for each (a visitor's first visit,
@@ -433,7 +451,6 @@ mod tests {
     #[test]
     fn visitors_counted_by_marked_visits_agree_with_the_join() {
         let (_dir, mut store) = generated(50_000);
-        let backend = DuckDbBackend::new(store.handle());
         let metrics = [Metric::Visitors, Metric::Visits, Metric::Percentage];
         let marked = [
             query(&metrics, &[], Vec::new()),
@@ -484,34 +501,17 @@ mod tests {
                 vec![leaf(Op::Is, "visit:entry_page", &["/"])],
             ),
         ];
-        let compare = |queries: &[Query], marks: bool| {
-            for q in queries {
-                let sql = plan(q);
-                assert_eq!(sql.text.contains("v_steady AND v_first)"), marks, "{q:?}");
-                let counted = backend.run_sql(q, &sql).expect("marked");
-                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
-                assert!(!counted.is_empty(), "{q:?}");
-                assert!(counted == joined, "{q:?}: {counted:?}\n{joined:?}");
-            }
-        };
-        compare(&marked, true);
-        compare(&distinct, false);
-        use crate::store::Store as _;
-        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
-        for d in 1..6 {
-            store.store_visits(day(d), day(d + 1)).expect("visits");
-        }
-        let stored = |queries: &[Query]| {
-            queries
-                .iter()
-                .map(|q| Query {
-                    stored_visits: Some((day(1), day(5))),
-                    ..q.clone()
-                })
-                .collect::<Vec<_>>()
-        };
-        compare(&stored(&marked), true);
-        compare(&stored(&distinct), false);
+        let marks = marked.len();
+        let queries: Vec<Query> = marked.into_iter().chain(distinct).collect();
+        agree_with_the_join(&mut store, &queries, |i, sql, rows| {
+            let q = &queries[i];
+            assert_eq!(
+                sql.text.contains("v_steady AND v_first)"),
+                i < marks,
+                "{q:?}"
+            );
+            assert!(!rows.is_empty(), "{q:?}");
+        });
     }
 
     /// `is` / `is not` compared on the bare column (case-sensitive, no missing-value
@@ -557,8 +557,7 @@ mod tests {
     #[test]
     fn event_lists_agree_with_the_join() {
         let (_dir, mut store) = generated(50_000);
-        let backend = DuckDbBackend::new(store.handle());
-        let mut queries = vec![
+        let queries = vec![
             query(
                 &[Metric::Visitors, Metric::Percentage],
                 &["event:page"],
@@ -583,24 +582,9 @@ mod tests {
                 vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
             ),
         ];
-        let compare = |queries: &[Query]| {
-            for q in queries {
-                let lists = backend.run_sql(q, &plan(q)).expect("lists");
-                let joined = backend.run_sql(q, &plan_over_events(q)).expect("joined");
-                assert!(!lists.is_empty(), "{q:?}");
-                assert_eq!(lists, joined, "{q:?}");
-            }
-        };
-        compare(&queries);
-        use crate::store::Store as _;
-        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).expect("day");
-        for d in 1..6 {
-            store.store_visits(day(d), day(d + 1)).expect("visits");
-        }
-        for q in &mut queries {
-            q.stored_visits = Some((day(1), day(5)));
-        }
-        compare(&queries);
+        agree_with_the_join(&mut store, &queries, |i, _, rows| {
+            assert!(!rows.is_empty(), "{:?}", queries[i]);
+        });
     }
 
     /// The whole visits of sealed days read from their partials (or, where partials
