@@ -224,7 +224,7 @@ async fn report_export_and_privacy_from_the_terminal() {
     assert!(
         en.contains("after 17 days")
             && en.contains("13 months")
-            && en.contains("fewer than 2 visitors"),
+            && en.contains("at least 2 visitors"),
         "{en}"
     );
     assert!(en.contains("your country,"), "{en}");
