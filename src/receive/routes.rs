@@ -17,6 +17,7 @@ use super::payload::{self, FieldErrors};
 use crate::event::{Payload, RawHit};
 use crate::metrics::DropReason;
 use crate::query::api::{Access, Answer};
+use crate::store::writer::Pushed;
 
 type Resp = Response<Full<Bytes>>;
 
@@ -133,21 +134,35 @@ fn raw_hit<'a>(
     )
 }
 
-/// Runs the pipeline and queues what it accepts; returns how many events were dropped.
-fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
+/// What became of a hit's events.
+struct Ingested {
+    /// Events dropped and counted (bots, spam, a full queue …).
+    dropped: usize,
+    /// Whether an event found the writer stopping: not written, so not to be
+    /// acknowledged.
+    closed: bool,
+}
+
+/// Runs the pipeline and queues what it accepts.
+fn ingest(state: &State, hit: &RawHit<'_>) -> Ingested {
     let mut dropped = 0;
+    let mut closed = false;
     let day = hit.received_at.date_naive();
     for (i, outcome) in state.pipeline.process(hit).into_iter().enumerate() {
         let stored = match outcome {
-            Ok(event) => {
-                let stored = state.queue.push(&event);
-                if !stored {
+            Ok(event) => match state.queue.push(&event) {
+                Pushed::Queued => true,
+                Pushed::Dropped => {
                     state
                         .metrics
                         .dropped_for(&event.site, day, DropReason::Overload);
+                    false
                 }
-                stored
-            }
+                Pushed::Closed => {
+                    closed = true;
+                    false
+                }
+            },
             Err(reason) => {
                 state.metrics.dropped(reason);
                 if let Some(site) = state.pipeline.target_site(hit, i) {
@@ -158,7 +173,7 @@ fn ingest(state: &State, hit: &RawHit<'_>) -> usize {
         };
         dropped += usize::from(!stored);
     }
-    dropped
+    Ingested { dropped, closed }
 }
 
 fn pixel(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
@@ -195,7 +210,19 @@ async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> R
     };
     match payload::from_json(&body) {
         Ok(payload) => {
-            let dropped = ingest(state, &raw_hit(state, peer, &parts.headers, payload));
+            let Ingested { dropped, closed } =
+                ingest(state, &raw_hit(state, peer, &parts.headers, payload));
+            if closed {
+                // A request that outlived the shutdown's grace: say so, so the
+                // tracker (or a proxy) may send it again, to this collector restarted.
+                let mut resp = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the collector is stopping; send the event again\n",
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return resp;
+            }
             let mut resp = cors(Response::builder().status(StatusCode::ACCEPTED))
                 .header(
                     header::CONTENT_TYPE,

@@ -37,13 +37,13 @@ impl Packed {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
 
     /// Every text distinct, so a field read into another shows.
-    fn event() -> Event {
+    pub(crate) fn event() -> Event {
         Event {
             ts_micros: 1_764_547_200_123_456,
             site: Arc::from("smtware.com"),

@@ -12,8 +12,8 @@
 //! Shutdown drains the queue and flushes before the thread exits.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -93,20 +93,40 @@ pub struct Queue {
     /// busy queue costs one wake-up per batch, not one per event.
     nudged: Arc<AtomicBool>,
     priority: Arc<Priority>,
+    /// Whether the writer still takes events; closed at shutdown.
+    open: Arc<RwLock<bool>>,
+}
+
+/// What became of an event handed to the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Queued: it will be written.
+    Queued,
+    /// Dropped and counted (the queue was full, or the event could not be packed).
+    Dropped,
+    /// The writer is stopping (or gone) and takes nothing more: not written, and not
+    /// to be acknowledged.
+    Closed,
 }
 
 impl Queue {
-    /// Hands an event to the writer; `false` (and an `overload` drop) when full.
-    pub fn push(&self, event: &Event) -> bool {
+    /// Hands an event to the writer.
+    pub fn push(&self, event: &Event) -> Pushed {
         let packed = match Packed::pack(event) {
             Ok(packed) => packed,
             Err(e) => {
                 // A bug, not the input's doing; counted where a lost event shows.
                 tracing::error!("{e}");
                 self.metrics.dropped(DropReason::StoreError);
-                return false;
+                return Pushed::Dropped;
             }
         };
+        // Held while the event is sent: shutdown closes the gate only once no push
+        // is under way, then drains, so nothing is queued after the last drain.
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        if !*open {
+            return Pushed::Closed;
+        }
         match self.events.try_send(packed) {
             Ok(()) => {
                 self.metrics.accepted();
@@ -117,12 +137,14 @@ impl Queue {
                 if depth >= self.priority.catch_up_at {
                     self.priority.promote();
                 }
-                true
+                Pushed::Queued
             }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            Err(TrySendError::Full(_)) => {
                 self.metrics.dropped(DropReason::Overload);
-                false
+                Pushed::Dropped
             }
+            // The writer thread is gone.
+            Err(TrySendError::Disconnected(_)) => Pushed::Closed,
         }
     }
 
@@ -140,6 +162,8 @@ impl Queue {
 pub struct Writer {
     thread: Option<JoinHandle<()>>,
     control: Sender<Control>,
+    /// The queue's gate (see [`Queue::push`]).
+    open: Arc<RwLock<bool>>,
     /// Dropping it stops the priority watchdog.
     _watchdog: Sender<()>,
 }
@@ -154,6 +178,7 @@ impl Writer {
         let (events_tx, events_rx) = bounded(config.queue_capacity);
         let (control_tx, control_rx) = unbounded();
         let nudged = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(RwLock::new(true));
         let priority = Arc::new(Priority::new(config.queue_capacity, config.batch_size));
         let sealer = match reader {
             Some(reader) => Some(spawn_sealer(reader, control_tx.clone())?),
@@ -188,17 +213,22 @@ impl Writer {
                 nudge_at: config.batch_size.min(config.queue_capacity),
                 nudged,
                 priority,
+                open: open.clone(),
             },
             Writer {
                 thread: Some(thread),
                 control: control_tx,
+                open,
                 _watchdog: watchdog,
             },
         ))
     }
 
-    /// Drains the queue, flushes, checkpoints and waits for the thread. Blocking.
+    /// Closes the queue (a request still running gets [`Pushed::Closed`], never an
+    /// acknowledgement of an event that would not be written), then drains it,
+    /// flushes, checkpoints and waits for the thread. Blocking.
     pub fn shutdown(mut self) {
+        *self.open.write().unwrap_or_else(PoisonError::into_inner) = false;
         let _ = self.control.send(Control::Shutdown);
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
@@ -564,5 +594,66 @@ impl Worker {
                 self.backoff_until = Some(Instant::now() + self.config.flush_interval);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::store::duckdb::DuckDbStore;
+
+    /// Events pushed while the writer shuts down are either written or refused
+    /// (`Closed`): none is taken after the last drain and lost.
+    #[test]
+    fn nothing_is_taken_after_the_last_drain() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("writer.duckdb");
+        let store = DuckDbStore::open(&path).expect("store");
+        let config = WriterConfig {
+            queue_capacity: 1_000_000,
+            batch_size: 1_000,
+            flush_interval: Duration::from_millis(20),
+            lifecycle: Lifecycle::default(),
+            clock: Clock::system(),
+        };
+        let (queue, writer) =
+            Writer::spawn(Box::new(store), None, config, Arc::new(Metrics::new())).expect("spawn");
+        let queued = Arc::new(AtomicU64::new(0));
+        let pushers: Vec<_> = (0..2)
+            .map(|_| {
+                let (queue, queued) = (queue.clone(), queued.clone());
+                std::thread::spawn(move || {
+                    let event = crate::store::packed::tests::event();
+                    loop {
+                        match queue.push(&event) {
+                            Pushed::Queued => {
+                                queued.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Pushed::Dropped => {}
+                            Pushed::Closed => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        writer.shutdown();
+        for pusher in pushers {
+            pusher.join().expect("pusher");
+        }
+        let store = DuckDbStore::open(&path).expect("reopen");
+        let written: i64 = store
+            .handle()
+            .with(|conn| conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
+            .expect("connection")
+            .expect("count");
+        let queued = i64::try_from(queued.load(Ordering::Relaxed)).expect("count");
+        assert!(queued > 0);
+        assert_eq!(written, queued, "accepted events lost at shutdown");
     }
 }
