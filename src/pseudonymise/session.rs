@@ -83,7 +83,12 @@ impl Sessions {
     pub fn touch(&self, current: u64, previous: Option<u64>, now: i64) -> Session {
         let timeout = self.timeout_micros();
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        let alive = |s: &Session| now.saturating_sub(s.last_seen) < timeout;
+        // A visit may run past one midnight, not two (an auto-refreshing screen
+        // would keep it for ever): no visitor id outlives the day after its salt's.
+        let today = epoch_day(now);
+        let alive = |s: &Session| {
+            now.saturating_sub(s.last_seen) < timeout && today.saturating_sub(s.visit_day) <= 1
+        };
         let found = active.get(&current).copied().filter(alive).or_else(|| {
             previous
                 .and_then(|p| active.peek(&p).copied())
@@ -168,7 +173,34 @@ impl SessionIds {
 
 #[cfg(test)]
 mod tests {
-    use super::Sessions;
+    use super::{Sessions, epoch_day};
+
+    /// A visit kept alive across midnights by hits ten minutes apart keeps its
+    /// visitor id through the day after it began, and not a minute longer.
+    #[test]
+    fn a_visit_crosses_one_midnight_not_two() {
+        const DAY: i64 = 86_400_000_000;
+        let sessions = Sessions::new(chrono::Duration::minutes(30));
+        let start = 20_000 * DAY + DAY - 600_000_000; // 23:50 on day 20,000
+        let first = sessions.touch(1, None, start);
+        let mut now = start;
+        while now < start + 30 * 3_600_000_000 {
+            now += 600_000_000;
+            // Each day's pseudonym of the same person: 1, then 2, then 3.
+            let (current, previous) = match epoch_day(now) - 20_000 {
+                0 => (1, None),
+                1 => (2, Some(1)),
+                _ => (3, Some(2)),
+            };
+            let s = sessions.touch(current, previous, now);
+            if epoch_day(now) - 20_000 <= 1 {
+                assert_eq!((s.visitor_id, s.session_id), (1, first.session_id));
+            } else {
+                assert_eq!(s.visitor_id, 3);
+                assert_ne!(s.session_id, first.session_id);
+            }
+        }
+    }
 
     /// However many visitors arrive, the table stays near its bound, and a visitor
     /// who keeps coming back keeps their session.

@@ -163,14 +163,16 @@ Het IP-adres en de User-Agent worden alleen in het geheugen gebruikt terwijl uw 
 with a keyed hash (BLAKE3) under a random key that is made fresh every day at 00:00 UTC. Only 64 bits of the result are kept. \
 The day's key is kept in memory and in the database while it is in use; {timeout} minutes after midnight (UTC) it is destroyed, \
 and the database file is rewritten so that no copy of it remains. From then on nobody, including us, can compute that day's codes again \
-or link them to another day's. A visit (the visit code) ends after {timeout} minutes without activity.\n"
+or link them to another day's. A visit (the visit code) ends after {timeout} minutes without activity, and at the latest \
+at the end of the day after the one it began on: a visitor code is never used longer.\n"
         ),
         &format!(
             "Om bezoekers binnen één dag uit elkaar te houden, wordt de bezoekerscode berekend uit de naam van de website, {ip_nl} en de User-Agent van uw browser, \
-met een versleutelde hashfunctie (BLAKE3) onder een willekeurige sleutel die elke dag om 00:00 UTC nieuw wordt gemaakt. Alleen 64 bits van de uitkomst worden bewaard. \
+met de hashfunctie BLAKE3 en een geheime, willekeurige sleutel die elke dag om 00:00 UTC opnieuw wordt aangemaakt. Alleen 64 bits van de uitkomst worden bewaard. \
 De sleutel van de dag staat in het geheugen en in de database zolang hij nodig is; {timeout} minuten na middernacht (UTC) wordt hij vernietigd, \
 en het databasebestand wordt herschreven zodat er geen kopie van overblijft. Daarna kan niemand, ook wij niet, de codes van die dag opnieuw berekenen \
-of koppelen aan die van een andere dag. Een bezoek (de bezoekcode) eindigt na {timeout} minuten zonder activiteit.\n"
+of koppelen aan die van een andere dag. Een bezoek (de bezoekcode) eindigt na {timeout} minuten zonder activiteit, en uiterlijk \
+aan het eind van de dag na de dag waarop het begon: langer wordt een bezoekerscode nooit gebruikt.\n"
         ),
     ));
 
