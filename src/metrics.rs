@@ -67,6 +67,7 @@ pub struct Metrics {
     flush_seconds: Histogram,
     write_errors: Counter,
     retry_pending: Gauge,
+    destruction_pending: Gauge,
     auth_failures: Counter,
     auth_limited: Counter,
     sealed: Counter,
@@ -98,6 +99,7 @@ impl Metrics {
         let flush_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let write_errors = Counter::default();
         let retry_pending = Gauge::default();
+        let destruction_pending = Gauge::default();
         let auth_failures = Counter::default();
         let auth_limited = Counter::default();
         let sealed = Counter::default();
@@ -111,6 +113,12 @@ impl Metrics {
             "store_retry_pending",
             "Events held by the writer after a failed write, waiting for a retry",
             retry_pending.clone(),
+        );
+        registry.register(
+            "salt_destruction_pending",
+            "1 while a destroyed salt's bytes are still in the database file because \
+             compacting it failed (retried at every start and lifecycle run)",
+            destruction_pending.clone(),
         );
         registry.register(
             "api_auth_failures",
@@ -179,6 +187,7 @@ impl Metrics {
             flush_seconds,
             write_errors,
             retry_pending,
+            destruction_pending,
             auth_failures,
             auth_limited,
             sealed,
@@ -192,6 +201,11 @@ impl Metrics {
         self.write_errors.inc();
         self.retry_pending
             .set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
+    /// Whether a destroyed salt's compaction is still owed after a failure.
+    pub fn destruction_pending(&self, pending: bool) {
+        self.destruction_pending.set(i64::from(pending));
     }
 
     /// The writer holds no failed batch any more.

@@ -53,6 +53,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         10,
         include_str!("../../sql/migrations/0010_visit_times.sql"),
     ),
+    (
+        11,
+        include_str!("../../sql/migrations/0011_destruction_due.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
@@ -82,6 +86,9 @@ const QUALITY_DELETE: &str = include_str!("../../sql/retention/quality_delete.sq
 const QUALITY_ADD: &str = include_str!("../../sql/quality_add.sql");
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
 const COMPACT: &str = include_str!("../../sql/compact.sql");
+const DESTRUCTION_DUE: &str = include_str!("../../sql/destruction_due.sql");
+const DESTRUCTION_DUE_INSERT: &str = include_str!("../../sql/destruction_due_insert.sql");
+const DESTRUCTION_DONE: &str = include_str!("../../sql/destruction_done.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/threads.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
@@ -391,13 +398,23 @@ impl Store for DuckDbStore {
                 params![salt.day.to_string(), salt.key.as_slice()],
             )?;
         }
-        tx.commit()?;
         if destroyed {
-            // A destroyed salt must leave no bytes behind, in any file.
-            self.compact()
-        } else {
-            self.checkpoint()
+            // Owed in the same transaction: whether a salt was destroyed cannot be
+            // told from `salts` once its row is gone.
+            tx.execute_batch(DESTRUCTION_DUE_INSERT)?;
         }
+        tx.commit()?;
+        self.checkpoint()
+    }
+
+    fn finish_destruction(&mut self) -> Result<bool, StoreError> {
+        let due: bool = self.conn.query_row(DESTRUCTION_DUE, [], |row| row.get(0))?;
+        if due {
+            self.compact()?;
+            self.conn.execute_batch(DESTRUCTION_DONE)?;
+            self.checkpoint()?;
+        }
+        Ok(due)
     }
 
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError> {
@@ -586,14 +603,20 @@ impl Store for DuckDbStore {
         remove_if_present(&fresh)?;
         remove_if_present(&sibling(&fresh, "wal"))?;
         // The checkpoint and the copy under one raise of the settings.
-        self.working(|conn| {
+        let copied = self.working(|conn| {
             conn.execute_batch(CHECKPOINT)?;
             let source: String = conn.query_row(CURRENT_DATABASE, [], |row| row.get(0))?;
             let sql = COMPACT
                 .replace("{target}", &sql_string(&fresh.to_string_lossy()))
                 .replace("{source}", &sql_identifier(&source));
             Ok(conn.execute_batch(&sql)?)
-        })?;
+        });
+        if let Err(e) = copied {
+            // No half-written copy left behind (it would hold everything).
+            let _ = remove_if_present(&fresh);
+            let _ = remove_if_present(&sibling(&fresh, "wal"));
+            return Err(e);
+        }
         // The fresh file takes the old one's place while the database is closed.
         let path = self.path.clone();
         self.close_and_reopen(|| {

@@ -78,8 +78,14 @@ pub trait Store: Send {
     /// reads its packed batch row by row (see [`packed`]) and copies no text.
     fn append(&mut self, events: &mut dyn Iterator<Item = EventView<'_>>)
     -> Result<(), StoreError>;
-    /// Replaces every stored salt with `salts`; a destroyed salt leaves no bytes behind.
+    /// Replaces every stored salt with `salts`. A salt left out is destroyed: it is
+    /// owed a compaction, recorded durably with the change, which
+    /// [`Store::finish_destruction`] performs.
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError>;
+    /// Compacts the file if a destroyed salt is owed one (just destroyed, or a
+    /// compaction failed, or the process stopped first), so its bytes are gone from
+    /// every file; whether one was owed.
+    fn finish_destruction(&mut self) -> Result<bool, StoreError>;
     fn load_salts(&mut self) -> Result<Vec<Salt>, StoreError>;
     /// Sessions with an event at or after `since_micros`.
     fn active_sessions(&mut self, since_micros: i64) -> Result<Vec<ActiveSession>, StoreError>;

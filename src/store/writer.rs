@@ -352,14 +352,18 @@ impl Worker {
             return;
         };
         match self.store.replace_salts(&salts) {
-            Ok(()) if self.salt_failures > 0 => {
-                tracing::warn!(
-                    "salts stored after {} failed attempt(s)",
-                    self.salt_failures
-                );
-                self.salt_failures = 0;
+            Ok(()) => {
+                if self.salt_failures > 0 {
+                    tracing::warn!(
+                        "salts stored after {} failed attempt(s)",
+                        self.salt_failures
+                    );
+                    self.salt_failures = 0;
+                }
+                // A destroyed salt's compaction; if it fails, the lifecycle runs (and
+                // the next start) try again.
+                self.finish_destruction();
             }
-            Ok(()) => {}
             Err(e) => {
                 if self.salt_failures == 0 {
                     tracing::error!("cannot store the salts, retrying: {e}");
@@ -384,8 +388,28 @@ impl Worker {
     }
 
     /// Rolls up ended days and expires old data; a failure is retried next time.
+    /// Compacts the file if a destroyed salt is still owed it; says in the log and
+    /// in `/metrics` while that fails.
+    fn finish_destruction(&mut self) {
+        match self.store.finish_destruction() {
+            Ok(done) => {
+                if done {
+                    tracing::info!("a destroyed salt's compaction, owed since it failed, is done");
+                }
+                self.metrics.destruction_pending(false);
+            }
+            Err(e) => {
+                tracing::error!(
+                    "a destroyed salt is still in the database file: compacting failed, will retry: {e}"
+                );
+                self.metrics.destruction_pending(true);
+            }
+        }
+    }
+
     fn lifecycle(&mut self) {
         self.flush();
+        self.finish_destruction();
         self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.config.clock.now();
         // The visits of due days first (0.5 s a day of 333k events): queries read

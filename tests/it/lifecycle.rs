@@ -183,3 +183,72 @@ async fn a_destroyed_salt_is_nowhere_on_disk() {
         "today's salt must survive"
     );
 }
+
+/// A salt destruction whose compaction fails (something already sits at the
+/// `.compact` path) is owed, not forgotten: `/metrics` shows it, no half-written
+/// copy is left, and a later start finishes it, so the salt's bytes are gone.
+#[tokio::test]
+async fn a_failed_salt_destruction_is_finished_later() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("spoorloos.toml"),
+        "[privacy]\nsession_timeout_minutes = 1\n",
+    )
+    .expect("config");
+    let server = start_at(dir, "2026-02-01T23:59:59Z");
+    home_pageview(&server).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    home_pageview(&server).await;
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+    let salts = stopped.rows("SELECT CAST(day AS VARCHAR), hex(salt) FROM salts ORDER BY day");
+    assert_eq!(salts.len(), 2, "{salts:?}");
+    let old = unhex(&salts[0][1]);
+
+    // The compaction cannot write its copy: a folder is in the way.
+    let blocker = stopped.dir.path().join("spoorloos.duckdb.compact");
+    std::fs::create_dir(&blocker).expect("blocker");
+    std::fs::write(blocker.join("keep"), "x").expect("blocker file");
+    let server = start_at(stopped.dir, "2026-02-02T00:01:30Z");
+    home_pageview(&server).await;
+    server.wait_stored(1).await;
+    server
+        .wait_metric("spoorloos_salt_destruction_pending", 1)
+        .await;
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.rows("SELECT CAST(day AS VARCHAR) FROM salts"),
+        vec![vec!["2026-02-02".to_owned()]]
+    );
+    assert!(
+        stopped
+            .output
+            .contains("a destroyed salt is still in the database file"),
+        "{}",
+        stopped.output
+    );
+
+    // Out of the way, a normal start finishes the destruction.
+    std::fs::remove_dir_all(&blocker).expect("remove blocker");
+    let server = start_at(stopped.dir, "2026-02-02T00:02:00Z");
+    home_pageview(&server).await;
+    server.wait_stored(1).await;
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(&metrics, "spoorloos_salt_destruction_pending"),
+        0.0,
+        "{metrics}"
+    );
+    let stopped = server.stop();
+    let leftovers: Vec<_> = std::fs::read_dir(stopped.dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".compact"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        !stopped.all_bytes().windows(32).any(|w| w == old.as_slice()),
+        "the destroyed salt is still on disk"
+    );
+}
