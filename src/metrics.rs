@@ -208,6 +208,11 @@ impl Metrics {
         self.destruction_pending.set(i64::from(pending));
     }
 
+    /// Events the writer holds after a failed write (0 while writes succeed).
+    pub fn retry_pending(&self) -> i64 {
+        self.retry_pending.get()
+    }
+
     /// The writer holds no failed batch any more.
     pub fn write_recovered(&self) {
         self.retry_pending.set(0);

@@ -90,7 +90,7 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
                 .body(Full::default())
                 .unwrap_or_default()
         }
-        (Method::GET | Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (Method::GET | Method::HEAD, "/healthz") => health(state),
         (Method::GET, "/metrics") => Response::builder()
             .header(
                 header::CONTENT_TYPE,
@@ -141,6 +141,22 @@ struct Ingested {
     /// Whether an event found the writer stopping: not written, so not to be
     /// acknowledged.
     closed: bool,
+}
+
+/// Readiness: not while the store refuses writes (a full disk, a file it could
+/// not open again); the events wait in memory for a retry meanwhile, and a load
+/// balancer or systemd watchdog should know.
+fn health(state: &State) -> Resp {
+    match state.metrics.retry_pending() {
+        0 => text(StatusCode::OK, "ok\n"),
+        held => Response::builder()
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Full::new(Bytes::from(format!(
+                "the store is failing: {held} event(s) wait for a retry (see the log)\n"
+            ))))
+            .unwrap_or_default(),
+    }
 }
 
 /// Runs the pipeline and queues what it accepts.

@@ -277,6 +277,9 @@ pub struct DuckDbStore {
     conn: Connection,
     /// Applied again when compaction reopens the file.
     resources: Resources,
+    /// Whether a reopen failed and the store sits on an in-memory stand-in: each
+    /// write first opens the file again (see [`DuckDbStore::reattach`]).
+    detached: bool,
 }
 
 /// How much of the machine DuckDB may take; `None` leaves DuckDB's default.
@@ -327,6 +330,7 @@ impl DuckDbStore {
             },
             conn,
             resources,
+            detached: false,
         };
         store.migrate()?;
         Ok(store)
@@ -364,6 +368,7 @@ impl Store for DuckDbStore {
         &mut self,
         events: &mut dyn Iterator<Item = EventView<'_>>,
     ) -> Result<(), StoreError> {
+        self.reattach()?;
         let tx = self.conn.transaction()?;
         {
             let mut appender = tx.appender("events")?;
@@ -385,6 +390,7 @@ impl Store for DuckDbStore {
     }
 
     fn replace_salts(&mut self, salts: &[Salt]) -> Result<(), StoreError> {
+        self.reattach()?;
         let destroyed = self.load_salts()?.iter().any(|old| {
             !salts
                 .iter()
@@ -408,6 +414,7 @@ impl Store for DuckDbStore {
     }
 
     fn finish_destruction(&mut self) -> Result<bool, StoreError> {
+        self.reattach()?;
         let due: bool = self.conn.query_row(DESTRUCTION_DUE, [], |row| row.get(0))?;
         if due {
             self.compact()?;
@@ -634,6 +641,7 @@ impl Store for DuckDbStore {
     }
 
     fn add_quality(&mut self, drops: &SiteDrops) -> Result<(), StoreError> {
+        self.reattach()?;
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(QUALITY_ADD)?;
@@ -659,6 +667,7 @@ impl DuckDbStore {
         &mut self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.reattach()?;
         // The guard sets them on a connection of its own, since `f` borrows the
         // writer's; both are gone before compaction closes the database.
         let (limits, setter) = (Arc::clone(&self.handle.work), self.conn.try_clone()?);
@@ -684,12 +693,26 @@ impl DuckDbStore {
             .unwrap_or_else(PoisonError::into_inner);
         *root = Connection::open_in_memory()?;
         self.conn = root.try_clone()?;
+        // Until the file is open again: should that fail, every write tries again.
+        self.detached = true;
         let outcome = between();
         *root = connect(&self.path, self.resources)?;
         self.conn = root.try_clone()?;
+        self.detached = false;
         // The new database has the usual settings: nothing lingers.
         self.handle.work.reopened();
         outcome
+    }
+
+    /// Opens the file again if a reopen failed (a file briefly missing or locked,
+    /// a full disk): until it succeeds the store sits on an in-memory stand-in
+    /// whose every write would fail, so each write tries this first.
+    fn reattach(&mut self) -> Result<(), StoreError> {
+        if self.detached {
+            self.close_and_reopen(|| Ok(()))?;
+            tracing::warn!("the database file is open again");
+        }
+        Ok(())
     }
 }
 
@@ -756,6 +779,39 @@ mod tests {
     use super::*;
 
     const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+
+    /// A reopen that fails (here: a folder where the file was) leaves no store on an
+    /// in-memory stand-in for good: writes fail while the cause lasts, and the next
+    /// write after it is gone opens the file again and lands in it.
+    #[test]
+    fn a_failed_reopen_recovers_once_the_cause_is_gone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("reopen.duckdb");
+        let aside = dir.path().join("aside.duckdb");
+        let mut store = DuckDbStore::open(&path).expect("open");
+        let packed = crate::store::packed::Packed::pack(&crate::store::packed::tests::event())
+            .expect("pack");
+        let one = || std::iter::once(packed.view().expect("view"));
+        store.append(&mut one()).expect("first write");
+        let failed = store.close_and_reopen(|| {
+            std::fs::rename(&path, &aside).map_err(StoreError::Io)?;
+            std::fs::create_dir(&path).map_err(StoreError::Io)
+        });
+        assert!(failed.is_err());
+        assert!(
+            store.append(&mut one()).is_err(),
+            "a write while the file is away"
+        );
+        std::fs::remove_dir(&path).expect("remove folder");
+        std::fs::rename(&aside, &path).expect("put back");
+        store
+            .append(&mut one())
+            .expect("a write once the file is back");
+        drop(store);
+        let store = DuckDbStore::open(&path).expect("reopen");
+        let count = texts(&store.conn, "SELECT CAST(count(*) AS VARCHAR) FROM events");
+        assert_eq!(count, vec!["2".to_owned()]);
+    }
 
     /// The first column of every row of `sql`, as text.
     fn texts(conn: &Connection, sql: &str) -> Vec<String> {

@@ -387,7 +387,6 @@ impl Worker {
         }
     }
 
-    /// Rolls up ended days and expires old data; a failure is retried next time.
     /// Compacts the file if a destroyed salt is still owed it; says in the log and
     /// in `/metrics` while that fails.
     fn finish_destruction(&mut self) {
@@ -407,6 +406,7 @@ impl Worker {
         }
     }
 
+    /// Rolls up ended days and expires old data; a failure is retried next time.
     fn lifecycle(&mut self) {
         self.flush();
         self.finish_destruction();

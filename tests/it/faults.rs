@@ -237,6 +237,9 @@ async fn a_full_disk_keeps_the_endpoint_answering_and_writing_resumes() {
     );
     assert!(metric(&m, "spoorloos_store_retry_pending") >= 1.0, "{m}");
     assert_eq!(metric(&m, "spoorloos_hits_accepted_total"), 201.0, "{m}");
+    // Readiness says so while the store refuses writes.
+    let health = server.get("/healthz", "test", &[]).await;
+    assert_eq!(health.status(), 503);
 
     // Space returns: the held events are written, none lost.
     std::fs::remove_file(&filler).expect("remove filler");
@@ -244,6 +247,7 @@ async fn a_full_disk_keeps_the_endpoint_answering_and_writing_resumes() {
     let m = server.metrics().await;
     assert_eq!(metric(&m, "spoorloos_events_stored_total"), 201.0, "{m}");
     assert_eq!(metric(&m, "spoorloos_store_retry_pending"), 0.0, "{m}");
+    assert_eq!(server.get("/healthz", "test", &[]).await.status(), 200);
     let stopped = server.stop();
     let stored = stored_paths(&stopped);
     for p in &sent {
