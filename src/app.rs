@@ -167,6 +167,9 @@ pub async fn run(
         auth_guard: AuthGuard::default(),
         dashboard: dashboard.clone(),
         login_guard: AuthGuard::default(),
+        body_budget: Arc::new(tokio::sync::Semaphore::new(
+            config.limits.max_buffered_body_bytes,
+        )),
     });
 
     // Midnight rotation, destruction of yesterday's salt, and session expiry happen

@@ -180,6 +180,10 @@ pub struct FilterConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub max_body_bytes: usize,
+    /// Request bodies held in memory at once, all requests together (bytes).
+    pub max_buffered_body_bytes: usize,
+    /// HTTP/2 requests one connection may have under way at once.
+    pub max_streams_per_connection: u32,
     pub max_connections: usize,
     pub max_headers: usize,
     pub header_read_timeout_secs: u64,
@@ -192,6 +196,8 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 16 * 1024,
+            max_buffered_body_bytes: 32 * 1024 * 1024,
+            max_streams_per_connection: 16,
             max_connections: 4096,
             max_headers: 64,
             header_read_timeout_secs: 10,
@@ -436,6 +442,18 @@ impl Config {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));
             }
+        }
+        if self.limits.max_buffered_body_bytes < self.limits.max_body_bytes {
+            return Err(invalid(
+                "limits.max_buffered_body_bytes",
+                "must be at least limits.max_body_bytes",
+            ));
+        }
+        if !(1..=1000).contains(&self.limits.max_streams_per_connection) {
+            return Err(invalid(
+                "limits.max_streams_per_connection",
+                "must be between 1 and 1000",
+            ));
         }
         if !(1..=3650).contains(&self.retention.event_days) {
             return Err(invalid(
@@ -728,6 +746,14 @@ mod tests {
         check("sites = []", "sites");
         check("trusted_proxies = [\"10.0.0.0/99\"]", "trusted_proxies[0]");
         check("trusted_proxies = [\"0.0.0.0/0\"]", "trusts every address");
+        check(
+            "[limits]\nmax_buffered_body_bytes = 10",
+            "limits.max_buffered_body_bytes",
+        );
+        check(
+            "[limits]\nmax_streams_per_connection = 0",
+            "limits.max_streams_per_connection",
+        );
         check(
             "trusted_proxies = [\"10.0.0.1\", \"::/0\"]",
             "trusted_proxies[1]",

@@ -13,12 +13,13 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
+use super::body;
 use super::client_ip::client_ip;
 use crate::dashboard::pages::{self, Boot, Lang, Notice};
 use crate::dashboard::sessions::COOKIE;
@@ -200,13 +201,13 @@ fn home(state: &State, req: &Request<Incoming>) -> Resp {
     page(StatusCode::OK, pages::app(&boot))
 }
 
-async fn form(req: Request<Incoming>) -> Option<Vec<(String, String)>> {
-    let body = Limited::new(req.into_body(), MAX_FORM)
-        .collect()
+async fn form(state: &State, req: Request<Incoming>) -> Option<Vec<(String, String)>> {
+    let (parts, body) = req.into_parts();
+    let body = body::read(state, &parts.headers, body, MAX_FORM)
         .await
         .ok()?;
     Some(
-        url::form_urlencoded::parse(&body.to_bytes())
+        url::form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect(),
     )
@@ -240,7 +241,7 @@ async fn login(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
         }
         return resp;
     }
-    let Some(form) = form(req).await else {
+    let Some(form) = form(state, req).await else {
         return text(StatusCode::BAD_REQUEST, "the form could not be read\n");
     };
     let lang = form_lang(&form);
@@ -313,7 +314,7 @@ async fn logout(state: &State, req: Request<Incoming>) -> Resp {
         return text(StatusCode::FORBIDDEN, "cross-site sign-out refused\n");
     }
     let signed = signed_in(state, req.headers());
-    let Some(form) = form(req).await else {
+    let Some(form) = form(state, req).await else {
         return text(StatusCode::BAD_REQUEST, "the form could not be read\n");
     };
     if let Some((token, session)) = signed {
@@ -342,7 +343,7 @@ async fn setup(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             "too many attempts; wait a minute\n",
         );
     }
-    let Some(form) = form(req).await else {
+    let Some(form) = form(state, req).await else {
         return text(StatusCode::BAD_REQUEST, "the form could not be read\n");
     };
     let lang = form_lang(&form);
@@ -428,14 +429,9 @@ async fn api(state: &State, req: Request<Incoming>) -> Resp {
     let (parts, body) = req.into_parts();
     let answer = if parts.method == Method::POST {
         let max = state.limits.max_body_bytes;
-        match Limited::new(body, max).collect().await {
-            Ok(collected) => state.stats.v2(access, &collected.to_bytes()).await,
-            Err(_) => Answer {
-                status: 400,
-                body: format!(
-                    r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
-                ),
-            },
+        match body::read(state, &parts.headers, body, max).await {
+            Ok(bytes) => state.stats.v2(access, &bytes).await,
+            Err(e) => super::routes::body_answer(&e, max),
         }
     } else {
         let endpoint = parts

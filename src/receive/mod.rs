@@ -5,8 +5,9 @@
 //!
 //! [`RawHit`]: crate::event::RawHit
 
-pub mod client_ip;
 #[cfg(feature = "duckdb")]
+mod body;
+pub mod client_ip;
 mod dashboard;
 pub mod hit;
 pub mod payload;

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, AsHeaderName, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
+use super::body::{self, BodyError};
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
 use crate::event::{Payload, RawHit};
@@ -212,14 +213,14 @@ fn pixel(state: &State, peer: SocketAddr, req: &Request<Incoming>) -> Resp {
 async fn event_api(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let (parts, body) = req.into_parts();
     let max = state.limits.max_body_bytes;
-    let body = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let body = match body::read(state, &parts.headers, body, max).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::Busy) => return busy(),
         Err(e) => {
             state.metrics.invalid();
-            let message = if e.is::<http_body_util::LengthLimitError>() {
-                format!("request body is larger than {max} bytes")
-            } else {
-                "could not read the request body".to_owned()
+            let message = match e {
+                BodyError::TooLarge(max) => format!("request body is larger than {max} bytes"),
+                _ => "could not read the request body".to_owned(),
             };
             return errors(&FieldErrors::one("request", message));
         }
@@ -298,19 +299,9 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
     let auth = header_str(&parts.headers, "authorization");
     let answer = if parts.method == Method::POST {
         let max = state.limits.max_body_bytes;
-        match Limited::new(body, max).collect().await {
-            Ok(collected) => {
-                state
-                    .stats
-                    .v2(Access::Key(auth), &collected.to_bytes())
-                    .await
-            }
-            Err(_) => Answer {
-                status: 400,
-                body: format!(
-                    r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
-                ),
-            },
+        match body::read(state, &parts.headers, body, max).await {
+            Ok(bytes) => state.stats.v2(Access::Key(auth), &bytes).await,
+            Err(e) => body_answer(&e, max),
         }
     } else {
         let endpoint = parts.uri.path().trim_start_matches("/api/v1/stats/");
@@ -322,6 +313,34 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
         state.metrics.auth_failed();
     }
     json(&answer)
+}
+
+/// The Stats API's answer to a body it could not read.
+pub(super) fn body_answer(e: &BodyError, max: usize) -> Answer {
+    match e {
+        BodyError::Busy => Answer {
+            status: 503,
+            body: r#"{"error":"The collector is busy receiving other requests; retry shortly."}"#
+                .to_owned(),
+        },
+        _ => Answer {
+            status: 400,
+            body: format!(
+                r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
+            ),
+        },
+    }
+}
+
+/// Too many request bodies arriving at once (the buffered-body budget is used up).
+fn busy() -> Resp {
+    let mut resp = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the collector is busy receiving other requests; retry shortly\n",
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 /// A Stats API answer as JSON, readable cross-origin like Plausible's.

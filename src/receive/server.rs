@@ -41,6 +41,8 @@ pub struct State {
     pub dashboard: Arc<Dashboard>,
     /// Refuses clients after too many failed dashboard sign-ins.
     pub login_guard: AuthGuard,
+    /// Bytes of request bodies that may be in memory at once (see `body.rs`).
+    pub body_budget: Arc<Semaphore>,
 }
 
 /// How long in-flight requests may take to finish after shutdown is signalled.
@@ -67,7 +69,7 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(100)
+        .max_concurrent_streams(limits.max_streams_per_connection)
         .max_header_list_size(32 * 1024)
         // HTTP/2 has no header timeout: a peer that stops answering pings (a bare
         // socket script) is dropped after two header timeouts.

@@ -205,3 +205,47 @@ fn slow_and_oversized_requests_get_a_clear_answer() {
     let answer = ask(b"GET /healthz HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// Request bodies held in memory, all requests together, stay within
+/// `limits.max_buffered_body_bytes`: while one slow sender holds most of it, the
+/// next body that would not fit is answered 503 at once instead of being read;
+/// once the first is done, the next fits.
+#[test]
+fn bodies_in_memory_stay_within_the_budget() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("budget.toml");
+    std::fs::write(
+        &config,
+        "sites = [\"example.test\"]\n\n[limits]\nmax_body_bytes = 16000\nmax_buffered_body_bytes = 20000\n",
+    )
+    .expect("config");
+    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    let head = |len: usize| {
+        format!(
+            "POST /api/event HTTP/1.1\r\nHost: x\r\nUser-Agent: {UA_DESKTOP}\r\n\
+             Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let body = format!(
+        r#"{{"name":"pageview","url":"http://example.test/budget","domain":"example.test"}}{}"#,
+        " ".repeat(15_000)
+    );
+    // A slow sender: its head says 15 kB are coming, and they are not, yet.
+    let mut slow = connect(&server);
+    slow.write_all(head(body.len()).as_bytes()).expect("head");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut next = connect(&server);
+    next.write_all(head(body.len()).as_bytes()).expect("head");
+    let (answer, took) = read_until_closed(&mut next);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // The slow body arrives and is taken; then there is room again.
+    slow.write_all(body.as_bytes()).expect("body");
+    let (answer, _) = read_until_closed(&mut slow);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let mut after = connect(&server);
+    after.write_all(head(body.len()).as_bytes()).expect("head");
+    after.write_all(body.as_bytes()).expect("body");
+    let (answer, _) = read_until_closed(&mut after);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+}
