@@ -8,6 +8,7 @@
 #[cfg(feature = "duckdb")]
 mod body;
 pub mod client_ip;
+#[cfg(feature = "duckdb")]
 mod dashboard;
 pub mod hit;
 pub mod payload;

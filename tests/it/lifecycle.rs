@@ -145,10 +145,11 @@ fn unhex(hex: &str) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_destroyed_salt_is_nowhere_on_disk() {
+/// A collector stopped just after midnight (a one-minute session timeout, so
+/// yesterday's salt is destroyed at 00:01), with yesterday's and today's salts
+/// stored: the stopped server and both salts' bytes.
+async fn salts_across_midnight() -> (Stopped, Vec<u8>, Vec<u8>) {
     let dir = tempfile::tempdir().expect("dir");
-    // A one-minute session timeout: yesterday's salt is destroyed at 00:01.
     std::fs::write(
         dir.path().join("spoorloos.toml"),
         "[privacy]\nsession_timeout_minutes = 1\n",
@@ -166,6 +167,12 @@ async fn a_destroyed_salt_is_nowhere_on_disk() {
     let old = unhex(&salts[0][1]);
     let current = unhex(&salts[1][1]);
     assert!(stopped.all_bytes().windows(32).any(|w| w == old.as_slice()));
+    (stopped, old, current)
+}
+
+#[tokio::test]
+async fn a_destroyed_salt_is_nowhere_on_disk() {
+    let (stopped, old, current) = salts_across_midnight().await;
 
     let server = start_at(stopped.dir, "2026-02-02T00:01:30Z");
     home_pageview(&server).await;
@@ -189,21 +196,7 @@ async fn a_destroyed_salt_is_nowhere_on_disk() {
 /// copy is left, and a later start finishes it, so the salt's bytes are gone.
 #[tokio::test]
 async fn a_failed_salt_destruction_is_finished_later() {
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(
-        dir.path().join("spoorloos.toml"),
-        "[privacy]\nsession_timeout_minutes = 1\n",
-    )
-    .expect("config");
-    let server = start_at(dir, "2026-02-01T23:59:59Z");
-    home_pageview(&server).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
-    home_pageview(&server).await;
-    server.wait_stored(2).await;
-    let stopped = server.stop();
-    let salts = stopped.rows("SELECT CAST(day AS VARCHAR), hex(salt) FROM salts ORDER BY day");
-    assert_eq!(salts.len(), 2, "{salts:?}");
-    let old = unhex(&salts[0][1]);
+    let (stopped, old, _) = salts_across_midnight().await;
 
     // The compaction cannot write its copy: a folder is in the way.
     let blocker = stopped.dir.path().join("spoorloos.duckdb.compact");
