@@ -58,8 +58,8 @@ impl AuthGuard {
     /// `compare` runs and a failure it reports (`Some`) is counted, all under one
     /// lock. So however many requests a client sends at once, on however many
     /// connections or HTTP/2 streams, at most [`MAX_FAILURES`] wrong keys a window are
-    /// compared: checking first and counting after the request was read let sixty
-    /// concurrent ones through.
+    /// compared. A check before the body is read and a count after it would let every
+    /// request that arrives in between through.
     pub fn attempt<T>(
         &self,
         ip: IpAddr,
