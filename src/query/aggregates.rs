@@ -7,12 +7,16 @@
 //! gives the numbers the events path gives for the same days. What they can answer:
 //! the metrics `visitors`, `visits`, `pageviews`, `events`, `bounce_rate`,
 //! `visit_duration`, `views_per_visit` and `percentage`; no property or one stored
-//! property as dimension, optionally with `time:day|week|month`; and `is` filters on
-//! that same property. Everything else — a filter on one property with a breakdown by
-//! another, other filter operators, `time:hour`, engagement metrics, conversion rates,
-//! local days in a zone other than UTC — is refused with a message saying why, so no
-//! answer is ever a wrong number. Dimension names come from [`Prop::rollup`], never from
-//! the request's text.
+//! property as dimension, optionally with `time:day|week|month`; and one `is` filter,
+//! on that same property or, from the daily pairs (`sql/query/pairs.sql`), on another.
+//! Everything else — several filters, other filter operators, `time:hour`, engagement
+//! metrics, conversion rates, local days in a zone other than UTC — is refused with a
+//! message saying why, so no answer is ever a wrong number. Dimension names come from
+//! [`Prop::rollup`], never from the request's text.
+//!
+//! A pair answer is exact unless cells were folded: a cell of fewer than the minimum
+//! crowd size joins its filter value's `(other)` row, and that row is dropped if it is
+//! still too small ([`AggQuery::approximate`] tells the API to say so).
 
 use chrono::NaiveDate;
 
@@ -20,6 +24,7 @@ use super::plan::Param;
 use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
 
 const TEMPLATE: &str = include_str!("../../sql/query/aggregates.sql");
+const PAIRS: &str = include_str!("../../sql/query/pairs.sql");
 
 /// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.
 const REFERRER_NONE: (&str, &str) = ("(none)", "Direct / None");
@@ -43,6 +48,28 @@ pub struct AggQuery {
     pub slots: Vec<Dimension>,
     /// The API property, for label translation.
     pub prop: Option<&'static str>,
+    /// A filter on another property than the breakdown's, answered from the daily
+    /// pairs: its dimension for `dimension` and for `session_dimension`.
+    pub pair: Option<Pair>,
+}
+
+/// The filter side of a pair query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub dimension: &'static str,
+    pub session_dimension: &'static str,
+    /// The filter's API property, for `total` and value translation.
+    pub prop: &'static str,
+}
+
+/// Where a dimension's visit metrics are rolled up: a page's are those of the
+/// visits that entered on it, as the events path counts them.
+fn session_of(dimension: &'static str) -> &'static str {
+    if dimension == "page" {
+        "entry_page"
+    } else {
+        dimension
+    }
 }
 
 /// The aggregate dimension of an API property ([`Prop::rollup`]).
@@ -132,6 +159,7 @@ pub fn translate(
         }
         if let Some(d) = prop_dim
             && d.name != prop.name
+            && mapped(d.name) == mapped(prop.name)
         {
             return Err(no(format!(
                 "combine a filter on {} with a breakdown by {}",
@@ -144,7 +172,7 @@ pub fn translate(
     if let Some((p, ..)) = &filter
         && session_metrics
         && p.is_event()
-        && prop_dim.is_none()
+        && prop_dim.is_none_or(|d| d.name != p.name)
     {
         return Err(no(format!(
             "answer visit metrics (bounce_rate, visit_duration, views_per_visit) with a \
@@ -162,18 +190,26 @@ pub fn translate(
     }
     let prop = prop_dim.or(filter.as_ref().map(|f| f.0));
     let dimension = prop.and_then(|p| mapped(p.name)).unwrap_or("total");
-    let session_dimension = if dimension == "page" {
-        "entry_page"
-    } else {
-        dimension
-    };
+    let session_dimension = session_of(dimension);
     let prop_name = prop.map(|p| p.name);
+    let pair = match (&filter, prop) {
+        (Some((f, ..)), Some(p)) if f.name != p.name => {
+            let dimension = mapped(f.name).unwrap_or("total");
+            Some(Pair {
+                dimension,
+                session_dimension: session_of(dimension),
+                prop: f.name,
+            })
+        }
+        _ => None,
+    };
+    let filter_name = filter.as_ref().map(|f| f.0.name);
     let (values, case_sensitive) = match filter {
         Some((_, values, cs)) => {
             let values = values
                 .into_iter()
                 .map(|v| {
-                    if prop_name == Some("visit:referrer") && v == REFERRER_NONE.1 {
+                    if filter_name == Some("visit:referrer") && v == REFERRER_NONE.1 {
                         REFERRER_NONE.0.to_owned()
                     } else {
                         v
@@ -195,6 +231,7 @@ pub fn translate(
         case_sensitive,
         slots: q.dimensions.clone(),
         prop: prop_name,
+        pair,
     })
 }
 
@@ -249,10 +286,30 @@ pub(super) fn value_filter(
 impl AggQuery {
     /// The same days and filter without any breakdown (the `percentage` denominator).
     pub fn total(&self) -> Self {
-        Self {
-            slots: Vec::new(),
-            ..self.clone()
+        match &self.pair {
+            // The filter's own rows: summing the pairs would count a visitor once
+            // per value of the breakdown.
+            Some(pair) => Self {
+                dimension: pair.dimension,
+                session_dimension: pair.session_dimension,
+                goals_only: pair.prop == "event:goal",
+                slots: Vec::new(),
+                prop: Some(pair.prop),
+                pair: None,
+                ..self.clone()
+            },
+            None => Self {
+                slots: Vec::new(),
+                ..self.clone()
+            },
         }
+    }
+
+    /// Whether the answer may miss visitors: a pair answer when rows under
+    /// `min_crowd` visitors were folded at roll-up, or when the filter names several
+    /// values (a visitor of two counts twice).
+    pub fn approximate(&self, min_crowd: u32) -> bool {
+        self.pair.is_some() && (min_crowd > 1 || self.values.as_ref().is_some_and(|v| v.len() > 1))
     }
 
     /// A result row's dimension labels in the query's order.
@@ -277,6 +334,10 @@ impl AggQuery {
             Param::Text(self.session_dimension.to_owned()),
             Param::Bool(self.goals_only),
         ];
+        if let Some(pair) = &self.pair {
+            params.push(Param::Text(pair.dimension.to_owned()));
+            params.push(Param::Text(pair.session_dimension.to_owned()));
+        }
         let bucket = self
             .slots
             .iter()
@@ -297,10 +358,17 @@ impl AggQuery {
             "CAST(NULL AS VARCHAR)"
         };
         let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
-        let text = TEMPLATE
-            .replace("{bucket}", bucket)
-            .replace("{label}", label)
-            .replace("{values}", &values);
+        let text = match self.pair {
+            Some(_) => PAIRS
+                .replace("{bucket}", bucket)
+                .replace("{label}", "value2")
+                .replace("{own_label}", "value")
+                .replace("{values}", &values),
+            None => TEMPLATE
+                .replace("{bucket}", bucket)
+                .replace("{label}", label)
+                .replace("{values}", &values),
+        };
         (text, params)
     }
 }
@@ -354,17 +422,44 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_on_another_property_reads_the_pairs() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 27).unwrap_or_default();
+        let mut q = query(&["event:page"], Some(("visit:country", Op::Is)));
+        q.metrics = vec![Metric::Visitors, Metric::BounceRate];
+        let agg = translate(&q, day, day, day).expect("answerable");
+        let pair = agg.pair.clone().expect("a pair");
+        assert_eq!(
+            (pair.dimension, pair.session_dimension),
+            ("country", "country")
+        );
+        assert_eq!(
+            (agg.dimension, agg.session_dimension),
+            ("page", "entry_page")
+        );
+        let (text, params) = agg.render();
+        assert!(text.contains("FROM daily_pairs") && text.contains("value IN ($9)"));
+        assert_eq!(params.len(), 9);
+        assert!(agg.approximate(5) && !agg.approximate(1));
+        // The denominator is the filter's own rows.
+        let total = agg.total();
+        assert_eq!((total.dimension, total.pair), ("country", None));
+    }
+
+    #[test]
     fn unanswerable_queries_say_why() {
         let day = NaiveDate::from_ymd_opt(2026, 10, 27).unwrap_or_default();
-        let q = query(&["event:page"], Some(("visit:country", Op::Is)));
+        let q = query(&["event:goal"], Some(("event:name", Op::Is)));
         let e = translate(&q, day, day, day).err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some(
                 "this query reaches before 2026-10-27, where only daily aggregates are kept; \
-                 they cannot combine a filter on visit:country with a breakdown by event:page"
+                 they cannot combine a filter on event:name with a breakdown by event:goal"
             )
         );
+        // Visit metrics under a page filter are not the entry page's.
+        let q = query(&["visit:source"], Some(("event:page", Op::Is)));
+        assert!(translate(&q, day, day, day).is_err());
         let q = query(&["visit:country"], Some(("visit:country", Op::Contains)));
         assert!(translate(&q, day, day, day).is_err());
         assert!(translate(&query(&["visit:os_version"], None), day, day, day).is_err());

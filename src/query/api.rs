@@ -136,6 +136,9 @@ fn v2_answer(site: &Site, v2: request::V2) -> Result<Value, QueryError> {
         },
         None => None,
     };
+    if let Some(why) = combine::approximation(&query, site.events_from, site.min_crowd) {
+        meta.insert("approximate".into(), json!(why));
+    }
     let results: Vec<Value> = rows
         .into_iter()
         .map(|r| {

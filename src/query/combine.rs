@@ -214,6 +214,25 @@ pub fn run(
     Ok(out.into_iter().skip(offset).take(limit).collect())
 }
 
+/// Why the answer to `q` may miss visitors, if it may: days before `events_from`
+/// answered from daily pairs whose small cells were left out at roll-up
+/// ([`aggregates::AggQuery::approximate`]).
+pub fn approximation(q: &Query, events_from: NaiveDate, min_crowd: u32) -> Option<String> {
+    let boundary = events_from.and_time(NaiveTime::MIN);
+    if q.from >= boundary {
+        return None;
+    }
+    let agg = aggregates::translate(q, q.from.date(), events_from, events_from).ok()?;
+    agg.approximate(min_crowd).then(|| {
+        format!(
+            "before {events_from}, a filter combined with a breakdown is answered from \
+             daily totals kept without visitor codes; on each day, combinations shared by \
+             fewer than {min_crowd} visitors are merged into \"(other)\" or left out, so \
+             these figures can be slightly low"
+        )
+    })
+}
+
 /// Whether the answer divides by the visitors of the whole answer: `percentage`,
 /// and `conversion_rate` where partials answer it (no filter: the same visitors).
 fn needs_total(q: &Query) -> bool {

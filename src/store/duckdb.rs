@@ -57,6 +57,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         11,
         include_str!("../../sql/migrations/0011_destruction_due.sql"),
     ),
+    (
+        12,
+        include_str!("../../sql/migrations/0012_daily_pairs.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
@@ -70,6 +74,10 @@ const ROLLUP_PENDING: &str = include_str!("../../sql/rollup/pending_days.sql");
 const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
+const ROLLUP_DAY_STATE: &str = include_str!("../../sql/rollup/day_state.sql");
+const PAIRS_MACRO: &str = include_str!("../../sql/rollup/pairs_macro.sql");
+const PAIRS_DAY: &str = include_str!("../../sql/rollup/pairs_day.sql");
+const PAIRS_MARK: &str = include_str!("../../sql/rollup/mark_paired.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
@@ -82,6 +90,7 @@ const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_da
 const LAST_SEALED_DAY: &str = include_str!("../../sql/rollup/last_sealed_day.sql");
 const SEAL_DAY: &str = include_str!("../../sql/rollup/seal_day.sql");
 const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
+const PAIRS_DELETE: &str = include_str!("../../sql/retention/pairs_delete.sql");
 const QUALITY_DELETE: &str = include_str!("../../sql/retention/quality_delete.sql");
 const QUALITY_ADD: &str = include_str!("../../sql/quality_add.sql");
 const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
@@ -353,6 +362,7 @@ impl DuckDbStore {
         }
         self.conn.execute_batch(VIEWS)?;
         self.conn.execute_batch(ROLLUP_MACRO)?;
+        self.conn.execute_batch(PAIRS_MACRO)?;
         Ok(())
     }
 }
@@ -479,8 +489,17 @@ impl Store for DuckDbStore {
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
         self.working(|conn| {
             let tx = conn.transaction()?;
-            tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
-            tx.execute(ROLLUP_MARK, [day.to_string()])?;
+            let (rolled_up, paired) = tx.query_row(ROLLUP_DAY_STATE, [day.to_string()], |row| {
+                Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?))
+            })?;
+            if !rolled_up {
+                tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+                tx.execute(ROLLUP_MARK, [day.to_string()])?;
+            }
+            if !paired {
+                tx.execute(PAIRS_DAY, params![day.to_string(), min_crowd])?;
+                tx.execute(PAIRS_MARK, [day.to_string()])?;
+            }
             tx.commit()?;
             Ok(())
         })
@@ -599,7 +618,8 @@ impl Store for DuckDbStore {
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
         self.working(|conn| {
             conn.execute(QUALITY_DELETE, [before.to_string()])?;
-            Ok(conn.execute(AGGREGATES_DELETE, [before.to_string()])? as u64)
+            let pairs = conn.execute(PAIRS_DELETE, [before.to_string()])?;
+            Ok((conn.execute(AGGREGATES_DELETE, [before.to_string()])? + pairs) as u64)
         })
     }
 

@@ -101,7 +101,7 @@ pub trait Store: Send {
         let _ = drops;
         Ok(())
     }
-    /// Ended days (before `today`) that have events but no aggregates yet.
+    /// Ended days (before `today`) that have events but no aggregates or no pairs yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than
     /// `min_crowd` visitors are folded into `(other)`.

@@ -1,6 +1,6 @@
 //! The data lifecycle with the real binary and the hidden `--clock-start` flag: an
-//! ended day is rolled up into anonymous aggregates (small crowds folded into
-//! `(other)`), and events past retention vanish from the table *and* from the bytes
+//! ended day is rolled up into anonymous aggregates and pairs (small crowds folded
+//! into `(other)`), and events past retention vanish from the table *and* from the bytes
 //! of every file the collector wrote.
 
 use crate::support::*;
@@ -81,6 +81,16 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
          WHERE dimension <> 'total' AND value <> '(other)' AND visitors < 5",
     );
     assert!(small.is_empty(), "{small:?}");
+    // Pairs name two values (or a value and `(other)`): every row holds five or more.
+    let pair = stopped.rows(
+        "SELECT visitors FROM daily_pairs WHERE dimension = 'source' AND value = 'Google' \
+         AND dimension2 = 'page' AND value2 = '/popular'",
+    );
+    assert_eq!(pair, [["BigInt(6)"]]);
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM daily_pairs WHERE visitors < 5"),
+        [["BigInt(0)"]]
+    );
     // The aggregates agree with the events they came from.
     let from_events = stopped.rows("SELECT count(DISTINCT visitor_id), count(*) FROM events");
     assert_eq!(
@@ -99,14 +109,15 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
         stopped.rows("SELECT count(*) FROM events"),
         vec![vec!["BigInt(0)".to_owned()]]
     );
-    // Compaction carried the views and the roll-up macro into the fresh file.
+    // Compaction carried the views and the roll-up macros into the fresh file.
     let catalog = stopped.rows(
-        "SELECT (SELECT count(*) FROM duckdb_functions() WHERE function_name = 'rollup_rows'), \
+        "SELECT (SELECT count(*) FROM duckdb_functions() \
+                 WHERE function_name IN ('rollup_rows', 'pair_rows')), \
          (SELECT count(*) FROM duckdb_views() WHERE view_name = 'sessions')",
     );
     assert_eq!(
         catalog,
-        vec![vec!["BigInt(1)".to_owned(), "BigInt(1)".into()]]
+        vec![vec!["BigInt(2)".to_owned(), "BigInt(1)".into()]]
     );
     assert_eq!(
         stopped

@@ -1,6 +1,7 @@
 //! Answers beyond the event retention: a day is queried while its events exist and
-//! again after they expired (answered from the daily aggregates), and the numbers
-//! must be the same; what aggregates cannot answer is refused with a 400. Also the
+//! again after they expired (answered from the daily aggregates, and from the daily
+//! pairs for a filter with a breakdown by another property), and the numbers must be
+//! the same; what aggregates cannot answer is refused with a 400. Also the
 //! minimum crowd size on answers from events.
 //!
 //! No visit here spans midnight: the roll-up cuts a visit at midnight (it counts on
@@ -97,6 +98,23 @@ async fn answers(server: &Server, range: &Value) -> Result<Vec<Value>, String> {
     for dim in ["visit:source", "visit:country", "event:page"] {
         bodies.push(json!({"metrics": METRICS, "dimensions": [dim]}));
     }
+    // A filter on one property with a breakdown by another (daily pairs).
+    let us = json!([["is", "visit:country", ["US"]]]);
+    bodies.extend([
+        json!({"metrics": METRICS, "dimensions": ["visit:source"], "filters": us}),
+        json!({"metrics": ["visitors", "percentage"], "dimensions": ["visit:browser"],
+               "filters": us}),
+        json!({"metrics": METRICS, "dimensions": ["time:day", "event:page"], "filters": us}),
+        json!({"metrics": ["visitors", "events"], "dimensions": ["event:goal"], "filters": us}),
+        json!({"metrics": METRICS, "dimensions": ["event:page"],
+               "filters": [["is", "visit:source", ["Google"]]]}),
+        json!({"metrics": ["visitors", "visits", "pageviews", "events"],
+               "dimensions": ["visit:country"], "filters": [["is", "event:page", ["/blog"]]]}),
+        json!({"metrics": ["visitors", "events"], "dimensions": ["visit:browser"],
+               "filters": [["is", "event:goal", ["Signup"]]]}),
+        json!({"metrics": ["visitors", "pageviews", "bounce_rate"], "dimensions": ["event:page"],
+               "filters": [["is", "visit:entry_page", ["/"]]]}),
+    ]);
     for mut body in bodies {
         body["site_id"] = json!(SITE);
         body["date_range"] = range.clone();
@@ -174,6 +192,15 @@ async fn events_and_aggregates_agree() {
     let server = start_at(stopped.dir, 1, "2026-03-01T12:00:00Z");
     let (server, from_aggregates) = answers_or_log(server, &day).await;
     assert_eq!(from_aggregates, from_events);
+    // The pair answers are not empty: US visitors by source, Google's by page.
+    assert_eq!(
+        from_aggregates[9],
+        json!([
+            {"dimensions": ["Google"], "metrics": [2, 2, 3, 0, 0]},
+        ]),
+        "{from_aggregates:?}"
+    );
+    assert_eq!(from_aggregates[13].as_array().map(Vec::len), Some(3));
 
     // "all" still reaches the old day.
     let (status, all) = post(
@@ -202,12 +229,23 @@ async fn events_and_aggregates_agree() {
         .unwrap_or(Value::Null);
     assert_eq!(jp["metrics"], json!([2, 2, 100]), "{both}");
 
-    // What aggregates cannot answer is refused, never guessed.
-    let (status, refused) = post(
+    // With the minimum crowd size at 1 nothing was folded: no approximation.
+    let (status, paired) = post(
         &server,
         &json!({"site_id": SITE, "date_range": day, "metrics": ["visitors"],
                 "dimensions": ["event:page"],
                 "filters": [["is", "visit:country", ["US"]]]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{paired}");
+    assert_eq!(paired["meta"].get("approximate"), None, "{paired}");
+
+    // What aggregates cannot answer is refused, never guessed.
+    let (status, refused) = post(
+        &server,
+        &json!({"site_id": SITE, "date_range": day, "metrics": ["visitors"],
+                "dimensions": ["event:goal"],
+                "filters": [["is", "event:name", ["Signup"]]]}),
     )
     .await;
     assert_eq!(status, 400, "{refused}");
@@ -215,7 +253,7 @@ async fn events_and_aggregates_agree() {
         refused["error"],
         json!(
             "this query reaches before 2026-01-30, where only daily aggregates are kept; \
-             they cannot combine a filter on visit:country with a breakdown by event:page"
+             they cannot combine a filter on event:name with a breakdown by event:goal"
         )
     );
     for body in [
@@ -291,5 +329,34 @@ async fn small_crowds_are_folded_in_answers_from_events() {
     )
     .await;
     assert_eq!(total["results"][0]["metrics"], json!([8]));
+    let stopped = server.stop();
+    let server = start_at(stopped.dir, 5, "2026-01-11T00:30:00Z");
+    server
+        .wait_metric("spoorloos_visit_days_sealed_total", 1)
+        .await;
+    let stopped = server.stop();
+
+    // Past the event retention, a filter with a breakdown comes from the pairs,
+    // whose small cells were folded or left out at roll-up: `meta` says so.
+    let server = start_at(stopped.dir, 5, "2026-03-01T12:00:00Z");
+    let (status, pages) = post(
+        &server,
+        &json!({"site_id": SITE, "date_range": ["2026-01-10", "2026-01-10"],
+                "metrics": ["visitors"], "dimensions": ["event:page"],
+                "filters": [["is", "visit:source", ["Direct / None"]]]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{pages}");
+    // The two lonely pages' row names "Direct / None" with two visitors: left out.
+    assert_eq!(
+        pages["results"],
+        json!([{"dimensions": ["/popular"], "metrics": [6]}])
+    );
+    assert!(
+        pages["meta"]["approximate"]
+            .as_str()
+            .is_some_and(|why| why.contains("fewer than 5 visitors")),
+        "{pages}"
+    );
     server.stop();
 }

@@ -1,0 +1,195 @@
+-- The pair roll-up (rollup/pairs_day.sql): per site × day, every cell of two
+-- properties (visit × visit, event × visit, event × event) with the sums
+-- daily_aggregates keeps, counted as rows_macro.sql counts them (visits cut at
+-- midnight; a pageview or custom event makes a visit; engagement events alone do
+-- not). Each cell appears in both orders; in each order, cells under the minimum
+-- crowd size `k` are folded into (value, '(other)'), and a folded row still under
+-- `k` is dropped, so no row names a value fewer than k visitors share.
+--
+-- The properties are those daily_aggregates answers for (not the browser and OS
+-- versions). Visitors are distinct per cell. A visitor with one visit that day
+-- counts where its visit does, so only visitors with several visits are counted
+-- distinctly (`*_multi`); values are numbered per day (`dict`) so those counts
+-- group integers.
+CREATE OR REPLACE MACRO pair_rows(first_day, last_day, k) AS TABLE
+WITH e AS (
+    SELECT
+        site, ts, name, hostname, pathname, CAST(ts AS DATE) AS day,
+        coalesce(session_id, hash(row_number() OVER (), 'session')) AS skey,
+        coalesce(visitor_id, session_id, hash(row_number() OVER (), 'visitor')) AS vkey,
+        source, channel, referrer, utm_source, utm_medium, utm_campaign, utm_content,
+        utm_term, country, device, browser, os, screen, connection_type
+    FROM events
+    WHERE ts >= CAST(first_day AS DATE) AND ts < CAST(last_day AS DATE) + INTERVAL 1 DAY
+),
+counted AS (
+    SELECT * FROM e
+    WHERE (day, skey) IN (SELECT (day, skey) FROM e WHERE name <> 'engagement')
+),
+visits AS (
+    SELECT
+        site,
+        day,
+        skey,
+        any_value(vkey)                                                   AS vkey,
+        count(*) FILTER (WHERE name = 'pageview')                         AS pageviews,
+        count(*) FILTER (WHERE name NOT IN ('pageview', 'engagement'))    AS custom,
+        CAST(epoch(max(ts) - min(ts)) AS BIGINT)                          AS duration_s,
+        coalesce(arg_min(source, ts), 'Direct / None')                    AS source,
+        arg_min(channel, ts)                                              AS channel,
+        coalesce(arg_min(referrer, ts), '(none)')                         AS referrer,
+        coalesce(arg_min(utm_source, ts), '(none)')                       AS utm_source,
+        coalesce(arg_min(utm_medium, ts), '(none)')                       AS utm_medium,
+        coalesce(arg_min(utm_campaign, ts), '(none)')                     AS utm_campaign,
+        coalesce(arg_min(utm_content, ts), '(none)')                      AS utm_content,
+        coalesce(arg_min(utm_term, ts), '(none)')                         AS utm_term,
+        coalesce(arg_min(country, ts), '(none)')                          AS country,
+        arg_min(device, ts)                                               AS device,
+        arg_min(browser, ts)                                              AS browser,
+        arg_min(os, ts)                                                   AS os,
+        coalesce(arg_min(screen, ts), '(none)')                           AS screen,
+        coalesce(arg_min(connection_type, ts), '(none)')                  AS connection_type,
+        coalesce(arg_min(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS entry_page,
+        coalesce(arg_max(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS exit_page
+    FROM counted
+    GROUP BY site, day, skey
+),
+long AS (
+    UNPIVOT visits
+    ON source, channel, referrer, utm_source, utm_medium, utm_campaign, utm_content,
+       utm_term, country, device, browser, os, screen, connection_type, entry_page,
+       exit_page
+    INTO NAME dimension VALUE value
+),
+ev AS (
+    -- Per visit and event value: its pageviews and events.
+    SELECT site, day, skey, dimension, value,
+        count(*) FILTER (WHERE name = 'pageview') AS pageviews,
+        count(*)                                  AS events
+    FROM (
+        SELECT site, day, skey, name, 'page' AS dimension, pathname AS value FROM counted
+        WHERE name <> 'engagement'
+        UNION ALL
+        SELECT site, day, skey, name, 'hostname', hostname FROM counted
+        WHERE name <> 'engagement'
+        UNION ALL
+        SELECT site, day, skey, name, 'name', name FROM counted
+        WHERE name <> 'engagement'
+    )
+    GROUP BY ALL
+),
+dict AS (
+    SELECT site, day, dimension, value, CAST(row_number() OVER () AS BIGINT) AS id
+    FROM (
+        SELECT DISTINCT site, day, dimension, value FROM long
+        UNION
+        SELECT DISTINCT site, day, dimension, value FROM ev
+    )
+),
+w AS (
+    -- One row per visit: its sixteen visit values as ids, and how many visits its
+    -- visitor made that day.
+    SELECT v.site, v.day, v.skey, v.vkey, v.pageviews, v.custom, v.duration_s,
+        list(d.id ORDER BY l.dimension)                   AS ids,
+        count(*) OVER (PARTITION BY v.site, v.day, v.vkey) AS nvis
+    FROM visits v
+    JOIN long l USING (site, day, skey)
+    JOIN dict d USING (site, day, dimension, value)
+    GROUP BY v.site, v.day, v.skey, v.vkey, v.pageviews, v.custom, v.duration_s
+),
+pos AS (
+    SELECT i, j FROM range(1, 17) a(i), range(1, 17) b(j) WHERE i < j
+),
+vv AS (
+    SELECT site, day, ids[i] AS a, ids[j] AS b,
+        count(*) FILTER (WHERE nvis = 1)                      AS single,
+        count(*)                                              AS visits,
+        sum(pageviews)                                        AS pageviews,
+        count(*) FILTER (WHERE pageviews <= 1 AND custom = 0) AS bounces,
+        sum(duration_s)                                       AS duration_s,
+        sum(pageviews + custom)                               AS events
+    FROM w, pos
+    GROUP BY ALL
+),
+vv_multi AS (
+    SELECT site, day, ids[i] AS a, ids[j] AS b, count(DISTINCT vkey) AS multi
+    FROM w, pos
+    WHERE nvis > 1
+    GROUP BY ALL
+),
+evw AS (
+    SELECT ev.site, ev.day, d.id AS a, w.ids[p.i] AS b, w.vkey, w.nvis, ev.pageviews, ev.events
+    FROM ev
+    JOIN dict d USING (site, day, dimension, value)
+    JOIN w USING (site, day, skey), range(1, 17) p(i)
+),
+evv AS (
+    SELECT site, day, a, b,
+        count(*) FILTER (WHERE nvis = 1) AS single,
+        count(*)                         AS visits,
+        sum(pageviews)                   AS pageviews,
+        0                                AS bounces,
+        0                                AS duration_s,
+        sum(events)                      AS events
+    FROM evw
+    GROUP BY ALL
+),
+evv_multi AS (
+    SELECT site, day, a, b, count(DISTINCT vkey) AS multi
+    FROM evw
+    WHERE nvis > 1
+    GROUP BY ALL
+),
+half AS (
+    SELECT vv.site, vv.day, vv.a, vv.b, vv.single + coalesce(m.multi, 0) AS visitors,
+        visits, pageviews, bounces, duration_s, events
+    FROM vv LEFT JOIN vv_multi m USING (site, day, a, b)
+    UNION ALL
+    SELECT evv.site, evv.day, evv.a, evv.b, evv.single + coalesce(m.multi, 0),
+        visits, pageviews, bounces, duration_s, events
+    FROM evv LEFT JOIN evv_multi m USING (site, day, a, b)
+),
+named AS (
+    SELECT h.site, h.day, da.dimension, da.value, db.dimension AS dimension2, db.value AS value2,
+        visitors, visits, pageviews, bounces, duration_s, events
+    FROM half h
+    JOIN dict da ON da.id = h.a
+    JOIN dict db ON db.id = h.b
+    UNION ALL
+    -- Event value × event value: both are the same event's.
+    SELECT site, day, da, a, db, b,
+        count(DISTINCT vkey), count(DISTINCT skey), count(*) FILTER (WHERE name = 'pageview'),
+        0, 0, count(*)
+    FROM counted, LATERAL (VALUES
+        ('page', pathname, 'hostname', hostname),
+        ('page', pathname, 'name', name),
+        ('hostname', hostname, 'name', name)
+    ) x(da, a, db, b)
+    WHERE name <> 'engagement'
+    GROUP BY ALL
+),
+cells AS (
+    SELECT * FROM named
+    UNION ALL
+    SELECT site, day, dimension2, value2, dimension, value,
+        visitors, visits, pageviews, bounces, duration_s, events
+    FROM named
+),
+folded AS (
+    SELECT site, day, dimension, value, dimension2,
+        CASE WHEN visitors < k THEN '(other)' ELSE value2 END AS value2,
+        sum(visitors) AS visitors, sum(visits) AS visits, sum(pageviews) AS pageviews,
+        sum(bounces) AS bounces, sum(duration_s) AS duration_s, sum(events) AS events
+    FROM cells
+    GROUP BY ALL
+)
+SELECT
+    site, day, dimension, value, dimension2, value2,
+    CAST(visitors AS BIGINT)   AS visitors,
+    CAST(visits AS BIGINT)     AS visits,
+    CAST(pageviews AS BIGINT)  AS pageviews,
+    CAST(bounces AS BIGINT)    AS bounces,
+    CAST(duration_s AS BIGINT) AS duration_s,
+    CAST(events AS BIGINT)     AS events
+FROM folded
+WHERE visitors >= k;
