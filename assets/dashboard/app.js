@@ -42,6 +42,7 @@
       folded: 'Rows with fewer visitors than the minimum crowd size are added up as “(other)”, so no row describes a handful of people.',
       dailyCodes: 'Unique visitors over several days are the sum of each day’s visitors: the daily visitor code is made anew every day, so the same person counts once per day.',
       horizon: 'Older days keep only anonymous daily totals: this overview cannot be combined with the filter there. Choose a shorter period, or remove the filter.',
+      approximate: 'For older days this overview comes from anonymous daily totals per combination; combinations shared by only a few visitors are merged into “(other)” or left out, so figures can be slightly low.',
       failed: 'This panel could not be loaded',
       retry: 'Retry',
       readOnly: 'Read-only view shared with you',
@@ -91,6 +92,7 @@
       folded: 'Rijen met minder bezoekers dan de minimale groepsgrootte zijn samengenomen als ‘(other)’, zodat geen rij over een handvol mensen gaat.',
       dailyCodes: 'Unieke bezoekers over meerdere dagen zijn de som van de bezoekers per dag: de bezoekerscode wordt elke dag opnieuw gemaakt, dus dezelfde persoon telt één keer per dag.',
       horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
+      approximate: 'Voor oudere dagen komt dit overzicht uit anonieme dagtotalen per combinatie; combinaties van maar een paar bezoekers zijn samengenomen als ‘(other)’ of weggelaten, dus de cijfers kunnen iets te laag zijn.',
       failed: 'Dit onderdeel kon niet worden geladen',
       retry: 'Opnieuw proberen',
       readOnly: 'Alleen lezen: deze weergave is met je gedeeld',
@@ -590,6 +592,7 @@
       if (gen !== generation) return;
       put(box, el('h2', {}, t(panel.title)), tabs, map,
         rows(data.results.slice(0, 10), prop, metrics, labelKey),
+        data.meta && data.meta.approximate ? el('p', { class: 'notice' }, t('approximate')) : null,
         el('button', { type: 'button', class: 'ghost details', onclick: () => details(prop, metrics, labelKey) }, t('details')));
     } catch (err) {
       if (gen === generation) {

@@ -201,6 +201,32 @@ async fn events_and_aggregates_agree() {
         "{from_aggregates:?}"
     );
     assert_eq!(from_aggregates[13].as_array().map(Vec::len), Some(3));
+    // Every standard period takes a filter with a breakdown by another property.
+    for (period, google) in [
+        ("day", None),
+        ("7d", None),
+        ("28d", None),
+        ("30d", None),
+        ("month", None),
+        ("6mo", Some(2)),
+        ("12mo", Some(2)),
+        ("year", Some(2)),
+        ("all", Some(2)),
+    ] {
+        let (status, answer) = post(
+            &server,
+            &json!({"site_id": SITE, "date_range": period, "metrics": ["visitors"],
+                    "dimensions": ["visit:source"],
+                    "filters": [["is", "visit:country", ["US"]]]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{period}: {answer}");
+        let expected = google.map_or(
+            json!([]),
+            |n| json!([{"dimensions": ["Google"], "metrics": [n]}]),
+        );
+        assert_eq!(answer["results"], expected, "{period}");
+    }
 
     // "all" still reaches the old day.
     let (status, all) = post(
