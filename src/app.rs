@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::dashboard::{Dashboard, UsersError};
 use crate::enrich::geo::{Geo, GeoError};
+use crate::filter::bots::{BotList, BotListError};
 use crate::filter::spam::{SpamList, SpamListError};
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
@@ -33,6 +34,8 @@ pub enum AppError {
     Geo(#[from] GeoError),
     #[error(transparent)]
     Spam(#[from] SpamListError),
+    #[error(transparent)]
+    Bots(#[from] BotListError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -113,6 +116,19 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
+    let bot_list = match &config.filters.bot_list {
+        Some(path) => {
+            let list = BotList::load(path)?;
+            tracing::info!(
+                path = %path.display(),
+                patterns = list.len(),
+                skipped = list.skipped(),
+                "crawler list loaded"
+            );
+            Some(Arc::new(list))
+        }
+        None => None,
+    };
     tighten(&config.database);
     let mut store =
         DuckDbStore::open_limited(&config.database, Resources::from_config(&config.store))?;
@@ -157,7 +173,10 @@ pub async fn run(
         pseudonymiser.sessions().restore(session);
     }
     let state = Arc::new(State {
-        pipeline: Pipeline::new(&config, geo, spam, pseudonymiser),
+        pipeline: match bot_list {
+            Some(list) => Pipeline::new(&config, geo, spam, pseudonymiser).with_bot_list(list),
+            None => Pipeline::new(&config, geo, spam, pseudonymiser),
+        },
         queue,
         metrics,
         trusted_proxies: config.trusted_networks(),

@@ -174,6 +174,9 @@ impl Default for PrivacyConfig {
 pub struct FilterConfig {
     /// A referrer-spam host list, one host a line (e.g. Matomo's `spammers.txt`).
     pub referrer_spam_list: Option<PathBuf>,
+    /// A crawler User-Agent pattern list in place of the built-in copy: one regular
+    /// expression a line, or `crawler-user-agents.json` as the project publishes it.
+    pub bot_list: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -525,6 +528,7 @@ impl Config {
                 "filters.referrer_spam_list",
                 &self.filters.referrer_spam_list,
             ),
+            ("filters.bot_list", &self.filters.bot_list),
         ];
         for (key, path) in files {
             if let Some(path) = path

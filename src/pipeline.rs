@@ -31,6 +31,9 @@ pub struct Pipeline {
     pseudonymiser: Pseudonymiser,
 }
 
+/// Distinct User-Agents whose parse is kept.
+const UA_CACHE: usize = 16_384;
+
 impl Pipeline {
     pub fn new(config: &Config, geo: Geo, spam: SpamList, pseudonymiser: Pseudonymiser) -> Self {
         Self {
@@ -39,12 +42,19 @@ impl Pipeline {
                 .iter()
                 .map(|s| (s.clone(), Arc::from(s.as_str())))
                 .collect(),
-            ua: UaParser::new(16_384),
+            ua: UaParser::new(UA_CACHE),
             geo,
             spam,
             signals: config.privacy.signals,
             pseudonymiser,
         }
+    }
+
+    /// Checks User-Agents against `list` (from `filters.bot_list`) instead of the
+    /// built-in crawler list.
+    pub fn with_bot_list(mut self, list: Arc<crate::filter::bots::BotList>) -> Self {
+        self.ua = UaParser::new(UA_CACHE).with_list(list);
+        self
     }
 
     /// A pipeline on its own, as benches, property tests and fuzzers use it: fresh

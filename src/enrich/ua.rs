@@ -107,6 +107,8 @@ pub struct UaInfo {
 pub struct UaParser {
     /// `None` when constructed with capacity 0 (caching disabled).
     cache: Option<Cache<String, UaInfo>>,
+    /// The crawler list from `filters.bot_list`; the built-in one if `None`.
+    list: Option<std::sync::Arc<bots::BotList>>,
 }
 
 impl UaParser {
@@ -115,7 +117,14 @@ impl UaParser {
     pub fn new(cache_capacity: usize) -> Self {
         Self {
             cache: (cache_capacity > 0).then(|| Cache::new(cache_capacity)),
+            list: None,
         }
+    }
+
+    /// Checks User-Agents against `list` instead of the built-in crawler list.
+    pub fn with_list(mut self, list: std::sync::Arc<bots::BotList>) -> Self {
+        self.list = Some(list);
+        self
     }
 
     /// Never panics; any string is accepted.
@@ -125,17 +134,23 @@ impl UaParser {
             Some(cache) => match cache.get(ua) {
                 Some(hit) => hit,
                 None => {
-                    let fresh = parse_ua(ua);
+                    let fresh = parse_ua(ua, self.list());
                     cache.insert(ua.to_owned(), fresh.clone());
                     fresh
                 }
             },
-            None => parse_ua(ua),
+            None => parse_ua(ua, self.list()),
         };
         refine_with_hints(&mut info, hints);
         // The cached verdict is UA-only; hints differ per request.
         info.bot = info.bot || bots::hints_bot_reason(hints).is_some();
         info
+    }
+
+    fn list(&self) -> &bots::BotList {
+        self.list
+            .as_deref()
+            .unwrap_or_else(|| bots::BotList::built_in())
     }
 }
 
@@ -152,7 +167,7 @@ pub(crate) fn truncate_ua(ua: &str) -> &str {
 }
 
 /// Everything that depends on the UA string alone (the cached part).
-fn parse_ua(raw: &str) -> UaInfo {
+fn parse_ua(raw: &str, list: &bots::BotList) -> UaInfo {
     let ua = raw.trim();
     let parsed = woothee::parser::Parser::new().parse(ua);
     let (category, name, w_os, w_os_version, w_version) = match &parsed {
@@ -163,7 +178,7 @@ fn parse_ua(raw: &str) -> UaInfo {
     let (browser, browser_version) = browser_family(ua, name, w_version);
     let (os, os_version) = os_family(ua, w_os, w_os_version);
     let device = device_class(ua, category, &os);
-    let bot = bots::ua_bot_reason(ua, Some((category, name))).is_some();
+    let bot = bots::ua_bot_reason(ua, Some((category, name)), list).is_some();
 
     UaInfo {
         browser: browser.into(),
@@ -808,11 +823,13 @@ mod tests {
             chromium,
             ("Chrome", "124", "Windows", "10", Desktop, false),
         );
+        // Hints name the browser even where the User-Agent has no browser's shape
+        // (and is dropped as a bot for that).
         check(
             &p,
             "Mozilla/5.0 (Unknown)",
             chromium,
-            ("Chromium", "126", "(unknown)", "", Other, false),
+            ("Chromium", "126", "(unknown)", "", Other, true),
         );
         let full_only = ClientHints {
             full_version_list: Some(r#""Opera";v="109.0.5097.45", "Chromium";v="123.0.6312.124""#),

@@ -2,6 +2,7 @@
 //! real `spoorloos` binary on port 0; see `support` for the helper vocabulary.
 
 mod bot_corpus;
+mod bot_holdout;
 mod browser;
 mod cli;
 mod collector;
