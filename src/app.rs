@@ -138,8 +138,13 @@ pub async fn run(
     let sessions = store.active_sessions((now - timeout).timestamp_micros())?;
 
     // The Stats API reads through the store's handle (compaction may swap the file).
+    // Its queries are cancelled when their request's time is up; the sealer's, which
+    // answer for a whole day at nice 10, are not.
+    let deadline = std::time::Duration::from_secs(config.limits.request_timeout_secs);
+    let api: Arc<dyn Backend> =
+        Arc::new(DuckDbBackend::new(store.handle()).with_deadline(deadline));
     let backend: Arc<dyn Backend> = Arc::new(DuckDbBackend::new(store.handle()));
-    let stats = Engine::new(backend.clone(), &config, clock)?;
+    let stats = Engine::new(api, &config, clock)?;
 
     let dashboard = Arc::new(Dashboard::new(&config)?);
     let metrics = Arc::new(Metrics::new());

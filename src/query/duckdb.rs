@@ -3,6 +3,9 @@
 //! thread keeps its own, and compaction swaps the file only between reads), and
 //! executes the statement [`plan`](super::plan) renders.
 
+use std::sync::mpsc;
+use std::time::Duration;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use duckdb::Connection;
 use duckdb::types::{TimeUnit, Value};
@@ -22,6 +25,10 @@ const SEALED_DAYS: &str = include_str!("../../sql/query/sealed_days.sql");
 
 pub struct DuckDbBackend {
     db: DbHandle,
+    /// How long one statement may run before DuckDB is told to stop it: a
+    /// cancelled query leaves the read gate at once, so compaction (and the writer
+    /// behind it) does not wait for an answer nobody will read.
+    deadline: Option<Duration>,
 }
 
 fn db_error(e: duckdb::Error) -> QueryError {
@@ -30,15 +37,51 @@ fn db_error(e: duckdb::Error) -> QueryError {
 
 impl DuckDbBackend {
     pub fn new(db: DbHandle) -> Self {
-        Self { db }
+        Self { db, deadline: None }
+    }
+
+    /// Cancels each statement that runs longer than `deadline`.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, QueryError>,
     ) -> Result<T, QueryError> {
+        let Some(deadline) = self.deadline else {
+            return self
+                .db
+                .with(f)
+                .map_err(|e| QueryError::Backend(e.to_string()))?;
+        };
         self.db
-            .with(f)
+            .with(|conn| {
+                // A watchdog per statement: it interrupts the connection at the
+                // deadline unless the statement ended first (the sender dropped).
+                let handle = conn.interrupt_handle();
+                let (ended, wait) = mpsc::channel::<()>();
+                let watchdog = std::thread::Builder::new()
+                    .name("spoorloos-query-deadline".into())
+                    .spawn(move || {
+                        let fired = matches!(
+                            wait.recv_timeout(deadline),
+                            Err(mpsc::RecvTimeoutError::Timeout)
+                        );
+                        if fired {
+                            handle.interrupt();
+                        }
+                        fired
+                    });
+                let out = f(conn);
+                drop(ended);
+                let fired = watchdog.is_ok_and(|w| w.join().unwrap_or(false));
+                match out {
+                    Err(_) if fired => Err(QueryError::TimedOut(deadline.as_secs())),
+                    other => other,
+                }
+            })
             .map_err(|e| QueryError::Backend(e.to_string()))?
     }
 }
@@ -258,6 +301,31 @@ mod tests {
         Metric::ViewsPerVisit,
         Metric::Percentage,
     ];
+
+    #[test]
+    fn a_statement_past_its_deadline_is_stopped() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("deadline.duckdb")).expect("open");
+        let backend = DuckDbBackend::new(store.handle()).with_deadline(Duration::from_millis(200));
+        // Days of work for one core: only an interrupt ends it.
+        let endless = backend.with(|conn| {
+            conn.query_row("SELECT sum(x) FROM range(1000000000000000) t(x)", [], |r| {
+                r.get::<_, i128>(0)
+            })
+            .map_err(db_error)
+        });
+        assert!(
+            matches!(endless, Err(QueryError::TimedOut(0))),
+            "{endless:?}"
+        );
+        assert_eq!(QueryError::TimedOut(15).status(), 503);
+        // A quick one is answered, and the connection's next statement is not hit.
+        let quick = backend.with(|conn| {
+            conn.query_row("SELECT 42", [], |r| r.get::<_, i64>(0))
+                .map_err(db_error)
+        });
+        assert_eq!(quick.ok(), Some(42));
+    }
 
     /// A store with `events` generated events (`sql/bench/generate_events.sql`).
     fn generated(events: i64) -> (tempfile::TempDir, DuckDbStore) {

@@ -45,6 +45,11 @@ pub enum QueryError {
     Backend(String),
     #[error("Too many stats queries are waiting; try again shortly.")]
     Busy,
+    #[error(
+        "The query took longer than {0} seconds and was stopped; ask for a shorter \
+         period or fewer breakdowns."
+    )]
+    TimedOut(u64),
 }
 
 impl QueryError {
@@ -59,7 +64,7 @@ impl QueryError {
             Self::MissingKey | Self::BadKey => 401,
             Self::Forbidden(_) => 403,
             Self::Backend(_) => 500,
-            Self::Busy => 503,
+            Self::Busy | Self::TimedOut(_) => 503,
         }
     }
 }
