@@ -71,6 +71,14 @@ impl Pseudonymiser {
     /// midnight can still be active, and forgets idle sessions. Cheap; call often.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<(), SaltError> {
         let mut ring = self.salts.lock().unwrap_or_else(PoisonError::into_inner);
+        if ring.current.day > now.date_naive() {
+            tracing::warn!(
+                from = %ring.current.day,
+                to = %now.date_naive(),
+                "the clock went back a day or more: visitor codes start afresh for the day it \
+                 shows, and the later day's key is destroyed"
+            );
+        }
         let mut changed = ring.rotate_to(now.date_naive())?;
         let midnight = now.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let grace_over = midnight.is_some_and(|m| now - m >= self.sessions.timeout());

@@ -76,9 +76,11 @@ impl SaltRing {
         Ok((Self { current, previous }, changed))
     }
 
-    /// Moves to `today` if the day has changed; `true` when it rotated.
+    /// Moves to `today` if the day has changed, forwards or back; `true` when it
+    /// rotated. A clock that went back gets a fresh salt for the day it shows: the
+    /// salt of a later day is destroyed, not used for many days.
     pub fn rotate_to(&mut self, today: NaiveDate) -> Result<bool, SaltError> {
-        if self.current.day >= today {
+        if self.current.day == today {
             return Ok(false);
         }
         let fresh = Salt::generate(today)?;
@@ -122,6 +124,14 @@ mod tests {
         assert!(ring.previous.is_none());
         // A gap of several days keeps no previous salt.
         assert!(ring.rotate_to(day(5)).unwrap_or(false));
+        assert!(ring.previous.is_none());
+        // A clock that jumps ahead and back: each day it shows has a salt of its
+        // own, and the later day's is gone.
+        assert!(ring.rotate_to(day(20)).unwrap_or(false));
+        let ahead = ring.current.key;
+        assert!(ring.rotate_to(day(5)).unwrap_or(false));
+        assert_eq!(ring.current.day, day(5));
+        assert_ne!(ring.current.key, ahead);
         assert!(ring.previous.is_none());
     }
 

@@ -75,6 +75,8 @@ const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
 const ROLLUP_DAY_STATE: &str = include_str!("../../sql/rollup/day_state.sql");
+const ROLLED_FROM: &str = include_str!("../../sql/rollup/rolled_from.sql");
+const UNROLL_FROM: &str = include_str!("../../sql/rollup/unroll_from.sql");
 const PAIRS_MACRO: &str = include_str!("../../sql/rollup/pairs_macro.sql");
 const PAIRS_DAY: &str = include_str!("../../sql/rollup/pairs_day.sql");
 const PAIRS_MARK: &str = include_str!("../../sql/rollup/mark_paired.sql");
@@ -470,6 +472,24 @@ impl Store for DuckDbStore {
         // After retention's DELETE a checkpoint rewrites row groups: at the usual
         // limit that ran out of memory, which invalidates the database (measured).
         self.working(|conn| Ok(conn.execute_batch(CHECKPOINT)?))
+    }
+
+    fn unroll_from(&mut self, today: NaiveDate) -> Result<u64, StoreError> {
+        let days: i64 = self
+            .conn
+            .query_row(ROLLED_FROM, [today.to_string()], |row| row.get(0))?;
+        if days == 0 {
+            return Ok(0);
+        }
+        self.working(|conn| {
+            let tx = conn.transaction()?;
+            for statement in UNROLL_FROM.split(';').filter(|s| s.contains("DELETE")) {
+                tx.execute(statement, [today.to_string()])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+        Ok(u64::try_from(days).unwrap_or(0))
     }
 
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {

@@ -101,6 +101,9 @@ pub trait Store: Send {
         let _ = drops;
         Ok(())
     }
+    /// Takes back what was rolled up or sealed for days from `today` on (they have
+    /// not ended: the clock went back); the number of such days, 0 as a rule.
+    fn unroll_from(&mut self, today: NaiveDate) -> Result<u64, StoreError>;
     /// Ended days (before `today`) that have events but no aggregates or no pairs yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than

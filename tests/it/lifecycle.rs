@@ -256,3 +256,44 @@ async fn a_failed_salt_destruction_is_finished_later() {
         "the destroyed salt is still on disk"
     );
 }
+
+#[tokio::test]
+async fn days_follow_the_clock_when_it_goes_back() {
+    let body = r#"{"n":"pageview","u":"http://example.test/","d":"example.test"}"#;
+    let total = |stopped: &Stopped| {
+        stopped.rows(
+            "SELECT CAST(day AS VARCHAR), visitors FROM daily_aggregates WHERE dimension = 'total'",
+        )
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_at(dir, "2026-01-10T12:00:00Z");
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
+            .await;
+    }
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+
+    // The clock jumps two days ahead: day 10 has ended and is rolled up.
+    let stopped = start_at(stopped.dir, "2026-01-12T12:00:00Z").stop();
+    assert_eq!(total(&stopped), [["2026-01-10", "BigInt(2)"]]);
+
+    // Back on day 10, the day is open again and takes another visitor.
+    let server = start_at(stopped.dir, "2026-01-10T18:00:00Z");
+    server
+        .event(body, UA_DESKTOP, &[("x-forwarded-for", "203.0.113.3")])
+        .await;
+    server.wait_stored(1).await;
+    let stopped = server.stop();
+    assert!(total(&stopped).is_empty(), "{:?}", total(&stopped));
+    assert!(
+        stopped.output.contains("the clock went back"),
+        "{}",
+        stopped.output
+    );
+
+    // Once it ends, it is rolled up with all three.
+    let stopped = start_at(stopped.dir, "2026-01-11T00:30:00Z").stop();
+    assert_eq!(total(&stopped), [["2026-01-10", "BigInt(3)"]]);
+}
