@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::enrich::page::Page;
-use crate::enrich::ua::ClientHints;
+use crate::filter::agent::ClientHints;
 
 /// What a tracker sent, already parsed and length-checked by the receive stage.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -37,7 +37,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
-use crate::enrich::ua::{ClientHints, truncate_ua};
+use super::agent::{ClientHints, truncate_ua};
 
 /// Why a request was classified as non-human; useful as a metrics label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

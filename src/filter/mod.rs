@@ -2,5 +2,6 @@
 //! Client Hints), prefetches (flagged by the receive stage from request headers) and
 //! referrer spam are dropped here; every drop is counted with its reason.
 
+pub mod agent;
 pub mod bots;
 pub mod spam;

@@ -8,8 +8,8 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 use super::client_ip::client_ip;
-use crate::enrich::ua::ClientHints;
 use crate::event::{Payload, RawHit};
+use crate::filter::agent::ClientHints;
 
 // Names built once: looking a header up by `&str` parses the name on every call,
 // and a hit reads a dozen of them.
