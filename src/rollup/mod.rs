@@ -83,15 +83,16 @@ pub fn run(
     // Days follow the clock: if it went back, the days it has not reached again
     // are open once more, and what was rolled up or sealed for them is redone
     // when they end.
-    let reopened = store.unroll_from(today)?;
-    if reopened > 0 {
-        tracing::warn!(
-            from = %today,
-            days = reopened,
-            "the clock went back: days from today on are rolled up and sealed again once they end"
-        );
-    }
-    let rolled_up = roll_up(store, policy, today, &mut report);
+    let rolled_up = store.unroll_from(today).and_then(|reopened| {
+        if reopened > 0 {
+            tracing::warn!(
+                from = %today,
+                days = reopened,
+                "the clock went back: days from today on are rolled up and sealed again once they end"
+            );
+        }
+        roll_up(store, policy, today, &mut report)
+    });
     if rolled_up.is_err() {
         warn_of_unrolled_expiry(store, policy.events_from(today), today);
     }
