@@ -138,7 +138,7 @@ pub(crate) fn ua_bot_reason(
     if ISBOT.is_bot(&lower) || list.is_match(&lower) {
         return Some(BotReason::Crawler);
     }
-    if rules.matched(GENERIC_RULE) || SHAPES.is_match(&lower) {
+    if rules.matched(GENERIC_RULE) || SHAPES.is_match(&lower) || webkit_tool(&lower) {
         return Some(BotReason::Generic);
     }
     if looks_like_no_browser(&lower) {
@@ -433,6 +433,21 @@ fn looks_like_no_browser(lower: &str) -> bool {
     }
 }
 
+/// A WebKit User-Agent whose product is a bare word before `Safari/`: the
+/// screenshot and PDF tools built on QtWebKit ("(KHTML, like Gecko) wkhtmltopdf
+/// Safari/534.34"). Browsers there name a version (`Version/`, `Chrome/`), or are
+/// one of the few that do not.
+fn webkit_tool(lower: &str) -> bool {
+    static TOOL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"like gecko\) ([a-z][a-z0-9.-]*) safari/")
+            .expect("webkit-tool regex is constant and valid")
+    });
+    const BROWSERS: [&str; 5] = ["mobile", "smarttv", "rekonq", "qtcarbrowser", "konqueror"];
+    TOOL.captures(lower)
+        .and_then(|c| c.get(1))
+        .is_some_and(|word| !BROWSERS.contains(&word.as_str()))
+}
+
 /// Shapes no crawler list can enumerate, matched against the lowercased
 /// User-Agent after [`without_benign_words`]: a contact address, the `-User`
 /// and `Agent` names of AI assistants and agents fetching for a person, the
@@ -589,6 +604,7 @@ mod tests {
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Code/1.115.0 Chrome/142.0.7444.265 Electron/39.8.5 Safari/537.36",
             "Mozilla/5.0 (Linux; Android 10; TLA001 Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/80.0.3987.132 Safari/537.36 SogouMSE,SogouMobileBrowser/5.22.8",
             "Opera/9.80 (Linux armv6l; U; Panasonic.bd.2012.Mediatek; en) Presto/2.8.115 Version/11.10",
+            "Mozilla/5.0 (X11; Linux) AppleWebKit/534.34 (KHTML, like Gecko) QtCarBrowser Safari/534.34",
             "Mozilla/5.0 (Linux; U; Android 2.3;en-us; ViewSonic-ViewPad7e Build/ERE27) AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1",
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) discord/0.0.306 Chrome/78.0.3904.130 Electron/7.1.11 Safari/537.36",
             "Opera/9.80 (J2ME/MIDP; Opera Mini/6.5.27510/34.2220; U; en) Presto/2.8.119 Version/11.10",
@@ -620,6 +636,8 @@ mod tests {
             "Mail/3445.4.7 CFNetwork/889.9 Darwin/17.2.0 (x86_64)",
             "Mozilla/5.0 (Morningscore/1.0)",
             "Mozilla/5.0 Keydrop",
+            // Screenshot tools on QtWebKit.
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/534.34 (KHTML, like Gecko) wkhtmltopdf Safari/534.34",
             // Unfilled templates.
             "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app) Chrome/W.X.Y.Z Safari/537.36",
         ];
