@@ -7,10 +7,13 @@
 -- `k` is dropped, so no row names a value fewer than k visitors share.
 --
 -- The properties are those daily_aggregates answers for (not the browser and OS
--- versions). Visitors are distinct per cell. A visitor with one visit that day
--- counts where its visit does, so only visitors with several visits are counted
--- distinctly (`*_multi`); values are numbered per day (`dict`) so those counts
--- group integers.
+-- versions). Visitors are distinct per cell, counted without a distinct count
+-- where a visitor's visits agree: if all of them share one property's value, the
+-- visitor counts once in each cell of that value, at its first visit with the
+-- other value (`first`, `same`, as bit masks per visit in `w`). Only the cells of
+-- two properties that both change between a visitor's visits need the distinct
+-- count (`*_multi`). Values are numbered per day (`dict`) so all of this groups
+-- integers.
 CREATE OR REPLACE MACRO pair_rows(first_day, last_day, k) AS TABLE
 WITH e AS (
     SELECT
@@ -86,15 +89,24 @@ dict AS (
         SELECT DISTINCT site, day, dimension, value FROM ev
     )
 ),
-w AS (
-    -- One row per visit: its sixteen visit values as ids, and how many visits its
-    -- visitor made that day.
-    SELECT v.site, v.day, v.skey, v.vkey, v.pageviews, v.custom, v.duration_s,
-        list(d.id ORDER BY l.dimension)                   AS ids,
-        count(*) OVER (PARTITION BY v.site, v.day, v.vkey) AS nvis
-    FROM visits v
-    JOIN long l USING (site, day, skey)
+lf AS (
+    -- Per visit and visit property: its value's number, its bit in the masks, whether
+    -- this is the visitor's first visit with the value, whether all its visits share it.
+    SELECT l.site, l.day, l.skey, l.vkey, d.id, dp.pos,
+        row_number() OVER (PARTITION BY l.site, l.day, l.vkey, d.id ORDER BY l.skey) = 1 AS first,
+        min(d.id) OVER (PARTITION BY l.site, l.day, l.vkey, dp.pos)
+            = max(d.id) OVER (PARTITION BY l.site, l.day, l.vkey, dp.pos) AS same
+    FROM long l
     JOIN dict d USING (site, day, dimension, value)
+    JOIN (VALUES ('browser', 0), ('channel', 1), ('connection_type', 2), ('country', 3), ('device', 4), ('entry_page', 5), ('exit_page', 6), ('os', 7), ('referrer', 8), ('screen', 9), ('source', 10), ('utm_campaign', 11), ('utm_content', 12), ('utm_medium', 13), ('utm_source', 14), ('utm_term', 15)) dp(dimension, pos) USING (dimension)
+),
+w AS (
+    SELECT v.site, v.day, v.skey, v.vkey, v.pageviews, v.custom, v.duration_s,
+        list(lf.id ORDER BY lf.pos) AS ids,
+        CAST(sum(CAST(lf.first AS BIGINT) << lf.pos) AS BIGINT) AS firsts,
+        CAST(sum(CAST(lf.same AS BIGINT) << lf.pos) AS BIGINT) AS sames
+    FROM visits v
+    JOIN lf USING (site, day, skey)
     GROUP BY v.site, v.day, v.skey, v.vkey, v.pageviews, v.custom, v.duration_s
 ),
 pos AS (
@@ -102,7 +114,8 @@ pos AS (
 ),
 vv AS (
     SELECT site, day, ids[i] AS a, ids[j] AS b,
-        count(*) FILTER (WHERE nvis = 1)                      AS single,
+        count(*) FILTER (WHERE ((sames >> (i - 1)) & 1 = 1 AND (firsts >> (j - 1)) & 1 = 1)
+            OR ((sames >> (j - 1)) & 1 = 1 AND (firsts >> (i - 1)) & 1 = 1)) AS single,
         count(*)                                              AS visits,
         sum(pageviews)                                        AS pageviews,
         count(*) FILTER (WHERE pageviews <= 1 AND custom = 0) AS bounces,
@@ -114,18 +127,26 @@ vv AS (
 vv_multi AS (
     SELECT site, day, ids[i] AS a, ids[j] AS b, count(DISTINCT vkey) AS multi
     FROM w, pos
-    WHERE nvis > 1
+    WHERE (sames >> (i - 1)) & 1 = 0 AND (sames >> (j - 1)) & 1 = 0
     GROUP BY ALL
 ),
 evw AS (
-    SELECT ev.site, ev.day, d.id AS a, w.ids[p.i] AS b, w.vkey, w.nvis, ev.pageviews, ev.events
-    FROM ev
-    JOIN dict d USING (site, day, dimension, value)
+    -- Per visit, event value and visit property: whether the visitor's visits share
+    -- the property's value, and whether this is its first visit with the event value.
+    SELECT e.site, e.day, e.a, w.ids[p.i] AS b, w.vkey,
+        (w.sames >> (p.i - 1)) & 1 = 1 AS same, e.first, e.pageviews, e.events
+    FROM (
+        SELECT ev.*, d.id AS a,
+            row_number() OVER (PARTITION BY ev.site, ev.day, w0.vkey, d.id ORDER BY ev.skey) = 1 AS first
+        FROM ev
+        JOIN dict d USING (site, day, dimension, value)
+        JOIN visits w0 USING (site, day, skey)
+    ) e
     JOIN w USING (site, day, skey), range(1, 17) p(i)
 ),
 evv AS (
     SELECT site, day, a, b,
-        count(*) FILTER (WHERE nvis = 1) AS single,
+        count(*) FILTER (WHERE same AND first) AS single,
         count(*)                         AS visits,
         sum(pageviews)                   AS pageviews,
         0                                AS bounces,
@@ -137,7 +158,7 @@ evv AS (
 evv_multi AS (
     SELECT site, day, a, b, count(DISTINCT vkey) AS multi
     FROM evw
-    WHERE nvis > 1
+    WHERE NOT same
     GROUP BY ALL
 ),
 half AS (

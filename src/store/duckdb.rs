@@ -936,6 +936,69 @@ mod tests {
 
     /// A day too big for the usual limit rolls up under the query limit, readers
     /// work under it too, and the usual limit is back afterwards.
+    /// The pair roll-up's visitors, counted without a distinct count where a
+    /// visitor's visits agree, are the distinct visitors of each cell, on generated
+    /// visitors with several visits a day: a steady × changing and a changing ×
+    /// changing visit cell, and an event × visit cell.
+    #[test]
+    fn pair_visitors_are_distinct_visitors() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("pairs.duckdb")).expect("open");
+        store.conn.execute(GENERATE, [200_000]).expect("generate");
+        let day: String = store
+            .conn
+            .query_row(
+                "SELECT CAST(min(ts) AS DATE)::VARCHAR FROM events",
+                [],
+                |r| r.get(0),
+            )
+            .expect("day");
+        let compare = "
+            WITH e AS (
+                SELECT *, session_id AS skey, coalesce(visitor_id, session_id) AS vkey
+                FROM events WHERE CAST(ts AS DATE) = CAST($1 AS DATE)),
+            c AS (SELECT * FROM e WHERE skey IN (SELECT skey FROM e WHERE name <> 'engagement')),
+            v AS (
+                SELECT skey, any_value(vkey) AS vkey,
+                    coalesce(arg_min(country, ts), '(none)') AS country,
+                    coalesce(arg_min(source, ts), 'Direct / None') AS source,
+                    coalesce(arg_min(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)')
+                        AS entry_page
+                FROM c GROUP BY skey),
+            reference AS (
+                SELECT 'country' AS d, country AS x, 'source' AS d2, source AS y,
+                    count(DISTINCT vkey) AS n
+                FROM v GROUP BY ALL
+                UNION ALL
+                SELECT 'entry_page', entry_page, 'source', source, count(DISTINCT vkey)
+                FROM v GROUP BY ALL
+                UNION ALL
+                SELECT 'page', c.pathname, 'source', v.source, count(DISTINCT c.vkey)
+                FROM c JOIN v USING (skey) WHERE c.name <> 'engagement' GROUP BY ALL),
+            pairs AS (
+                SELECT dimension, value, dimension2, value2, visitors
+                FROM pair_rows(CAST($1 AS DATE), CAST($1 AS DATE), 1)
+                WHERE (dimension, dimension2)
+                    IN (('country', 'source'), ('entry_page', 'source'), ('page', 'source')))
+            SELECT (SELECT count(*) FROM (FROM reference EXCEPT FROM pairs))
+                 + (SELECT count(*) FROM (FROM pairs EXCEPT FROM reference))";
+        let differ: i64 = store
+            .conn
+            .query_row(compare, [&day], |r| r.get(0))
+            .expect("compare");
+        assert_eq!(differ, 0);
+        let several: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM (SELECT visitor_id FROM events GROUP BY visitor_id \
+                 HAVING count(DISTINCT session_id) > 1)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("several");
+        assert!(several > 100, "{several}");
+    }
+
     #[test]
     fn queries_and_rollup_run_under_the_query_memory_limit() {
         let dir = tempfile::tempdir().expect("dir");
