@@ -56,12 +56,9 @@ pub struct WriterConfig {
 /// (about fifty queries per site over the day's stored visits) and sends them to
 /// the writer to store, so the writer keeps draining the queue meanwhile. It runs
 /// at the query threads' priority (nice 10): ingestion comes first.
-fn spawn_sealer(
-    reader: Arc<dyn Backend>,
-    control: Sender<Control>,
-) -> std::io::Result<Sender<Pending>> {
+fn spawn_sealer(reader: Arc<dyn Backend>, control: Sender<Control>) -> std::io::Result<Sealer> {
     let (jobs, received) = unbounded::<Pending>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("spoorloos-seal".into())
         .spawn(move || {
             crate::query::pool::lower_priority();
@@ -72,7 +69,25 @@ fn spawn_sealer(
                 }
             }
         })?;
-    Ok(jobs)
+    Ok(Sealer { jobs, thread })
+}
+
+/// The sealer thread and its job queue. The writer stops it before it lets go of
+/// the database: a process that exits while the sealer still queries DuckDB
+/// crashes in DuckDB's teardown.
+struct Sealer {
+    jobs: Sender<Pending>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Sealer {
+    /// Ends the thread after the day it is working on, and waits for it.
+    fn stop(self) {
+        drop(self.jobs);
+        if self.thread.join().is_err() {
+            tracing::error!("the sealer thread panicked");
+        }
+    }
 }
 
 /// How often the writer checks for days to roll up and data to expire.
@@ -242,7 +257,7 @@ struct Worker {
     store: Box<dyn Store>,
     /// Days for the sealer thread, which computes visit partials (see
     /// [`spawn_sealer`]); `None` without a query engine.
-    sealer: Option<Sender<Pending>>,
+    sealer: Option<Sealer>,
     /// The day out with the sealer thread; no other is sent until it comes back.
     out: Option<chrono::NaiveDate>,
     /// Days whose visits are to be stored, in order: a day waits for the one before.
@@ -312,6 +327,9 @@ impl Worker {
                 }
                 self.store_quality();
             }
+        }
+        if let Some(sealer) = self.sealer.take() {
+            sealer.stop();
         }
         // Everything accepted before shutdown is written, and salt changes applied.
         for msg in control.try_iter() {
@@ -509,7 +527,8 @@ impl Worker {
         if self.out.is_some() {
             return;
         }
-        let (Some(jobs), Some(day)) = (&self.sealer, self.to_seal.pop_front()) else {
+        let (Some(Sealer { jobs, .. }), Some(day)) = (&self.sealer, self.to_seal.pop_front())
+        else {
             return;
         };
         let sent = day.day;

@@ -222,7 +222,7 @@ impl Server {
         let output = self.output.lock().unwrap().clone();
         assert!(
             status.is_some_and(|s| s.success()),
-            "unclean exit: {output}"
+            "unclean exit ({status:?}): {output}"
         );
         Stopped {
             dir: self.dir,
