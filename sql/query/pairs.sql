@@ -1,6 +1,7 @@
 -- Sums over the anonymous daily pairs, for the days a Stats API query with a filter
 -- on one property and a breakdown by another reaches before the event retention
--- (src/query/aggregates.rs renders it). Braced placeholders take only fixed
+-- (src/query/aggregates.rs renders it,
+-- followed by aggregate_rows.sql). Braced placeholders take only fixed
 -- fragments from aggregates.rs; every value is a bound parameter: $1 site, $2 first
 -- day, $3 day after the last, $4 the breakdown dimension whose rows give
 -- visitors/visits/pageviews/events, $5 the one whose rows give the visit metrics,
@@ -51,18 +52,3 @@ sm AS (
     )
     GROUP BY ALL
 )
-SELECT
-    em.bucket,
-    em.label,
-    CAST(em.visitors AS BIGINT),
-    CAST(em.visits AS BIGINT),
-    CAST(em.pageviews AS BIGINT),
-    CAST(em.events AS BIGINT),
-    CAST(coalesce(sm.sessions, 0) AS BIGINT),
-    CAST(coalesce(sm.bounces, 0) AS BIGINT),
-    CAST(coalesce(sm.duration, 0) AS BIGINT),
-    CAST(coalesce(sm.pageviews, 0) AS BIGINT)
-FROM em
-LEFT JOIN sm
-    ON em.bucket IS NOT DISTINCT FROM sm.bucket AND em.label IS NOT DISTINCT FROM sm.label
-ORDER BY 1, 2;

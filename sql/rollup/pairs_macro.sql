@@ -1,10 +1,9 @@
 -- The pair roll-up (rollup/pairs_day.sql): per site × day, every cell of two
 -- properties (visit × visit, event × visit, event × event) with the sums
--- daily_aggregates keeps, counted as rows_macro.sql counts them (visits cut at
--- midnight; a pageview or custom event makes a visit; engagement events alone do
--- not). Each cell appears in both orders; in each order, cells under the minimum
--- crowd size `k` are folded into (value, '(other)'), and a folded row still under
--- `k` is dropped, so no row names a value fewer than k visitors share.
+-- daily_aggregates keeps, over the same visits (visits_macro.sql). Each cell
+-- appears in both orders; in each order, cells under the minimum crowd size `k` are
+-- folded into (value, '(other)'), and a folded row still under `k` is dropped, so
+-- no row names a value fewer than k visitors share.
 --
 -- The properties are those daily_aggregates answers for (not the browser and OS
 -- versions). Visitors are distinct per cell, counted without a distinct count
@@ -15,50 +14,11 @@
 -- count (`*_multi`). Values are numbered per day (`dict`) so all of this groups
 -- integers.
 CREATE OR REPLACE MACRO pair_rows(first_day, last_day, k) AS TABLE
-WITH e AS (
-    SELECT
-        site, ts, name, hostname, pathname, CAST(ts AS DATE) AS day,
-        coalesce(session_id, hash(row_number() OVER (), 'session')) AS skey,
-        coalesce(visitor_id, session_id, hash(row_number() OVER (), 'visitor')) AS vkey,
-        source, channel, referrer, utm_source, utm_medium, utm_campaign, utm_content,
-        utm_term, country, device, browser, os, screen, connection_type
-    FROM events
-    WHERE ts >= CAST(first_day AS DATE) AND ts < CAST(last_day AS DATE) + INTERVAL 1 DAY
-),
-counted AS (
-    SELECT * FROM e
-    WHERE (day, skey) IN (SELECT (day, skey) FROM e WHERE name <> 'engagement')
-),
-visits AS (
-    SELECT
-        site,
-        day,
-        skey,
-        any_value(vkey)                                                   AS vkey,
-        count(*) FILTER (WHERE name = 'pageview')                         AS pageviews,
-        count(*) FILTER (WHERE name NOT IN ('pageview', 'engagement'))    AS custom,
-        CAST(epoch(max(ts) - min(ts)) AS BIGINT)                          AS duration_s,
-        coalesce(arg_min(source, ts), 'Direct / None')                    AS source,
-        arg_min(channel, ts)                                              AS channel,
-        coalesce(arg_min(referrer, ts), '(none)')                         AS referrer,
-        coalesce(arg_min(utm_source, ts), '(none)')                       AS utm_source,
-        coalesce(arg_min(utm_medium, ts), '(none)')                       AS utm_medium,
-        coalesce(arg_min(utm_campaign, ts), '(none)')                     AS utm_campaign,
-        coalesce(arg_min(utm_content, ts), '(none)')                      AS utm_content,
-        coalesce(arg_min(utm_term, ts), '(none)')                         AS utm_term,
-        coalesce(arg_min(country, ts), '(none)')                          AS country,
-        arg_min(device, ts)                                               AS device,
-        arg_min(browser, ts)                                              AS browser,
-        arg_min(os, ts)                                                   AS os,
-        coalesce(arg_min(screen, ts), '(none)')                           AS screen,
-        coalesce(arg_min(connection_type, ts), '(none)')                  AS connection_type,
-        coalesce(arg_min(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS entry_page,
-        coalesce(arg_max(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS exit_page
-    FROM counted
-    GROUP BY site, day, skey
+WITH visits AS (
+    FROM rollup_visits(first_day, last_day)
 ),
 long AS (
-    UNPIVOT visits
+    UNPIVOT (SELECT * EXCLUDE (browser_version, os_version) FROM visits)
     ON source, channel, referrer, utm_source, utm_medium, utm_campaign, utm_content,
        utm_term, country, device, browser, os, screen, connection_type, entry_page,
        exit_page
@@ -69,16 +29,9 @@ ev AS (
     SELECT site, day, skey, dimension, value,
         count(*) FILTER (WHERE name = 'pageview') AS pageviews,
         count(*)                                  AS events
-    FROM (
-        SELECT site, day, skey, name, 'page' AS dimension, pathname AS value FROM counted
-        WHERE name <> 'engagement'
-        UNION ALL
-        SELECT site, day, skey, name, 'hostname', hostname FROM counted
-        WHERE name <> 'engagement'
-        UNION ALL
-        SELECT site, day, skey, name, 'name', name FROM counted
-        WHERE name <> 'engagement'
-    )
+    FROM rollup_counted(first_day, last_day),
+        LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
+    WHERE name <> 'engagement'
     GROUP BY ALL
 ),
 dict AS (
@@ -181,7 +134,7 @@ named AS (
     SELECT site, day, da, a, db, b,
         count(DISTINCT vkey), count(DISTINCT skey), count(*) FILTER (WHERE name = 'pageview'),
         0, 0, count(*)
-    FROM counted, LATERAL (VALUES
+    FROM rollup_counted(first_day, last_day), LATERAL (VALUES
         ('page', pathname, 'hostname', hostname),
         ('page', pathname, 'name', name),
         ('hostname', hostname, 'name', name)

@@ -23,8 +23,14 @@ use chrono::NaiveDate;
 use super::plan::Param;
 use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
 
-const TEMPLATE: &str = include_str!("../../sql/query/aggregates.sql");
-const PAIRS: &str = include_str!("../../sql/query/pairs.sql");
+const TEMPLATE: &str = concat!(
+    include_str!("../../sql/query/aggregates.sql"),
+    include_str!("../../sql/query/aggregate_rows.sql")
+);
+const PAIRS: &str = concat!(
+    include_str!("../../sql/query/pairs.sql"),
+    include_str!("../../sql/query/aggregate_rows.sql")
+);
 
 /// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.
 const REFERRER_NONE: (&str, &str) = ("(none)", "Direct / None");

@@ -71,6 +71,7 @@ const SALTS_INSERT: &str = include_str!("../../sql/salts_insert.sql");
 const SALTS_SELECT: &str = include_str!("../../sql/salts_select.sql");
 const SESSIONS_ACTIVE: &str = include_str!("../../sql/sessions_active.sql");
 const ROLLUP_PENDING: &str = include_str!("../../sql/rollup/pending_days.sql");
+const VISITS_MACRO: &str = include_str!("../../sql/rollup/visits_macro.sql");
 const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
@@ -363,6 +364,7 @@ impl DuckDbStore {
             tx.commit()?;
         }
         self.conn.execute_batch(VIEWS)?;
+        self.conn.execute_batch(VISITS_MACRO)?;
         self.conn.execute_batch(ROLLUP_MACRO)?;
         self.conn.execute_batch(PAIRS_MACRO)?;
         Ok(())

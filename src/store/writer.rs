@@ -411,7 +411,9 @@ impl Worker {
         match self.store.finish_destruction() {
             Ok(done) => {
                 if done {
-                    tracing::info!("a destroyed salt's compaction, owed since it failed, is done");
+                    tracing::info!(
+                        "the compaction owed since a failed one is done: the file holds nothing deleted"
+                    );
                 }
                 self.metrics.destruction_pending(false);
             }
