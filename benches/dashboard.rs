@@ -246,9 +246,18 @@ fn main() {
         .expect("runtime");
 
     // Each query of the 30d view alone, unfiltered and filtered, a few times: what
-    // one costs.
-    let alone = [None, Some(json!(["is", "visit:country", ["DE"]]))];
-    for (name, body) in alone.iter().flat_map(|f| view("30d", f.as_ref())) {
+    // one costs. `SPOORLOOS_BENCH_ALONE` asks them under every filter.
+    let only_alone = std::env::var_os("SPOORLOOS_BENCH_ALONE").is_some();
+    let alone: Vec<(&str, Option<Value>)> = if only_alone {
+        filters()
+    } else {
+        filters().into_iter().take(2).collect()
+    };
+    for (label, name, body) in alone.iter().flat_map(|(label, f)| {
+        view("30d", f.as_ref())
+            .into_iter()
+            .map(move |(n, b)| (*label, n, b))
+    }) {
         let body = body.to_string();
         let mut times: Vec<f64> = (0..rounds.max(3))
             .map(|_| {
@@ -258,9 +267,12 @@ fn main() {
                 asked.elapsed().as_secs_f64()
             })
             .collect();
-        println!("alone 30d {name:<12} {:>7.0}ms", median(&mut times) * 1e3);
+        println!(
+            "alone 30d {label:<11} {name:<12} {:>7.0}ms",
+            median(&mut times) * 1e3
+        );
     }
-    if std::env::var_os("SPOORLOOS_BENCH_ALONE").is_some() {
+    if only_alone {
         return;
     }
     println!(

@@ -670,6 +670,8 @@ mod tests {
                 .expect("date")
         };
         let all = ALL;
+        // The top figures of a view: no `percentage` without a breakdown.
+        let top = &ALL[..7];
         let with_time = |g, dims: &[&str], metrics: &[Metric], filters| {
             let mut q = query(metrics, dims, filters);
             q.dimensions.insert(0, Dimension::Time(g));
@@ -724,6 +726,32 @@ mod tests {
                 &[Metric::Visitors, Metric::Pageviews],
                 vec![leaf(Op::Is, "event:page", &["/", "/blog/article-5"])],
             ),
+            // A filtered view's top figures and graph: the filtered property's row.
+            query(&top, &[], vec![leaf(Op::Is, "visit:source", &["Google"])]),
+            query(&top, &[], vec![leaf(Op::Is, "visit:device", &["Desktop"])]),
+            query(
+                &[
+                    Metric::Visitors,
+                    Metric::Visits,
+                    Metric::Pageviews,
+                    Metric::Events,
+                ],
+                &[],
+                vec![leaf(Op::Is, "event:goal", &["Signup"])],
+            ),
+            query(&top, &[], vec![leaf(Op::Is, "visit:entry_page", &["/"])]),
+            with_time(
+                Granularity::Day,
+                &[],
+                &[Metric::Visitors],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            with_time(
+                Granularity::Week,
+                &[],
+                &[Metric::Visitors, Metric::Pageviews],
+                vec![leaf(Op::Is, "event:page", &["/"])],
+            ),
             // A site an hour east of UTC: its local days move the range.
             Query {
                 offsets: vec![crate::query::OffsetSegment {
@@ -759,6 +787,21 @@ mod tests {
                 &["visit:exit_page"],
                 vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
             ),
+            // Visit figures under an event filter: the events' own visits.
+            query(&top, &[], vec![leaf(Op::Is, "event:page", &["/"])]),
+            query(&top, &[], vec![leaf(Op::Is, "event:goal", &["Signup"])]),
+            // Several values of one property may share visitors; the conversion rate
+            // of a goal filtered by itself divides by visitors the filter leaves out.
+            query(
+                &[Metric::Visitors, Metric::Events, Metric::ConversionRate],
+                &["event:goal"],
+                vec![leaf(Op::Is, "event:goal", &["Signup"])],
+            ),
+            query(
+                &all,
+                &[],
+                vec![leaf(Op::Is, "visit:source", &["Google", "Bing"])],
+            ),
             query(
                 &[Metric::Visitors, Metric::Percentage, Metric::ConversionRate],
                 &["visit:device"],
@@ -777,7 +820,7 @@ mod tests {
             ),
         ];
         // The shapes above that partials cannot answer.
-        let without_partials = 9;
+        let without_partials = 13;
         let ranges = [
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),

@@ -14,7 +14,8 @@
 //! What they answer: the additive metrics (`visitors`, `visits`, `pageviews`,
 //! `events`, `bounce_rate`, `visit_duration`, `views_per_visit`; `percentage`
 //! without a filter); no property or one as dimension, optionally with
-//! `time:day|week|month` for sites in UTC; an `is` filter on that same property.
+//! `time:day|week|month` for sites in UTC; an `is` filter on that same property, or,
+//! with no property as dimension, an `is` filter on one value of any property.
 //! Anything else reads the events alone, as before.
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
@@ -82,6 +83,26 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 case_sensitive,
             },
         ] if Some(*prop) == property => (Some(values.clone()), *case_sensitive),
+        // Without a property to break down by, the filtered property's row for its
+        // one value answers (top figures and graphs of a filtered view). One value
+        // matched exactly: the rows of several values (or of one value in several
+        // cases) may share visitors, and their sums would count them twice.
+        [
+            Filter::Leaf {
+                op: Op::Is,
+                prop,
+                values,
+                case_sensitive: true,
+            },
+        ] if property.is_none()
+            && values.len() == 1
+            // An event property's row has visit figures of its own kind (a page's:
+            // those of the visits that entered there).
+            && (!prop.is_event() || !q.metrics.iter().any(|m| m.is_session())) =>
+        {
+            property = Some(*prop);
+            (Some(values.clone()), true)
+        }
         _ => return None,
     };
     let additive = q.metrics.iter().all(|m| {
