@@ -108,6 +108,22 @@ pub fn run(
     events_from: NaiveDate,
     min_crowd: u32,
 ) -> Result<Vec<Row>, QueryError> {
+    if let Some(values) = goals_filtered_by_goal(q) {
+        let all = Query {
+            filters: Vec::new(),
+            limit: u64::MAX,
+            offset: 0,
+            ..q.clone()
+        };
+        let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+        return Ok(run(backend, &all, events_from, min_crowd)?
+            .into_iter()
+            .filter(|r| r.dimensions.first().is_some_and(|d| values.contains(d)))
+            .skip(offset)
+            .take(limit)
+            .collect());
+    }
     let boundary = events_from.and_time(NaiveTime::MIN);
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
     let sealed = partials::sealed_days(backend, q, events_from)?;
@@ -212,6 +228,35 @@ pub fn run(
     let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
     let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
     Ok(out.into_iter().skip(offset).take(limit).collect())
+}
+
+/// The values of an `is` filter (matched exactly) on the goal that `q` breaks down
+/// by, asking the conversion rate and no `percentage`: then the answer is the rows of
+/// the unfiltered breakdown with those labels. A goal filter changes no row but
+/// its own (each row's visitors and events are its goal's) and no conversion rate
+/// (its denominator leaves goal filters out), and the unfiltered breakdown can be
+/// read from the partials.
+fn goals_filtered_by_goal(q: &Query) -> Option<&[String]> {
+    let [
+        super::Filter::Leaf {
+            op: super::Op::Is,
+            prop,
+            values,
+            case_sensitive: true,
+        },
+    ] = q.filters.as_slice()
+    else {
+        return None;
+    };
+    let by_goal = matches!(q.dimensions.as_slice(), [Dimension::Prop(p)] if p == prop);
+    (by_goal
+        && prop.is_goal_or_name()
+        && q.metrics.contains(&Metric::ConversionRate)
+        && !q.metrics.contains(&Metric::Percentage)
+        && prop
+            .none
+            .is_none_or(|none| !values.iter().any(|v| v == none)))
+    .then_some(values.as_slice())
 }
 
 /// Why the answer to `q` may miss visitors, if it may: days before `events_from`

@@ -655,6 +655,30 @@ mod tests {
         });
     }
 
+    /// Goals filtered by goal and their conversion rates, answered as the matching
+    /// rows of the unfiltered breakdown, are the filtered query's answer over the
+    /// events, with one goal or several.
+    #[test]
+    fn goals_filtered_by_goal_are_the_matching_rows() {
+        let (_dir, store) = generated(30_000);
+        let backend = DuckDbBackend::new(store.handle());
+        let events_from = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        for goals in [&["Signup"][..], &["Signup", "Download"], &["No such goal"]] {
+            let q = query(
+                &[Metric::Visitors, Metric::Events, Metric::ConversionRate],
+                &["event:goal"],
+                vec![leaf(Op::Is, "event:goal", goals)],
+            );
+            let filtered = backend.run(&q).expect("events");
+            let known = goals.iter().filter(|g| **g != "No such goal").count();
+            assert_eq!(filtered.len(), known, "{goals:?}");
+            assert_eq!(
+                combine::run(&backend, &q, events_from, 1).expect("rows"),
+                filtered
+            );
+        }
+    }
+
     /// The whole visits of sealed days read from their partials (or, where partials
     /// cannot answer, as stored visits), plus every other visit from the events,
     /// give exactly the answers of the events alone: totals,
@@ -725,6 +749,17 @@ mod tests {
                 &["event:page"],
                 &[Metric::Visitors, Metric::Pageviews],
                 vec![leaf(Op::Is, "event:page", &["/", "/blog/article-5"])],
+            ),
+            // A panel of the filtered property: one row, all of the answer's visitors.
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["visit:source"],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["event:page"],
+                vec![leaf(Op::Is, "event:page", &["/"])],
             ),
             // A filtered view's top figures and graph: the filtered property's row.
             query(&top, &[], vec![leaf(Op::Is, "visit:source", &["Google"])]),

@@ -115,7 +115,13 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 | Metric::ViewsPerVisit
                 | Metric::BounceRate
                 | Metric::VisitDuration
-        ) || (*m == Metric::Percentage && values.is_none())
+        )
+            // Over the visitors of the whole answer: with one value matched exactly,
+            // that value's row.
+            || (*m == Metric::Percentage
+                && values
+                    .as_ref()
+                    .is_none_or(|v| v.len() == 1 && case_sensitive))
             // Visitors with the goal over all visitors: with no filter and no time
             // bucket, the denominator is the partials' total, as for `percentage`.
             || (*m == Metric::ConversionRate
@@ -206,12 +212,14 @@ pub fn sealed_inside(
 }
 
 impl PartialQuery {
-    /// The same days without filter or breakdown (the `percentage` denominator).
+    /// The same days without breakdown, and without filter unless one value is
+    /// matched (the `percentage` and `conversion_rate` denominators: [`shape`] lets
+    /// no conversion rate through with a filter).
     pub fn total(&self) -> Self {
+        let filtered = self.values.is_some();
         Self {
-            property: "",
+            property: if filtered { self.property } else { "" },
             time: None,
-            values: None,
             slots: Vec::new(),
             ..self.clone()
         }
