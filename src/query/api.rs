@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::keys::Keys;
 use super::pool::Pool;
-use super::request::{self, Ctx};
+use super::request;
+use super::site::Site;
 use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, v1};
 use crate::clock::Clock;
 use crate::config::{Config, normalise_site};
@@ -212,45 +213,6 @@ impl Compared {
             .map(|(m, (now, before))| v1::change(*m, now, before))
             .collect();
         json!({"dimensions": key, "metrics": metrics, "change": change})
-    }
-}
-
-/// What a query thread's job gets: the backend and the site's context.
-pub struct Site {
-    pub backend: Arc<dyn Backend>,
-    pub name: String,
-    pub tz: Tz,
-    pub today: NaiveDate,
-    pub now: chrono::NaiveDateTime,
-    /// The first UTC day whose events are kept; older days come from aggregates.
-    pub events_from: NaiveDate,
-    /// Breakdown rows with fewer visitors are folded into `(other)`.
-    pub min_crowd: u32,
-}
-
-impl Site {
-    pub fn first_day(&self) -> Result<Option<NaiveDate>, QueryError> {
-        Ok(self.backend.first_event(&self.name)?.map(|t| {
-            use chrono::TimeZone;
-            self.tz.from_utc_datetime(&t).date_naive()
-        }))
-    }
-
-    pub fn run(&self, q: &Query) -> Result<Vec<Row>, QueryError> {
-        combine::run(self.backend.as_ref(), q, self.events_from, self.min_crowd)
-    }
-
-    /// A parsing context borrowing `first_day`.
-    pub fn ctx<'a>(
-        &self,
-        first_day: &'a dyn Fn() -> Result<Option<NaiveDate>, QueryError>,
-    ) -> Ctx<'a> {
-        Ctx {
-            site: self.name.clone(),
-            tz: self.tz,
-            today: self.today,
-            first_day,
-        }
     }
 }
 

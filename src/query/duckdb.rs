@@ -762,8 +762,8 @@ mod tests {
                 vec![leaf(Op::Is, "event:page", &["/"])],
             ),
             // A filtered view's top figures and graph: the filtered property's row.
-            query(&top, &[], vec![leaf(Op::Is, "visit:source", &["Google"])]),
-            query(&top, &[], vec![leaf(Op::Is, "visit:device", &["Desktop"])]),
+            query(top, &[], vec![leaf(Op::Is, "visit:source", &["Google"])]),
+            query(top, &[], vec![leaf(Op::Is, "visit:device", &["Desktop"])]),
             query(
                 &[
                     Metric::Visitors,
@@ -774,7 +774,7 @@ mod tests {
                 &[],
                 vec![leaf(Op::Is, "event:goal", &["Signup"])],
             ),
-            query(&top, &[], vec![leaf(Op::Is, "visit:entry_page", &["/"])]),
+            query(top, &[], vec![leaf(Op::Is, "visit:entry_page", &["/"])]),
             with_time(
                 Granularity::Day,
                 &[],
@@ -823,8 +823,8 @@ mod tests {
                 vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
             ),
             // Visit figures under an event filter: the events' own visits.
-            query(&top, &[], vec![leaf(Op::Is, "event:page", &["/"])]),
-            query(&top, &[], vec![leaf(Op::Is, "event:goal", &["Signup"])]),
+            query(top, &[], vec![leaf(Op::Is, "event:page", &["/"])]),
+            query(top, &[], vec![leaf(Op::Is, "event:goal", &["Signup"])]),
             // Several values of one property may share visitors; the conversion rate
             // of a goal filtered by itself divides by visitors the filter leaves out.
             query(

@@ -7,7 +7,7 @@
 //! with every user value as a bound parameter; a [`Backend`] ([`duckdb`]) executes it;
 //! [`api`] shapes the response and checks the API key ([`keys`]).
 //!
-//! Counting rules (recorded on issue 4):
+//! Counting rules:
 //! - a visit is a session; its attributes (source, channel, UTM tags, country, device,
 //!   browser, OS, screen, connection, entry and exit page) are those of its first event
 //!   in the queried range, as in the `sessions` view;
@@ -26,6 +26,7 @@ pub mod partials;
 pub mod plan;
 pub mod pool;
 pub mod request;
+pub mod site;
 pub mod v1;
 
 use chrono::{NaiveDate, NaiveDateTime};

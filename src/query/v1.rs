@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::Duration;
 use serde_json::{Map, Value, json};
 
-use super::api::Site;
 use super::request::{self, Parts, Range};
+use super::site::Site;
 use super::{Dimension, Filter, Granularity, Metric, Op, Query, QueryError, VisitDays};
 
 fn bad(message: impl Into<String>) -> QueryError {

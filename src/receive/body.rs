@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::CONTENT_LENGTH;
 
 use super::State;
+use crate::query::api::Answer;
 
 pub(super) enum BodyError {
     /// Larger than the limit it was read under.
@@ -43,5 +44,22 @@ pub(super) async fn read(
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(max)),
         Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
+/// The Stats API's answer to a body it could not read.
+pub(super) fn api_answer(e: &BodyError, max: usize) -> Answer {
+    match e {
+        BodyError::Busy => Answer {
+            status: 503,
+            body: r#"{"error":"The collector is busy receiving other requests; retry shortly."}"#
+                .to_owned(),
+        },
+        _ => Answer {
+            status: 400,
+            body: format!(
+                r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
+            ),
+        },
     }
 }

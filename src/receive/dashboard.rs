@@ -431,7 +431,7 @@ async fn api(state: &State, req: Request<Incoming>) -> Resp {
         let max = state.limits.max_body_bytes;
         match body::read(state, &parts.headers, body, max).await {
             Ok(bytes) => state.stats.v2(access, &bytes).await,
-            Err(e) => super::routes::body_answer(&e, max),
+            Err(e) => body::api_answer(&e, max),
         }
     } else {
         let endpoint = parts

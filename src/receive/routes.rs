@@ -301,7 +301,7 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
         let max = state.limits.max_body_bytes;
         match body::read(state, &parts.headers, body, max).await {
             Ok(bytes) => state.stats.v2(Access::Key(auth), &bytes).await,
-            Err(e) => body_answer(&e, max),
+            Err(e) => body::api_answer(&e, max),
         }
     } else {
         let endpoint = parts.uri.path().trim_start_matches("/api/v1/stats/");
@@ -313,23 +313,6 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
         state.metrics.auth_failed();
     }
     json(&answer)
-}
-
-/// The Stats API's answer to a body it could not read.
-pub(super) fn body_answer(e: &BodyError, max: usize) -> Answer {
-    match e {
-        BodyError::Busy => Answer {
-            status: 503,
-            body: r#"{"error":"The collector is busy receiving other requests; retry shortly."}"#
-                .to_owned(),
-        },
-        _ => Answer {
-            status: 400,
-            body: format!(
-                r#"{{"error":"Invalid request body: larger than {max} bytes or unreadable."}}"#
-            ),
-        },
-    }
 }
 
 /// Too many request bodies arriving at once (the buffered-body budget is used up).
