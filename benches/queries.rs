@@ -1,4 +1,4 @@
-//! Stats API query latency on 10 million generated events (issue 4): top pages over
+//! Stats API query latency on 10 million generated events: top pages over
 //! 30 days, a timeseries by day, and a filtered breakdown, each through the real
 //! [`Engine`] (`POST /api/v2/query` parsing, planning, DuckDB, JSON answer): from the
 //! raw events alone, from the events with the visit partials of sealed days, and
@@ -125,7 +125,7 @@ fn engine(data: &Data, event_days: u32) -> Engine {
     Engine::new(backend, &config, Clock::starting_at(now())).expect("query threads")
 }
 
-/// The three queries of issue 4, as v2 bodies. The filtered breakdown filters the
+/// The three queries, as v2 bodies. The filtered breakdown filters the
 /// property it breaks down (sources among the search engines): the only kind of
 /// filter aggregates answer, so both sources run the same query.
 fn queries() -> Vec<(&'static str, Value)> {

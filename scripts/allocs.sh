@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Allocations per request (issue 5: "avoid per-hit allocation"; figures in
-# docs/load.md, session 12). Replays the load benchmark's request mix
+# Allocations per request (figures in docs/load.md). Replays the load benchmark's request mix
 # (scripts/load/gen_requests.py, wrk with mix.lua) against bare_gif and Spoorloos,
 # and counts glibc malloc and realloc calls per request on each server thread with
 # uprobes (`perf probe` on libc, `perf stat --per-thread`). Uprobes slow a server

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark (issue 5; method and figures in docs/load.md).
+# Load benchmark (method and figures in docs/load.md).
 #
 # Replays a realistic mix of pixel hits and Events API posts (scripts/load/
 # gen_requests.py, replayed by wrk with scripts/load/mix.lua) against the release

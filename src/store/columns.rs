@@ -5,7 +5,7 @@
 //! `Vec`s and 31 conversions, ≈ 13 % of the writer's CPU under load) and DuckDB
 //! then dispatches each value on its type. Column by column, a text is copied into
 //! its builder and then into DuckDB's vector: the writer takes 5–8 % less CPU per
-//! event and a third of the allocations (docs/load.md, session 13).
+//! event and a third of the allocations (docs/load.md).
 
 use std::sync::Arc;
 

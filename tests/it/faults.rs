@@ -1,4 +1,4 @@
-//! Faults under load (issue 5): SIGTERM and `kill -9` while hits stream in, a disk
+//! Faults under load: SIGTERM and `kill -9` while hits stream in, a disk
 //! that fills up and empties again, and clients guessing Stats API keys. Each test
 //! runs the real binary against a real DuckDB file.
 
