@@ -181,110 +181,61 @@ struct Source {
     /// Host suffixes (`facebook.com` also matches `m.facebook.com`), brand
     /// patterns (`google.*` matches `google.<tld>` and `google.<sld>.<cc>`
     /// with any subdomain) and Android packages (`android-app://pkg`).
-    hosts: &'static [&'static str],
+    hosts: Vec<&'static str>,
     /// Lowercase tag values besides the lowercased name (`utm_source=fb`).
-    aliases: &'static [&'static str],
+    aliases: Vec<&'static str>,
 }
 
-const fn s(
-    name: &'static str,
-    category: Category,
-    hosts: &'static [&'static str],
-    aliases: &'static [&'static str],
-) -> Source {
-    Source {
-        name,
-        category,
-        hosts,
-        aliases,
+impl Category {
+    fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "search" => Category::Search,
+            "social" => Category::Social,
+            "email" => Category::Email,
+            "shopping" => Category::Shopping,
+            "video" => Category::Video,
+            "ai" => Category::Ai,
+            "other" => Category::Other,
+            _ => return None,
+        })
     }
 }
 
-use Category::{Ai, Email, Other, Search, Shopping, Social, Video};
+use Category::{Ai, Email, Search, Shopping, Social, Video};
 
-#[rustfmt::skip]
-static SOURCES: &[Source] = &[
-    // Search engines
-    s("Google", Search, &["google.*", "android-app://com.google.android.googlequicksearchbox"], &["google_ads", "google-ads", "googleads", "adwords", "google ads", "gads"]),
-    s("Bing", Search, &["bing.com", "ntp.msn.com"], &["bing_ads", "bing-ads", "microsoft_ads", "microsoft-ads"]),
-    s("DuckDuckGo", Search, &["duckduckgo.com", "html.duckduckgo.com"], &["ddg"]),
-    s("Yahoo!", Search, &["yahoo.*"], &["yahoo"]),
-    s("Yandex", Search, &["yandex.*", "ya.ru"], &[]),
-    s("Baidu", Search, &["baidu.com"], &[]),
-    s("Ecosia", Search, &["ecosia.org"], &[]),
-    s("Brave", Search, &["search.brave.com"], &["brave search"]),
-    s("Qwant", Search, &["qwant.com"], &[]),
-    s("Startpage", Search, &["startpage.com"], &[]),
-    s("Naver", Search, &["naver.com"], &[]),
-    s("Seznam", Search, &["seznam.cz"], &[]),
-    s("Sogou", Search, &["sogou.com"], &[]),
-    s("Kagi", Search, &["kagi.com"], &[]),
-    s("Mojeek", Search, &["mojeek.com"], &[]),
-    s("Ask", Search, &["ask.com"], &[]),
-    s("Daum", Search, &["daum.net"], &[]),
-    s("360 Search", Search, &["so.com"], &[]),
-    // Social networks and communities
-    s("Facebook", Social, &["facebook.com", "fb.com", "fb.me", "android-app://com.facebook.katana", "android-app://com.facebook.lite"], &["fb", "fbad", "fbads", "fb-ads", "fb_ads", "facebook-ads", "facebook_ads", "meta"]),
-    s("Instagram", Social, &["instagram.com", "android-app://com.instagram.android"], &["ig", "insta", "instagram-ads", "instagram_ads"]),
-    s("Twitter", Social, &["twitter.com", "t.co", "x.com", "android-app://com.twitter.android"], &["x", "twitter-ads", "twitter_ads"]),
-    s("LinkedIn", Social, &["linkedin.com", "lnkd.in", "android-app://com.linkedin.android"], &["linkedin-ads", "linkedin_ads"]),
-    s("Reddit", Social, &["reddit.com", "redd.it", "android-app://com.reddit.frontpage"], &["reddit-ads", "reddit_ads"]),
-    s("Pinterest", Social, &["pinterest.*", "pin.it"], &[]),
-    s("TikTok", Social, &["tiktok.com", "android-app://com.zhiliaoapp.musically"], &["tiktok-ads", "tiktok_ads"]),
-    s("Mastodon", Social, &["mastodon.social", "mastodon.online", "mstdn.social", "fosstodon.org"], &[]),
-    s("Discord", Social, &["discord.com", "discordapp.com", "discord.gg"], &[]),
-    s("Telegram", Social, &["t.me", "telegram.org", "telegram.me", "android-app://org.telegram.messenger"], &[]),
-    s("WhatsApp", Social, &["whatsapp.com", "wa.me", "android-app://com.whatsapp"], &[]),
-    s("Hacker News", Social, &["news.ycombinator.com"], &["hn", "hackernews", "hacker-news"]),
-    s("Product Hunt", Social, &["producthunt.com"], &["producthunt", "product-hunt"]),
-    s("VK", Social, &["vk.com", "vk.ru", "vkontakte.ru"], &["vkontakte"]),
-    s("Threads", Social, &["threads.net", "threads.com"], &[]),
-    s("Bluesky", Social, &["bsky.app"], &["bsky"]),
-    s("Slack", Social, &["slack.com", "android-app://com.slack"], &[]),
-    s("Microsoft Teams", Social, &["teams.microsoft.com", "teams.live.com", "statics.teams.cdn.office.net"], &["teams"]),
-    s("Quora", Social, &["quora.com"], &[]),
-    s("Tumblr", Social, &["tumblr.com"], &[]),
-    s("Snapchat", Social, &["snapchat.com"], &[]),
-    s("Medium", Social, &["medium.com"], &[]),
-    s("Lobsters", Social, &["lobste.rs"], &[]),
-    // Plausible files GitHub under social, so "Organic Social" it is.
-    s("GitHub", Social, &["github.com"], &[]),
-    // E-mail
-    s("Gmail", Email, &["mail.google.com", "android-app://com.google.android.gm"], &[]),
-    s("Outlook", Email, &["outlook.live.com", "outlook.office.com", "outlook.office365.com", "android-app://com.microsoft.office.outlook"], &[]),
-    s("Yahoo! Mail", Email, &["mail.yahoo.com", "mail.yahoo.co.jp"], &["yahoo mail"]),
-    s("Proton Mail", Email, &["mail.proton.me", "mail.protonmail.com"], &["protonmail"]),
-    // Shopping
-    s("Google Shopping", Shopping, &["shopping.google.com"], &[]),
-    s("Amazon", Shopping, &["amazon.*"], &[]),
-    s("eBay", Shopping, &["ebay.*"], &[]),
-    s("Walmart", Shopping, &["walmart.com"], &[]),
-    s("Etsy", Shopping, &["etsy.com"], &[]),
-    s("Shopify", Shopping, &["shopify.com", "shop.app"], &[]),
-    s("AliExpress", Shopping, &["aliexpress.*"], &[]),
-    s("Alibaba", Shopping, &["alibaba.com"], &[]),
-    s("Temu", Shopping, &["temu.com"], &[]),
-    s("Target", Shopping, &["target.com"], &[]),
-    s("Mercado Libre", Shopping, &["mercadolibre.*"], &[]),
-    // Video
-    s("Youtube", Video, &["youtube.com", "youtu.be", "android-app://com.google.android.youtube"], &["yt", "youtube-ads", "youtube_ads"]),
-    s("Vimeo", Video, &["vimeo.com"], &[]),
-    s("Twitch", Video, &["twitch.tv"], &[]),
-    s("Dailymotion", Video, &["dailymotion.com"], &[]),
-    s("Bilibili", Video, &["bilibili.com"], &[]),
-    // AI assistants
-    s("ChatGPT", Ai, &["chatgpt.com", "chat.openai.com", "android-app://com.openai.chatgpt"], &["openai"]),
-    s("Claude", Ai, &["claude.ai"], &[]),
-    s("Perplexity", Ai, &["perplexity.ai"], &[]),
-    s("Gemini", Ai, &["gemini.google.com", "bard.google.com"], &[]),
-    s("Copilot", Ai, &["copilot.microsoft.com"], &[]),
-    s("Mistral", Ai, &["chat.mistral.ai"], &["le chat"]),
-    s("DeepSeek", Ai, &["chat.deepseek.com"], &[]),
-    s("Grok", Ai, &["grok.com"], &[]),
-    // Other well-known referrers
-    s("Wikipedia", Other, &["wikipedia.org"], &[]),
-    s("Stack Overflow", Other, &["stackoverflow.com"], &["stackoverflow"]),
-];
+/// The known sources, kept as data so that they can be brought up to date without
+/// reading Rust (the file's header says how a line reads).
+const SOURCES_FILE: &str = include_str!("../../assets/referrers/sources.tsv");
+
+/// The sources of `text`, one a line: name, category, hosts, aliases, separated by
+/// tabs; `#` starts a comment line. A line that does not read so is left out (a test
+/// holds the built-in file to every line read).
+fn parse_sources(text: &'static str) -> Vec<Source> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let name = fields.next()?.trim();
+            let category = Category::parse(fields.next()?.trim())?;
+            let hosts: Vec<&str> = fields.next()?.split_whitespace().collect();
+            let aliases = fields
+                .next()
+                .unwrap_or("")
+                .split('|')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect();
+            (!name.is_empty() && !hosts.is_empty() && fields.next().is_none()).then_some(Source {
+                name,
+                category,
+                hosts,
+                aliases,
+            })
+        })
+        .collect()
+}
+
+static SOURCES: LazyLock<Vec<Source>> = LazyLock::new(|| parse_sources(SOURCES_FILE));
 
 struct Index {
     /// Exact hosts and `android-app://` keys.
@@ -301,15 +252,15 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
         brands: HashMap::new(),
         tags: HashMap::new(),
     };
-    for source in SOURCES {
-        for host in source.hosts {
+    for source in SOURCES.iter() {
+        for host in &source.hosts {
             match host.strip_suffix(".*") {
                 Some(brand) => index.brands.insert(brand, source),
                 None => index.hosts.insert(host, source),
             };
         }
         index.tags.insert(source.name.to_lowercase(), source);
-        for alias in source.aliases {
+        for alias in &source.aliases {
             index.tags.insert((*alias).to_owned(), source);
         }
     }
@@ -975,10 +926,23 @@ mod tests {
     }
 
     #[test]
+    fn every_line_of_the_sources_file_is_read() {
+        let lines = SOURCES_FILE
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(SOURCES.len(), lines);
+        assert!(lines > 50);
+        // A line with a field too many, an unknown category or no host is left out.
+        let bad = "A\tsearch\ta.example\t\textra\nB\tnews\tb.example\t\nC\tsearch\t\t\n";
+        assert!(parse_sources(bad).is_empty());
+    }
+
+    #[test]
     fn table_is_consistent() {
         let mut seen = HashMap::new();
-        for source in SOURCES {
-            for key in source.hosts.iter().chain(source.aliases) {
+        for source in SOURCES.iter() {
+            for key in source.hosts.iter().chain(&source.aliases) {
                 assert_eq!(*key, key.to_lowercase(), "keys are lowercase");
                 assert!(
                     seen.insert(*key, source.name).is_none(),
