@@ -1,6 +1,7 @@
--- Sealed visit days in [$1, $2), the day of their visits' last event and whether
--- their partials are stored, in order.
-SELECT CAST(day AS VARCHAR), CAST(last_day AS VARCHAR), partials
+-- Sealed visit days in [$1, $2), the day of their visits' last event, whether their
+-- partials are stored and whether their daily pairs are exact, in order.
+SELECT CAST(day AS VARCHAR), CAST(last_day AS VARCHAR), partials,
+    day IN (SELECT day FROM exact_pairs_days) AS pairs
 FROM sealed_days
 WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
 ORDER BY day;

@@ -1,9 +1,11 @@
 -- The pair roll-up (rollup/pairs_day.sql): per site × day, every cell of two
 -- properties (visit × visit, event × visit, event × event) with the sums
--- daily_aggregates keeps, over the same visits (visits_macro.sql). Each cell
--- appears in both orders; in each order, cells under the minimum crowd size `k` are
--- folded into (value, '(other)'), and a folded row still under `k` is dropped, so
--- no row names a value fewer than k visitors share.
+-- daily_aggregates keeps, over the visits of visits_macro.sql. Each cell appears in
+-- both orders; in each order, cells under the minimum crowd size `k` are folded
+-- into (value, '(other)'), and a folded row still under `k` is dropped, so no row
+-- names a value fewer than k visitors share. The store writes a sealed visit day's
+-- pairs exact (`k` = 1, whole visits by the day they began) and folds them when the
+-- day's events expire (retention/pairs_fold_*.sql).
 --
 -- The properties are those daily_aggregates answers for (not the browser and OS
 -- versions). Visitors are distinct per cell, counted without a distinct count
@@ -13,9 +15,9 @@
 -- two properties that both change between a visitor's visits need the distinct
 -- count (`*_multi`). Values are numbered per day (`dict`) so all of this groups
 -- integers.
-CREATE OR REPLACE MACRO pair_rows(first_day, last_day, k) AS TABLE
+CREATE OR REPLACE MACRO pair_rows(first_day, last_day, k, by_visit) AS TABLE
 WITH visits AS (
-    FROM rollup_visits(first_day, last_day)
+    FROM rollup_visits(first_day, last_day, by_visit)
 ),
 long AS (
     UNPIVOT (SELECT * EXCLUDE (browser_version, os_version) FROM visits)
@@ -29,7 +31,7 @@ ev AS (
     SELECT site, day, skey, dimension, value,
         count(*) FILTER (WHERE name = 'pageview') AS pageviews,
         count(*)                                  AS events
-    FROM rollup_counted(first_day, last_day),
+    FROM rollup_counted(first_day, last_day, by_visit),
         LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
     WHERE name <> 'engagement'
     GROUP BY ALL
@@ -134,7 +136,7 @@ named AS (
     SELECT site, day, da, a, db, b,
         count(DISTINCT vkey), count(DISTINCT skey), count(*) FILTER (WHERE name = 'pageview'),
         0, 0, count(*)
-    FROM rollup_counted(first_day, last_day), LATERAL (VALUES
+    FROM rollup_counted(first_day, last_day, by_visit), LATERAL (VALUES
         ('page', pathname, 'hostname', hostname),
         ('page', pathname, 'name', name),
         ('hostname', hostname, 'name', name)

@@ -6,7 +6,7 @@
 -- '(other)', so no row describes fewer than k visitors (the daily total excepted).
 CREATE OR REPLACE MACRO rollup_rows(first_day, last_day, k) AS TABLE
 WITH visits AS (
-    FROM rollup_visits(first_day, last_day)
+    FROM rollup_visits(first_day, last_day, false)
 ),
 visit_rows AS (
     SELECT site, day, dimension, value, vkey, pageviews, custom, duration_s
@@ -47,7 +47,7 @@ by_event AS (
         0                                         AS bounces,
         0                                         AS duration_s,
         count(*)                                  AS events
-    FROM rollup_counted(first_day, last_day),
+    FROM rollup_counted(first_day, last_day, false),
         LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
     WHERE name <> 'engagement'
     GROUP BY ALL

@@ -128,30 +128,42 @@ pub fn run(
     let fold = min_crowd > 1 && q.dimensions.iter().any(|d| !d.is_time());
     let sealed = partials::sealed_days(backend, q, events_from)?;
     let mut partial = partials::plan(&sealed, q);
-    // The sealed days' visits as stored, where partials do not answer for them.
-    let stored = partials::sealed_inside(&sealed, q, false, false);
-    // Partials for some of the days (while the others' are computed): the stored
-    // visits answer for the rest, if those are one run.
+    let mut paired = if partial.is_none() {
+        partials::pair_plan(&sealed, q, events_from)
+    } else {
+        None
+    };
+    let covered = partial
+        .as_ref()
+        .map(|p| (p.first, p.last))
+        .or_else(|| paired.as_ref().map(partials::PairPlan::days));
+    // The sealed days' visits as stored, where partials or pairs do not answer for
+    // them.
+    let stored = partials::sealed_inside(&sealed, q, false, |_| true);
+    // Partials or pairs for some of the days (while the others' are computed): the
+    // stored visits answer for the rest, if those are one run.
     let mut rest = None;
-    if let (Some(p), Some((first, last))) = (&partial, stored) {
+    if let (Some((p_first, p_last)), Some((first, last))) = (covered, stored) {
         let one_day = chrono::Days::new(1);
-        rest = if (p.first, p.last) == (first, last) {
+        rest = if (p_first, p_last) == (first, last) {
             None
-        } else if p.first == first && p.last < last {
-            Some((p.last + one_day, last))
-        } else if p.last == last && p.first > first {
-            Some((first, p.first - one_day))
+        } else if p_first == first && p_last < last {
+            Some((p_last + one_day, last))
+        } else if p_last == last && p_first > first {
+            Some((first, p_first - one_day))
         } else {
             partial = None;
+            paired = None;
             None
         };
     }
-    let stored = if partial.is_some() { rest } else { stored };
+    let precomputed = partial.is_some() || paired.is_some();
+    let stored = if precomputed { rest } else { stored };
     let q = &Query {
         stored_visits: q.stored_visits.or(stored),
         ..q.clone()
     };
-    if q.from >= boundary && !fold && partial.is_none() {
+    if q.from >= boundary && !fold && !precomputed {
         return backend.run(q);
     }
     let mut parts = Vec::new();
@@ -184,6 +196,14 @@ pub fn run(
         parts.push(rows);
         // Every other visit: those that began on other days, or cross the range's ends.
         events.visits = VisitDays::Except(pq.first, pq.last);
+    } else if let Some(pp) = &paired {
+        let mut rows = backend.run_aggregates(&pp.pairs)?;
+        if needs_total(q) {
+            set_total(&mut rows, &backend.run_partials(&pp.total)?);
+        }
+        parts.push(rows);
+        let (first, last) = pp.days();
+        events.visits = VisitDays::Except(first, last);
     }
     if q.to > boundary {
         let mut rows = from_events(backend, &events, boundary)?;

@@ -205,17 +205,19 @@ impl Backend for DuckDbBackend {
                         row.get::<_, String>(0)?,
                         row.get::<_, String>(1)?,
                         row.get::<_, bool>(2)?,
+                        row.get::<_, bool>(3)?,
                     ))
                 })
                 .map_err(db_error)?;
             let mut out = Vec::new();
             for row in rows {
-                let (day, last, partials) = row.map_err(db_error)?;
+                let (day, last, partials, pairs) = row.map_err(db_error)?;
                 if let (Ok(day), Ok(last_day)) = (day.parse(), last.parse()) {
                     out.push(SealedDay {
                         day,
                         last_day,
                         partials,
+                        pairs,
                     });
                 }
             }
@@ -761,6 +763,37 @@ mod tests {
                 &["event:page"],
                 vec![leaf(Op::Is, "event:page", &["/"])],
             ),
+            // A filtered view's other panels: its exact daily pairs.
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["event:page"],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Visits, Metric::Pageviews],
+                &["visit:source"],
+                vec![leaf(Op::Is, "visit:device", &["Desktop"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["visit:country"],
+                vec![leaf(Op::Is, "event:page", &["/"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Events, Metric::ConversionRate],
+                &["event:goal"],
+                vec![leaf(Op::Is, "visit:source", &["Google"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Percentage],
+                &["visit:entry_page"],
+                vec![leaf(Op::Is, "event:goal", &["Signup"])],
+            ),
+            query(
+                &[Metric::Visitors, Metric::Events],
+                &["event:page"],
+                vec![leaf(Op::Is, "event:goal", &["Signup"])],
+            ),
             // A filtered view's top figures and graph: the filtered property's row.
             query(top, &[], vec![leaf(Op::Is, "visit:source", &["Google"])]),
             query(top, &[], vec![leaf(Op::Is, "visit:device", &["Desktop"])]),
@@ -795,8 +828,8 @@ mod tests {
                 }],
                 ..query(&all, &["visit:source"], Vec::new())
             },
-            // Partials cannot answer these: the stored visits of sealed days and the
-            // events do.
+            // Partials cannot answer these: the stored visits of sealed days (their
+            // pairs, for the goal-filtered page breakdown) and the events do.
             query(
                 &[Metric::Visitors, Metric::BounceRate],
                 &["visit:source"],
@@ -855,7 +888,7 @@ mod tests {
             ),
         ];
         // The shapes above that partials cannot answer.
-        let without_partials = 13;
+        let without_partials = 12;
         let ranges = [
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),
@@ -906,23 +939,28 @@ mod tests {
                 differs.map(|i| &raw[i]),
             );
         };
-        let mut read_partials = 0;
+        let (mut read_partials, mut read_pairs) = (0, 0);
         for (q, raw) in queries.iter().zip(&raw) {
             let sealed = partials::sealed_days(&backend, q, events_from).expect("sealed");
             if partials::plan(&sealed, q).is_some() {
                 read_partials += 1;
+            } else if partials::pair_plan(&sealed, q, events_from).is_some() {
+                read_pairs += 1;
             }
             same(q, raw);
         }
         assert_eq!(
-            read_partials,
+            read_partials + read_pairs,
             queries.len() - ranges.len() * without_partials
         );
+        // The six panels above and the goal-filtered page breakdown below, over
+        // every range.
+        assert_eq!(read_pairs, 7 * ranges.len());
         let read_stored = queries
             .iter()
             .filter(|q| {
                 let sealed = partials::sealed_days(&backend, q, events_from).expect("sealed");
-                partials::sealed_inside(&sealed, q, false, false).is_some()
+                partials::sealed_inside(&sealed, q, false, |_| true).is_some()
             })
             .count();
         assert!(read_stored >= ranges.len() * without_partials / 2);

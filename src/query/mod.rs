@@ -637,4 +637,7 @@ pub struct SealedDay {
     pub last_day: NaiveDate,
     /// Whether its visit partials are stored too (they follow the visits).
     pub partials: bool,
+    /// Whether its daily pairs are exact (stored with its visits, until its events
+    /// expire).
+    pub pairs: bool,
 }

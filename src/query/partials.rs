@@ -20,7 +20,7 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::aggregates::{slot_labels, value_filter};
+use super::aggregates::{AggQuery, slot_labels, value_filter};
 use super::plan::Param;
 use super::{
     Backend, Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError, SealedDay,
@@ -141,6 +141,86 @@ fn shape(q: &Query) -> Option<PartialQuery> {
     })
 }
 
+/// A filtered breakdown that the sealed days' exact daily pairs answer, with the
+/// filter's own partial row as the denominator of `percentage` and
+/// `conversion_rate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairPlan {
+    /// The cells of the filter's value and the broken-down property, over the days.
+    pub pairs: AggQuery,
+    /// The filter's value over the same days.
+    pub total: PartialQuery,
+}
+
+impl PairPlan {
+    /// The visit days read from the pairs.
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        (self.total.first, self.total.last)
+    }
+}
+
+/// The pairs `q` reads, if any: for one `is` filter on one value (matched exactly)
+/// and a breakdown by another property, counting visitors, visits, pageviews,
+/// events and `percentage` (or the conversion rate of goals under a filter on
+/// another property), the longest run of sealed days inside the range whose pairs
+/// are exact and whose partials are stored. A sealed day's pairs count its whole
+/// visits as the engine does, so they add up with the events' answer for every
+/// other visit like the partials do. Visit figures are left to the visits: an event
+/// property's cells carry none.
+pub fn pair_plan(sealed: &[SealedDay], q: &Query, events_from: NaiveDate) -> Option<PairPlan> {
+    let [Dimension::Prop(by)] = q.dimensions.as_slice() else {
+        return None;
+    };
+    let [
+        Filter::Leaf {
+            op: Op::Is,
+            prop,
+            values,
+            case_sensitive: true,
+        },
+    ] = q.filters.as_slice()
+    else {
+        return None;
+    };
+    if q.visits != VisitDays::All
+        || values.len() != 1
+        || prop.name == by.name
+        || prop.is_custom()
+        || by.is_custom()
+    {
+        return None;
+    }
+    let counts = q.metrics.iter().all(|m| {
+        matches!(
+            m,
+            Metric::Visitors
+                | Metric::Visits
+                | Metric::Pageviews
+                | Metric::Events
+                | Metric::Percentage
+        ) || (*m == Metric::ConversionRate && by.is_goal_or_name() && !prop.is_goal_or_name())
+    });
+    if !counts {
+        return None;
+    }
+    let (first, last) = sealed_inside(sealed, q, false, |d| d.pairs && d.partials)?;
+    // Whole UTC days of visits: the site's zone has moved the range already.
+    let utc = Query {
+        metrics: vec![Metric::Visitors],
+        offsets: Vec::new(),
+        ..q.clone()
+    };
+    let pairs = super::aggregates::translate(&utc, first, last + Days::new(1), events_from).ok()?;
+    pairs.pair.as_ref()?;
+    let mut total = shape(&Query {
+        dimensions: Vec::new(),
+        ..utc
+    })?;
+    total.first = first;
+    total.last = last;
+    Some(PairPlan { pairs, total })
+}
+
 /// The first midnight at or after `t`.
 fn day_from(t: NaiveDateTime) -> NaiveDate {
     if t.time() == NaiveTime::MIN {
@@ -158,7 +238,7 @@ fn day_from(t: NaiveDateTime) -> NaiveDate {
 pub fn plan(sealed: &[SealedDay], q: &Query) -> Option<PartialQuery> {
     let mut pq = shape(q)?;
     let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
-    let (first, last) = sealed_inside(sealed, q, days_apart, true)?;
+    let (first, last) = sealed_inside(sealed, q, days_apart, |d| d.partials)?;
     pq.first = first;
     pq.last = last;
     Some(pq)
@@ -180,23 +260,22 @@ pub fn sealed_days(
 }
 
 /// The longest run of consecutive days of `sealed` ([`sealed_days`] of `q`) whose
-/// visits lie wholly inside `q`'s range, if any; with `partials`, only days whose
-/// partials are stored. With `days_apart`, a day whose visits reach two days on is
-/// left out.
+/// visits lie wholly inside `q`'s range, if any; only days that have what `usable`
+/// asks for (their partials stored, say). With `days_apart`, a day whose visits
+/// reach two days on is left out.
 pub fn sealed_inside(
     sealed: &[SealedDay],
     q: &Query,
     days_apart: bool,
-    partials: bool,
+    usable: impl Fn(&SealedDay) -> bool,
 ) -> Option<(NaiveDate, NaiveDate)> {
     let end = q.to.date();
     let mut best: Option<(NaiveDate, NaiveDate)> = None;
     let mut run: Option<(NaiveDate, NaiveDate)> = None;
     for sealed in sealed {
         let (day, last_day) = (sealed.day, sealed.last_day);
-        let usable = last_day < end
-            && !(days_apart && last_day > day + Days::new(1))
-            && (sealed.partials || !partials);
+        let usable =
+            last_day < end && !(days_apart && last_day > day + Days::new(1)) && usable(sealed);
         run = match run {
             Some((start, prev)) if usable && prev + Days::new(1) == day => Some((start, day)),
             _ if usable => Some((day, day)),

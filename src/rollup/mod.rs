@@ -140,7 +140,7 @@ fn expire(
     today: NaiveDate,
     report: &mut Report,
 ) -> Result<(), StoreError> {
-    report.events_expired = store.expire_events(policy.events_from(today))?;
+    report.events_expired = store.expire_events(policy.events_from(today), policy.min_crowd)?;
     report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;
     if report.events_expired + report.aggregates_expired > 0 {
         // A DELETE leaves the rows' bytes in the file; compaction removes them.

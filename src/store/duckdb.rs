@@ -61,6 +61,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         12,
         include_str!("../../sql/migrations/0012_daily_pairs.sql"),
     ),
+    (
+        13,
+        include_str!("../../sql/migrations/0013_exact_pairs.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
@@ -75,12 +79,11 @@ const VISITS_MACRO: &str = include_str!("../../sql/rollup/visits_macro.sql");
 const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
 const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
-const ROLLUP_DAY_STATE: &str = include_str!("../../sql/rollup/day_state.sql");
 const ROLLED_FROM: &str = include_str!("../../sql/rollup/rolled_from.sql");
 const UNROLL_FROM: &str = include_str!("../../sql/rollup/unroll_from.sql");
 const PAIRS_MACRO: &str = include_str!("../../sql/rollup/pairs_macro.sql");
 const PAIRS_DAY: &str = include_str!("../../sql/rollup/pairs_day.sql");
-const PAIRS_MARK: &str = include_str!("../../sql/rollup/mark_paired.sql");
+const PAIRS_FOLD: &str = include_str!("../../sql/retention/pairs_fold.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
@@ -104,6 +107,26 @@ const DESTRUCTION_DONE: &str = include_str!("../../sql/destruction_done.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/threads.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
+
+/// Runs each statement of a `;`-separated file (no `;` inside a statement or its
+/// comments) with the leading parameters it names (`$1`, `$2`, …).
+fn execute_each(
+    conn: &Connection,
+    text: &str,
+    params: &[&dyn duckdb::ToSql],
+) -> duckdb::Result<()> {
+    for statement in text.split(';').filter(|s| {
+        s.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    }) {
+        let named = (1..=params.len())
+            .rev()
+            .find(|n| statement.contains(&format!("${n}")))
+            .unwrap_or(0);
+        conn.execute(statement, duckdb::params_from_iter(&params[..named]))?;
+    }
+    Ok(())
+}
 
 /// The database as the writer and the readers share it. Compaction replaces the file
 /// underneath, so a reader takes a fresh connection per use, under the read lock;
@@ -485,9 +508,7 @@ impl Store for DuckDbStore {
         }
         self.working(|conn| {
             let tx = conn.transaction()?;
-            for statement in UNROLL_FROM.split(';').filter(|s| s.contains("DELETE")) {
-                tx.execute(statement, [today.to_string()])?;
-            }
+            execute_each(&tx, UNROLL_FROM, &[&today.to_string()])?;
             tx.commit()?;
             Ok(())
         })?;
@@ -511,17 +532,8 @@ impl Store for DuckDbStore {
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
         self.working(|conn| {
             let tx = conn.transaction()?;
-            let (rolled_up, paired) = tx.query_row(ROLLUP_DAY_STATE, [day.to_string()], |row| {
-                Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?))
-            })?;
-            if !rolled_up {
-                tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
-                tx.execute(ROLLUP_MARK, [day.to_string()])?;
-            }
-            if !paired {
-                tx.execute(PAIRS_DAY, params![day.to_string(), min_crowd])?;
-                tx.execute(PAIRS_MARK, [day.to_string()])?;
-            }
+            tx.execute(ROLLUP_DAY, params![day.to_string(), min_crowd])?;
+            tx.execute(ROLLUP_MARK, [day.to_string()])?;
             tx.commit()?;
             Ok(())
         })
@@ -557,6 +569,7 @@ impl Store for DuckDbStore {
             let tx = conn.transaction()?;
             tx.execute(VISITS_DELETE_DAY, [&day])?;
             let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
+            execute_each(&tx, PAIRS_DAY, &[&day])?;
             tx.execute(VISITS_STORED_DAY, [&day, &last_day])?;
             tx.commit()?;
             // A day's visits are megabytes of WAL: checkpointed now, under the raised
@@ -627,9 +640,12 @@ impl Store for DuckDbStore {
         Ok(())
     }
 
-    fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError> {
+    fn expire_events(&mut self, before: NaiveDate, min_crowd: u32) -> Result<u64, StoreError> {
         let day = before.to_string();
         self.working(|conn| {
+            let tx = conn.transaction()?;
+            execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
+            tx.commit()?;
             conn.execute(PARTIALS_DELETE, [&day])?;
             conn.execute(VISITS_DELETE, [&day])?;
             conn.execute(SEALED_DAYS_DELETE, [&day])?;
@@ -938,8 +954,9 @@ mod tests {
 
     /// A day too big for the usual limit rolls up under the query limit, readers
     /// work under it too, and the usual limit is back afterwards.
-    /// The pair roll-up's visitors, counted without a distinct count where a
-    /// visitor's visits agree, are the distinct visitors of each cell, on generated
+    /// The pair roll-up's visitors (whole visits by the day they began, as a sealed
+    /// day's pairs are stored), counted without a distinct count where a visitor's
+    /// visits agree, are the distinct visitors of each cell, on generated
     /// visitors with several visits a day: a steady × changing and a changing ×
     /// changing visit cell, and an event × visit cell.
     #[test]
@@ -958,7 +975,7 @@ mod tests {
         let compare = "
             WITH e AS (
                 SELECT *, session_id AS skey, coalesce(visitor_id, session_id) AS vkey
-                FROM events WHERE CAST(ts AS DATE) = CAST($1 AS DATE)),
+                FROM events WHERE visit_day = CAST($1 AS DATE)),
             c AS (SELECT * FROM e WHERE skey IN (SELECT skey FROM e WHERE name <> 'engagement')),
             v AS (
                 SELECT skey, any_value(vkey) AS vkey,
@@ -979,7 +996,7 @@ mod tests {
                 FROM c JOIN v USING (skey) WHERE c.name <> 'engagement' GROUP BY ALL),
             pairs AS (
                 SELECT dimension, value, dimension2, value2, visitors
-                FROM pair_rows(CAST($1 AS DATE), CAST($1 AS DATE), 1)
+                FROM pair_rows(CAST($1 AS DATE), CAST($1 AS DATE), 1, true)
                 WHERE (dimension, dimension2)
                     IN (('country', 'source'), ('entry_page', 'source'), ('page', 'source')))
             SELECT (SELECT count(*) FROM (FROM reference EXCEPT FROM pairs))
@@ -1020,7 +1037,10 @@ mod tests {
             wal_autocheckpoint_mb: Some(64),
         };
         let mut store = DuckDbStore::open_limited(&path, tight).expect("open");
-        let error = store.roll_up_day(day, 1).expect_err("32 MiB is too little");
+        let next = day.succ_opt().expect("day");
+        let error = store
+            .store_visits(day, next)
+            .expect_err("32 MiB is too little");
         assert!(error.to_string().contains("Out of Memory"), "{error}");
         drop(store);
 
@@ -1038,6 +1058,9 @@ mod tests {
             })
             .expect("wal_autocheckpoint");
         assert_eq!(wal, "64.0 MiB");
+        store
+            .store_visits(day, next)
+            .expect("visits and pairs within 256 MiB");
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
         let during = store.handle().with(settings).expect("reader");
@@ -1057,7 +1080,7 @@ mod tests {
         // Retention too: the checkpoint after its DELETE failed in 32 MiB with
         // Out of Memory, which invalidated the database.
         let before = NaiveDate::from_ymd_opt(2026, 1, 11).expect("day");
-        assert!(store.expire_events(before).expect("expire") > 0);
+        assert!(store.expire_events(before, 5).expect("expire") > 0);
         store.compact().expect("compaction within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
     }

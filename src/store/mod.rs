@@ -104,7 +104,7 @@ pub trait Store: Send {
     /// Takes back what was rolled up or sealed for days from `today` on (they have
     /// not ended: the clock went back); the number of such days, 0 as a rule.
     fn unroll_from(&mut self, today: NaiveDate) -> Result<u64, StoreError>;
-    /// Ended days (before `today`) that have events but no aggregates or no pairs yet.
+    /// Ended days (before `today`) that have events but no aggregates yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than
     /// `min_crowd` visitors are folded into `(other)`.
@@ -116,9 +116,10 @@ pub trait Store: Send {
         from: NaiveDate,
         before: NaiveDate,
     ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError>;
-    /// Stores one row per visit that began on `day` (`visits`), replacing any stored
-    /// before, and marks the day sealed without partials (`last_day`: its visits'
-    /// latest event), atomically; returns how many. Once its visits have ended.
+    /// Stores one row per visit that began on `day` (`visits`) and the day's exact
+    /// daily pairs, replacing any stored before, and marks the day sealed without
+    /// partials (`last_day`: its visits' latest event), atomically; returns how many
+    /// visits. Once its visits have ended.
     fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError>;
     /// Sealed days from `from` on whose partials are not stored, in order, each with
     /// its visits' last day and a site with events that day (`None`: no events).
@@ -136,11 +137,12 @@ pub trait Store: Send {
         last_day: NaiveDate,
         rows: &[PartialRow],
     ) -> Result<(), StoreError>;
-    /// Deletes events before `day`, and the visits and partials derived from them; returns how
-    /// many events. Their bytes go with [`compact`].
+    /// Deletes events before `day`, and the visits and partials derived from them,
+    /// after folding those days' exact daily pairs to `min_crowd`; returns how many
+    /// events. Their bytes go with [`compact`].
     ///
     /// [`compact`]: Store::compact
-    fn expire_events(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
+    fn expire_events(&mut self, before: NaiveDate, min_crowd: u32) -> Result<u64, StoreError>;
     /// Deletes aggregates before `day`; returns how many.
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
     /// Rewrites storage so that nothing deleted survives in any file.

@@ -81,15 +81,16 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
          WHERE dimension <> 'total' AND value <> '(other)' AND visitors < 5",
     );
     assert!(small.is_empty(), "{small:?}");
-    // Pairs name two values (or a value and `(other)`): every row holds five or more.
+    // Pairs name two values (or a value and `(other)`). While the day's events are
+    // kept beside them, its pairs are exact, small cells too.
     let pair = stopped.rows(
         "SELECT visitors FROM daily_pairs WHERE dimension = 'source' AND value = 'Google' \
          AND dimension2 = 'page' AND value2 = '/popular'",
     );
     assert_eq!(pair, [["BigInt(6)"]]);
     assert_eq!(
-        stopped.rows("SELECT count(*) FROM daily_pairs WHERE visitors < 5"),
-        [["BigInt(0)"]]
+        stopped.rows("SELECT count(*) FROM exact_pairs_days"),
+        [["BigInt(1)"]]
     );
     // The aggregates agree with the events they came from.
     let from_events = stopped.rows("SELECT count(DISTINCT visitor_id), count(*) FROM events");
@@ -124,6 +125,23 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
             .rows("SELECT count(*) FROM daily_aggregates WHERE dimension = 'total'")
             .len(),
         1
+    );
+    // With the events, the pairs' small cells went: every row left holds five or
+    // more visitors, and the one of Google and /popular is still there.
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM daily_pairs WHERE visitors < 5"),
+        [["BigInt(0)"]]
+    );
+    assert_eq!(
+        stopped.rows(
+            "SELECT visitors FROM daily_pairs WHERE dimension = 'source' \
+             AND value = 'Google' AND dimension2 = 'page' AND value2 = '/popular'"
+        ),
+        [["BigInt(6)"]]
+    );
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM exact_pairs_days"),
+        [["BigInt(0)"]]
     );
     let bytes = stopped.all_bytes();
     assert!(

@@ -1,1 +1,0 @@
-INSERT INTO paired_days (day) VALUES (CAST($1 AS DATE));
