@@ -10,8 +10,9 @@
 //! per view, the median and slowest single query and the median and slowest whole
 //! view, and at the end the same over everything.
 //!
-//! It prints what the store's lifecycle costs first: storing the visits and
-//! sealing every day (wall time and this process's CPU time per million events).
+//! It prints what the store's lifecycle costs first: the roll-up, then storing each
+//! day's visits and pairs and sealing it (wall time and this process's CPU time per
+//! million events).
 //!
 //! Run: `cargo test --release --bench dashboard -- --bench` (10M events; the
 //! generation takes about a minute). `SPOORLOOS_BENCH_DB=<file>` keeps the generated
@@ -196,7 +197,7 @@ fn lifecycle(store: &mut DuckDbStore, events: i64) {
     let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let millions = events as f64 / 1e6;
     println!(
-        "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits and partials \
+        "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits, pairs and partials \
          of {} days {seal_wall:.1} s ({:.1} CPU-s per million events)",
         rollup_cpu / millions,
         sealed.len(),

@@ -12,6 +12,7 @@ GROUP BY ALL
 HAVING sum(visitors) >= $2;
 DELETE FROM daily_pairs
 WHERE day IN (SELECT day FROM exact_pairs_days WHERE day < CAST($1 AS DATE));
-INSERT INTO daily_pairs SELECT * FROM pairs_folding;
+INSERT INTO daily_pairs
+SELECT * FROM pairs_folding ORDER BY day, dimension, value, dimension2, value2;
 DELETE FROM pairs_folding;
 DELETE FROM exact_pairs_days WHERE day < CAST($1 AS DATE)

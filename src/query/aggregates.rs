@@ -312,7 +312,7 @@ impl AggQuery {
     }
 
     /// Whether the answer may miss visitors: a pair answer when rows under
-    /// `min_crowd` visitors were folded at roll-up, or when the filter names several
+    /// `min_crowd` visitors were folded when the events expired, or when the filter names several
     /// values (a visitor of two counts twice).
     pub fn approximate(&self, min_crowd: u32) -> bool {
         self.pair.is_some() && (min_crowd > 1 || self.values.as_ref().is_some_and(|v| v.len() > 1))

@@ -280,7 +280,7 @@ fn goals_filtered_by_goal(q: &Query) -> Option<&[String]> {
 }
 
 /// Why the answer to `q` may miss visitors, if it may: days before `events_from`
-/// answered from daily pairs whose small cells were left out at roll-up
+/// answered from daily pairs whose small cells were folded when their events expired
 /// ([`aggregates::AggQuery::approximate`]).
 pub fn approximation(q: &Query, events_from: NaiveDate, min_crowd: u32) -> Option<String> {
     let boundary = events_from.and_time(NaiveTime::MIN);

@@ -211,7 +211,7 @@ A total for one page, source, country or other value is kept only if it describe
 \"(other)\" and the site's overall total per day name no value, so they are kept whatever they count, even a single visitor. \
 Totals per combination of two values (a country and a page, say) are kept the same way, but only if they describe at least {} visitors; smaller ones are merged into \"(other)\" or left out. \
 These daily totals are kept for {} months, then deleted. \
-To answer questions quickly, totals per day are also kept without that merging, but never longer than the page views they come from: they are deleted with them.\n",
+To answer questions quickly, totals per day, also per combination of two values, are kept without that merging as well, but never longer than the page views they come from: when those are deleted, these are deleted or merged as above.\n",
             r.event_days, r.min_crowd, r.min_crowd, r.aggregate_months
         ),
         &format!(
@@ -221,7 +221,7 @@ Een totaal voor één pagina, bron, land of andere waarde bewaren we alleen als 
 \"(other)\" en het totaal van de hele site per dag noemen geen waarde en worden dus bewaard wat ze ook tellen, ook als dat één bezoeker is. \
 Totalen per combinatie van twee waarden (bijvoorbeeld een land en een pagina) bewaren we op dezelfde manier, maar alleen als ze minstens {} bezoekers beschrijven; kleinere worden samengevoegd onder \"(other)\" of weggelaten. \
 Deze dagtotalen bewaren we {} maanden en verwijderen we daarna. \
-Om vragen snel te beantwoorden bewaren we daarnaast totalen per dag zonder dat samenvoegen, maar nooit langer dan de paginaweergaven waaruit ze komen: ze worden samen daarmee verwijderd.\n",
+Om vragen snel te beantwoorden bewaren we daarnaast totalen per dag, ook per combinatie van twee waarden, zonder dat samenvoegen, maar nooit langer dan de paginaweergaven waaruit ze komen: als die worden verwijderd, worden deze verwijderd of samengevoegd zoals hierboven.\n",
             r.event_days, r.min_crowd, r.min_crowd, r.aggregate_months
         ),
     ));

@@ -84,6 +84,8 @@ const UNROLL_FROM: &str = include_str!("../../sql/rollup/unroll_from.sql");
 const PAIRS_MACRO: &str = include_str!("../../sql/rollup/pairs_macro.sql");
 const PAIRS_DAY: &str = include_str!("../../sql/rollup/pairs_day.sql");
 const PAIRS_FOLD: &str = include_str!("../../sql/retention/pairs_fold.sql");
+const UNPAIRED_DAYS: &str = include_str!("../../sql/retention/unpaired_days.sql");
+const PAIRS_UNSEALED: &str = include_str!("../../sql/retention/pairs_unsealed.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
@@ -644,6 +646,13 @@ impl Store for DuckDbStore {
         let day = before.to_string();
         self.working(|conn| {
             let tx = conn.transaction()?;
+            let unpaired: Vec<String> = tx
+                .prepare(UNPAIRED_DAYS)?
+                .query_map([&day], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            for unsealed in &unpaired {
+                execute_each(&tx, PAIRS_UNSEALED, &[unsealed, &min_crowd])?;
+            }
             execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
             tx.commit()?;
             conn.execute(PARTIALS_DELETE, [&day])?;

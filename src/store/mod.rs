@@ -138,8 +138,9 @@ pub trait Store: Send {
         rows: &[PartialRow],
     ) -> Result<(), StoreError>;
     /// Deletes events before `day`, and the visits and partials derived from them,
-    /// after folding those days' exact daily pairs to `min_crowd`; returns how many
-    /// events. Their bytes go with [`compact`].
+    /// after folding those days' exact daily pairs to `min_crowd` (and rolling up
+    /// the folded pairs of days that were never sealed); returns how many events.
+    /// Their bytes go with [`compact`].
     ///
     /// [`compact`]: Store::compact
     fn expire_events(&mut self, before: NaiveDate, min_crowd: u32) -> Result<u64, StoreError>;

@@ -1,7 +1,8 @@
 //! The data lifecycle with the real binary and the hidden `--clock-start` flag: an
-//! ended day is rolled up into anonymous aggregates and pairs (small crowds folded
-//! into `(other)`), and events past retention vanish from the table *and* from the bytes
-//! of every file the collector wrote.
+//! ended day is rolled up into anonymous aggregates, a sealed day gets its pairs
+//! (small crowds folded into `(other)` when its events expire), and events past
+//! retention vanish from the table *and* from the bytes of every file the collector
+//! wrote.
 
 use crate::support::*;
 
@@ -19,6 +20,40 @@ fn start_at(dir: tempfile::TempDir, at: &str) -> Server {
             at,
         ],
     )
+}
+
+/// A day whose events expire before it was ever sealed (the collector was stopped
+/// for longer than the retention) still gets its pairs, folded.
+#[tokio::test]
+async fn a_day_never_sealed_gets_its_pairs_as_its_events_expire() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_at(dir, "2026-01-10T12:00:00Z");
+    for i in 0..7 {
+        let ip = format!("203.0.113.{}", i + 1);
+        let page = if i < 6 { "/popular" } else { "/alone" };
+        let body = format!(
+            r#"{{"n":"pageview","u":"http://example.test{page}","d":"example.test","r":"https://www.google.com/"}}"#
+        );
+        server
+            .event(&body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+    }
+    server.wait_stored(7).await;
+    let stopped = server.stop();
+    let server = start_at(stopped.dir, "2026-03-01T12:00:00Z");
+    let stopped = server.stop();
+    assert_eq!(stopped.rows("SELECT count(*) FROM events"), [["BigInt(0)"]]);
+    assert_eq!(
+        stopped.rows(
+            "SELECT value2, visitors FROM daily_pairs WHERE dimension = 'source' \
+             AND value = 'Google' AND dimension2 = 'page'"
+        ),
+        [["/popular", "BigInt(6)"]]
+    );
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM daily_pairs WHERE visitors < 5"),
+        [["BigInt(0)"]]
+    );
 }
 
 #[tokio::test]
