@@ -257,18 +257,8 @@ pub fn run(
 /// (its denominator leaves goal filters out), and the unfiltered breakdown can be
 /// read from the partials.
 fn goals_filtered_by_goal(q: &Query) -> Option<&[String]> {
-    let [
-        super::Filter::Leaf {
-            op: super::Op::Is,
-            prop,
-            values,
-            case_sensitive: true,
-        },
-    ] = q.filters.as_slice()
-    else {
-        return None;
-    };
-    let by_goal = matches!(q.dimensions.as_slice(), [Dimension::Prop(p)] if p == prop);
+    let (prop, values) = q.exact_is_filter()?;
+    let by_goal = matches!(q.dimensions.as_slice(), [Dimension::Prop(p)] if p.name == prop.name);
     (by_goal
         && prop.is_goal_or_name()
         && q.metrics.contains(&Metric::ConversionRate)
@@ -276,7 +266,7 @@ fn goals_filtered_by_goal(q: &Query) -> Option<&[String]> {
         && prop
             .none
             .is_none_or(|none| !values.iter().any(|v| v == none)))
-    .then_some(values.as_slice())
+    .then_some(values)
 }
 
 /// Why the answer to `q` may miss visitors, if it may: days before `events_from`

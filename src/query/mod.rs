@@ -574,6 +574,24 @@ pub struct Query {
     pub stored_visits: Option<(NaiveDate, NaiveDate)>,
 }
 
+impl Query {
+    /// The query's one filter, if it is an `is` filter matched exactly: its property
+    /// and values.
+    pub fn exact_is_filter(&self) -> Option<(&'static Prop, &[String])> {
+        match self.filters.as_slice() {
+            [
+                Filter::Leaf {
+                    op: Op::Is,
+                    prop,
+                    values,
+                    case_sensitive: true,
+                },
+            ] => Some((*prop, values.as_slice())),
+            _ => None,
+        }
+    }
+}
+
 /// A restriction of a [`Query`] to visits by the UTC day they began (inclusive
 /// bounds). Visit partials are the engine's answers over `Only` one day's visits;
 /// a query that reads partials for some days asks the events for `Except` those.

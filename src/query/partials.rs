@@ -171,17 +171,7 @@ pub fn pair_plan(sealed: &[SealedDay], q: &Query, events_from: NaiveDate) -> Opt
     let [Dimension::Prop(by)] = q.dimensions.as_slice() else {
         return None;
     };
-    let [
-        Filter::Leaf {
-            op: Op::Is,
-            prop,
-            values,
-            case_sensitive: true,
-        },
-    ] = q.filters.as_slice()
-    else {
-        return None;
-    };
+    let (prop, values) = q.exact_is_filter()?;
     if q.visits != VisitDays::All
         || values.len() != 1
         || prop.name == by.name
