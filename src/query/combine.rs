@@ -4,7 +4,9 @@
 //!   before it from the daily aggregates ([`aggregates`](super::aggregates)), which
 //!   refuse what they cannot answer exactly. Within the events, the whole visits of
 //!   sealed days come from their partials ([`partials`](super::partials)) where the
-//!   query allows, and the events answer for the other visits. Each part is asked for
+//!   query allows, or from their exact daily pairs for a filtered breakdown
+//!   ([`partials::pair_plan`](super::partials::pair_plan)), and the events answer
+//!   for the other visits. Each part is asked for
 //!   its sums ([`Sums`]), the sums are added per dimension value, and the metrics
 //!   are computed from them with the SQL's rounding.
 //! - Minimum crowd size: in a breakdown by a property, rows with fewer than

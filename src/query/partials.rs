@@ -13,10 +13,15 @@
 //!
 //! What they answer: the additive metrics (`visitors`, `visits`, `pageviews`,
 //! `events`, `bounce_rate`, `visit_duration`, `views_per_visit`; `percentage`
-//! without a filter); no property or one as dimension, optionally with
-//! `time:day|week|month` for sites in UTC; an `is` filter on that same property, or,
-//! with no property as dimension, an `is` filter on one value of any property.
-//! Anything else reads the events alone, as before.
+//! without a filter or over one value); no property or one as dimension, optionally
+//! with `time:day|week|month` for sites in UTC; an `is` filter on that same
+//! property, or, with no property as dimension, an `is` filter on one value of any
+//! property.
+//!
+//! A sealed day's exact daily pairs (stored with its visits, the same whole visits)
+//! add up the same way: [`pair_plan`] reads them for an `is` filter on one value
+//! with a breakdown by another property. Anything else reads the stored visits and
+//! the events.
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
