@@ -2,7 +2,9 @@
 //! signs in through the setup link, changes the period, filters by clicking, compares,
 //! searches and downloads a panel, switches to Dutch, dark mode and a phone, opens a
 //! shared link, watches a new site turn live, and runs axe-core; every request must
-//! stay on the collector. Plus the sign-in's protections, over plain HTTP.
+//! stay on the collector. A filtered view of older days says, in English and Dutch,
+//! that its figures come from folded daily totals (tests/browser/approximate.mjs).
+//! Plus the sign-in's protections, over plain HTTP.
 
 use std::path::Path;
 use std::process::Command;
@@ -100,42 +102,88 @@ async fn seed(server: &Server) -> u64 {
 
 #[tokio::test]
 async fn the_dashboard_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let server = start_in(dir, &["--config", cfg.to_str().unwrap()]);
+    let stored = seed(&server).await;
+    server.wait_stored(stored).await;
+    let args = vec![
+        server.url.clone(),
+        setup_token(&server),
+        SHARE_TOKEN.to_owned(),
+        "shop.example".to_owned(),
+    ];
+    let summary = drive(&server, "dashboard.mjs", args).await;
+    eprintln!("{summary}");
+    // The users file holds an argon2 hash, never the password.
+    let stopped = server.stop();
+    let bytes = stopped.all_bytes();
+    assert!(!contains(&bytes, "a long and good password"));
+}
+
+/// Runs a driver in `tests/browser/` with `args`; fails with its output.
+async fn drive(server: &Server, script: &str, args: Vec<String>) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     assert!(
         root.join("tests/browser/node_modules/axe-core").is_dir()
             && Path::new("/usr/bin/chromium").exists(),
         "browser test dependencies missing: run `bash tests/browser/install.sh`"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path());
-    let server = start_in(dir, &["--config", cfg.to_str().unwrap()]);
-    let stored = seed(&server).await;
-    server.wait_stored(stored).await;
-    let args = [
-        root.join("tests/browser/dashboard.mjs")
+    let mut argv = vec![
+        root.join("tests/browser")
+            .join(script)
             .display()
             .to_string(),
-        server.url.clone(),
-        setup_token(&server),
-        SHARE_TOKEN.to_owned(),
-        "shop.example".to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || Command::new("node").args(args).output())
+    argv.extend(args);
+    let out = tokio::task::spawn_blocking(move || Command::new("node").args(argv).output())
         .await
         .unwrap()
         .unwrap();
     let summary = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "dashboard driver failed: {summary}\n{}\n{}",
+        "{script} failed: {summary}\n{}\n{}",
         String::from_utf8_lossy(&out.stderr),
         server.output()
     );
-    eprintln!("{summary}");
-    // The users file holds an argon2 hash, never the password.
+    summary
+}
+
+/// A view of the last 12 months filtered by a source, once the day with the events
+/// has passed the event retention: its pages come from the folded daily pairs, and
+/// the panel says so.
+#[tokio::test]
+async fn older_days_show_the_folded_totals_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("spoorloos.toml");
+    std::fs::write(
+        &cfg,
+        "sites = [\"localhost\"]\ntrusted_proxies = [\"127.0.0.1\"]\n[retention]\nmin_crowd = 5\n",
+    )
+    .unwrap();
+    let cfg = cfg.display().to_string();
+    let at = |dir, clock: &str| start_in(dir, &["--config", &cfg, "--clock-start", clock]);
+    let server = at(dir, "2026-01-10T12:00:00Z");
+    for i in 0..8 {
+        let page = if i < 6 { "/popular" } else { "/lonely" };
+        let body = format!(
+            r#"{{"n":"pageview","u":"http://localhost{page}","d":"localhost","r":"https://www.google.com/"}}"#
+        );
+        let ip = format!("203.0.113.{}", i + 1);
+        let r = server
+            .event(&body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    server.wait_stored(8).await;
+    // Past the retention: the first lifecycle run folds the day's pairs.
     let stopped = server.stop();
-    let bytes = stopped.all_bytes();
-    assert!(!contains(&bytes, "a long and good password"));
+    let stopped = at(stopped.dir, "2026-03-01T12:00:00Z").stop();
+    let server = at(stopped.dir, "2026-03-01T12:10:00Z");
+    let token = setup_token(&server);
+    drive(&server, "approximate.mjs", vec![server.url.clone(), token]).await;
+    server.stop();
 }
 
 #[tokio::test]
