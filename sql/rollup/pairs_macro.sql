@@ -31,9 +31,7 @@ ev AS (
     SELECT site, day, skey, dimension, value,
         count(*) FILTER (WHERE name = 'pageview') AS pageviews,
         count(*)                                  AS events
-    FROM rollup_counted(first_day, last_day, by_visit),
-        LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
-    WHERE name <> 'engagement'
+    FROM rollup_event_values(first_day, last_day, by_visit)
     GROUP BY ALL
 ),
 dict AS (

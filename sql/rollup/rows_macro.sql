@@ -47,9 +47,7 @@ by_event AS (
         0                                         AS bounces,
         0                                         AS duration_s,
         count(*)                                  AS events
-    FROM rollup_counted(first_day, last_day, false),
-        LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
-    WHERE name <> 'engagement'
+    FROM rollup_event_values(first_day, last_day, false)
     GROUP BY ALL
 ),
 all_rows AS (

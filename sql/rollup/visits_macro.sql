@@ -58,3 +58,11 @@ SELECT
     coalesce(arg_max(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS exit_page
 FROM rollup_counted(first_day, last_day, by_visit)
 GROUP BY site, day, skey;
+
+-- The counted events with the value of each event-level dimension (page, hostname,
+-- name), one row per event and dimension; engagement events carry none.
+CREATE OR REPLACE MACRO rollup_event_values(first_day, last_day, by_visit) AS TABLE
+SELECT counted.*, d.dimension, d.value
+FROM rollup_counted(first_day, last_day, by_visit) AS counted,
+    LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
+WHERE name <> 'engagement';
