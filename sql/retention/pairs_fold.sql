@@ -1,5 +1,5 @@
 -- Folds the exact pairs of the days before $1, whose events expire now, to the
--- minimum crowd size $2 (as pairs_macro.sql folds): in each order, a cell under $2
+-- minimum crowd size $2: in each order, a cell under $2
 -- visitors joins its filter value's (value, '(other)') row, and a row still under
 -- $2 is not kept. One transaction, statement by statement
 INSERT INTO pairs_folding

@@ -1,5 +1,5 @@
 -- The visits both roll-ups count (rows_macro.sql for daily_aggregates,
--- pairs_macro.sql for daily_pairs), one row per site × day × visit for the days
+-- pairs_visits.sql for daily_pairs), one row per site × day × visit for the days
 -- [first_day, last_day]. With `by_visit` false, days are UTC days and visits are cut
 -- at midnight (a visit counts on each day it touches); with `by_visit` true, a day
 -- is the day visits began (`visit_day`) and each visit counts whole on it, as the

@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 use duckdb::types::Value;
 use duckdb::{Connection, appender_params_from_iter, params};
 
+mod pairs;
+
 use super::columns::{CHUNK_ROWS, EventColumns};
 use super::{ActiveSession, PartialRow, Store, StoreError};
 use crate::config::StoreConfig;
@@ -81,11 +83,10 @@ const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
 const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
 const ROLLED_FROM: &str = include_str!("../../sql/rollup/rolled_from.sql");
 const UNROLL_FROM: &str = include_str!("../../sql/rollup/unroll_from.sql");
-const PAIRS_MACRO: &str = include_str!("../../sql/rollup/pairs_macro.sql");
-const PAIRS_DAY: &str = include_str!("../../sql/rollup/pairs_day.sql");
+const PAIRS_DELETE_DAY: &str = include_str!("../../sql/rollup/pairs_delete_day.sql");
+const PAIRS_MARK_DAY: &str = include_str!("../../sql/rollup/pairs_mark_day.sql");
 const PAIRS_FOLD: &str = include_str!("../../sql/retention/pairs_fold.sql");
 const UNPAIRED_DAYS: &str = include_str!("../../sql/retention/unpaired_days.sql");
-const PAIRS_UNSEALED: &str = include_str!("../../sql/retention/pairs_unsealed.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
@@ -391,9 +392,17 @@ impl DuckDbStore {
         self.conn.execute_batch(VIEWS)?;
         self.conn.execute_batch(VISITS_MACRO)?;
         self.conn.execute_batch(ROLLUP_MACRO)?;
-        self.conn.execute_batch(PAIRS_MACRO)?;
         Ok(())
     }
+}
+
+/// Replaces the pairs of visit day `day` with its exact pairs, and marks it so.
+fn exact_pairs(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
+    let param = day.to_string();
+    conn.execute(PAIRS_DELETE_DAY, [&param])?;
+    pairs::append(conn, day)?;
+    execute_each(conn, PAIRS_MARK_DAY, &[&param])?;
+    Ok(())
 }
 
 /// A date as DuckDB's `DATE` (days since the Unix epoch).
@@ -566,12 +575,13 @@ impl Store for DuckDbStore {
     }
 
     fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError> {
+        let visit_day = day;
         let (day, last_day) = (day.to_string(), last_day.to_string());
         self.working(|conn| {
             let tx = conn.transaction()?;
             tx.execute(VISITS_DELETE_DAY, [&day])?;
             let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
-            execute_each(&tx, PAIRS_DAY, &[&day])?;
+            exact_pairs(&tx, visit_day)?;
             tx.execute(VISITS_STORED_DAY, [&day, &last_day])?;
             tx.commit()?;
             // A day's visits are megabytes of WAL: checkpointed now, under the raised
@@ -650,8 +660,12 @@ impl Store for DuckDbStore {
                 .prepare(UNPAIRED_DAYS)?
                 .query_map([&day], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
+            // Counted exact like a sealed day's, then folded with the others below.
             for unsealed in &unpaired {
-                execute_each(&tx, PAIRS_UNSEALED, &[unsealed, &min_crowd])?;
+                let unsealed = unsealed
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("visit day {unsealed:?}")))?;
+                exact_pairs(&tx, unsealed)?;
             }
             execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
             tx.commit()?;
@@ -971,7 +985,7 @@ mod tests {
     #[test]
     fn pair_visitors_are_distinct_visitors() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = DuckDbStore::open(&dir.path().join("pairs.duckdb")).expect("open");
+        let mut store = DuckDbStore::open(&dir.path().join("pairs.duckdb")).expect("open");
         store.conn.execute(GENERATE, [200_000]).expect("generate");
         let day: String = store
             .conn
@@ -981,6 +995,10 @@ mod tests {
                 |r| r.get(0),
             )
             .expect("day");
+        let visit_day: NaiveDate = day.parse().expect("day");
+        store
+            .store_visits(visit_day, visit_day.succ_opt().expect("day"))
+            .expect("visits and pairs");
         let compare = "
             WITH e AS (
                 SELECT *, session_id AS skey, coalesce(visitor_id, session_id) AS vkey
@@ -1005,8 +1023,8 @@ mod tests {
                 FROM c JOIN v USING (skey) WHERE c.name <> 'engagement' GROUP BY ALL),
             pairs AS (
                 SELECT dimension, value, dimension2, value2, visitors
-                FROM pair_rows(CAST($1 AS DATE), CAST($1 AS DATE), 1, true)
-                WHERE (dimension, dimension2)
+                FROM daily_pairs
+                WHERE day = CAST($1 AS DATE) AND (dimension, dimension2)
                     IN (('country', 'source'), ('entry_page', 'source'), ('page', 'source')))
             SELECT (SELECT count(*) FROM (FROM reference EXCEPT FROM pairs))
                  + (SELECT count(*) FROM (FROM pairs EXCEPT FROM reference))";

@@ -9,6 +9,7 @@
 mod columns;
 pub mod duckdb;
 pub mod packed;
+pub mod pairs;
 mod priority;
 pub mod writer;
 

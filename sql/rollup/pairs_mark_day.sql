@@ -1,0 +1,3 @@
+-- Visit day $1 has its exact pairs (migration 0013): folded when its events expire.
+INSERT OR IGNORE INTO paired_days (day) VALUES (CAST($1 AS DATE));
+INSERT OR IGNORE INTO exact_pairs_days (day) VALUES (CAST($1 AS DATE))

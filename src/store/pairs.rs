@@ -1,0 +1,373 @@
+//! The exact daily pairs of a sealed visit day, counted in memory.
+//!
+//! A pair cell is (value of one property, value of another) with the sums
+//! `daily_pairs` keeps, over the visits that began on the day, whole. A visit has a
+//! value for each of the 16 visit properties and one or more values of the event
+//! properties (page, hostname, name); every visit cell is counted once per visit,
+//! every event cell once per visit and event value. The event × event cells come
+//! from the store, since they need each event's own values.
+//!
+//! Counted in SQL, the same cells cost about 9 CPU seconds for a day of 334,000
+//! events: DuckDB groups 27 million (cell, visit) rows with wide keys and sorts for
+//! the windows that mark each visitor's first visit with a value. Here a visitor's
+//! visits are side by side, so those marks are a loop, and each (cell, visit) is one
+//! hash map update on two integers.
+//!
+//! Visitors are distinct per cell without a distinct count where a visitor's visits
+//! agree: if all of them share one property's value, the visitor counts once in each
+//! cell of that value, at its first visit with the other value. Only the cells of
+//! two properties that both change between a visitor's visits collect (cell,
+//! visitor) to count distinct.
+
+use foldhash::{HashMap, HashSet};
+
+/// The visit properties, in the order a [`Visit`]'s values are given.
+pub const VISIT_PROPERTIES: [&str; 16] = [
+    "browser",
+    "channel",
+    "connection_type",
+    "country",
+    "device",
+    "entry_page",
+    "exit_page",
+    "os",
+    "referrer",
+    "screen",
+    "source",
+    "utm_campaign",
+    "utm_content",
+    "utm_medium",
+    "utm_source",
+    "utm_term",
+];
+
+/// The event properties, after the visit properties in a [`Dictionary`]'s numbering.
+pub const EVENT_PROPERTIES: [&str; 3] = ["page", "hostname", "name"];
+
+const PROPERTIES: usize = VISIT_PROPERTIES.len() + EVENT_PROPERTIES.len();
+
+/// The name of property number `property` (visit properties first).
+fn property_name(property: usize) -> &'static str {
+    VISIT_PROPERTIES
+        .iter()
+        .chain(EVENT_PROPERTIES.iter())
+        .nth(property)
+        .copied()
+        .unwrap_or("")
+}
+
+/// Numbers the sites and (site, property, value) of a day, so cells are two integers.
+#[derive(Default)]
+pub struct Dictionary {
+    sites: HashMap<String, u32>,
+    site_names: Vec<String>,
+    /// Per site × property: value → number.
+    values: Vec<HashMap<String, u32>>,
+    /// Per number: its site, property and value.
+    names: Vec<(u32, usize, String)>,
+}
+
+impl Dictionary {
+    pub fn site(&mut self, site: &str) -> u32 {
+        if let Some(&id) = self.sites.get(site) {
+            return id;
+        }
+        let id = u32::try_from(self.site_names.len()).unwrap_or(u32::MAX);
+        self.sites.insert(site.to_owned(), id);
+        self.site_names.push(site.to_owned());
+        self.values
+            .extend(std::iter::repeat_with(HashMap::default).take(PROPERTIES));
+        id
+    }
+
+    /// The number of `value` of property number `property` (visit properties first,
+    /// then event properties) for `site` (a number from [`Dictionary::site`]).
+    pub fn value(&mut self, site: u32, property: usize, value: &str) -> u32 {
+        let slot = site as usize * PROPERTIES + property;
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let Some(map) = self.values.get_mut(slot) else {
+            return next;
+        };
+        if let Some(&id) = map.get(value) {
+            return id;
+        }
+        map.insert(value.to_owned(), next);
+        self.names.push((site, property, value.to_owned()));
+        next
+    }
+
+    /// Site, property name and value of a number.
+    pub fn name(&self, id: u32) -> (&str, &'static str, &str) {
+        match self.names.get(id as usize) {
+            Some((site, property, value)) => (
+                self.site_names
+                    .get(*site as usize)
+                    .map_or("", String::as_str),
+                property_name(*property),
+                value,
+            ),
+            None => ("", "", ""),
+        }
+    }
+
+    /// Each number's place when values are ordered by property name, then value: the
+    /// order pairs are stored in, so a filter on one value reads few row groups.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> =
+            (0..u32::try_from(self.names.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (_, pa, va) = self.name(a);
+            let (_, pb, vb) = self.name(b);
+            (pa, va).cmp(&(pb, vb))
+        });
+        let mut ranks = vec![0; order.len()];
+        for (rank, id) in order.into_iter().enumerate() {
+            if let Some(r) = ranks.get_mut(id as usize) {
+                *r = u32::try_from(rank).unwrap_or(u32::MAX);
+            }
+        }
+        ranks
+    }
+}
+
+/// One visit: its visitor (pseudonym, or the visit itself where there is none), its
+/// sums and its value of each of [`VISIT_PROPERTIES`] (numbers from a [`Dictionary`]).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub site: u32,
+    pub visitor: u64,
+    pub session: u64,
+    pub pageviews: i64,
+    pub custom: i64,
+    pub duration_s: i64,
+    pub values: [Option<u32>; 16],
+}
+
+/// One event value of a visit (index into the visits): its pageviews and events.
+#[derive(Debug, Clone)]
+pub struct EventValue {
+    pub visit: usize,
+    pub value: u32,
+    pub pageviews: i64,
+    pub events: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub visitors: i64,
+    pub visits: i64,
+    pub pageviews: i64,
+    pub bounces: i64,
+    pub duration_s: i64,
+    pub events: i64,
+}
+
+/// A stored row: filter value, breakdown value (numbers), sums.
+pub type Cell = (u32, u32, Sums);
+
+/// Every cell of visit × visit and event × visit values, in one order each.
+pub fn count(visits: &[Visit], events: &[EventValue]) -> HashMap<(u32, u32), Sums> {
+    let mut by_visit: Vec<Vec<&EventValue>> = vec![Vec::new(); visits.len()];
+    for e in events {
+        if let Some(list) = by_visit.get_mut(e.visit) {
+            list.push(e);
+        }
+    }
+    let mut order: Vec<usize> = (0..visits.len()).collect();
+    order.sort_unstable_by_key(|&i| {
+        let v = &visits[i];
+        (v.site, v.visitor, v.session)
+    });
+
+    let mut cells: HashMap<(u32, u32), Sums> = HashMap::default();
+    // (cell, visitor) where both properties change between the visitor's visits.
+    let mut multi: Vec<(u32, u32, u32)> = Vec::new();
+    // Per visitor: the values its earlier visits had, so a visit knows which are new.
+    let mut seen: HashSet<(usize, Option<u32>)> = HashSet::default();
+    let mut seen_events: HashSet<u32> = HashSet::default();
+    let mut visitor = 0u32;
+    for group in order.chunk_by(|&a, &b| {
+        (visits[a].site, visits[a].visitor) == (visits[b].site, visits[b].visitor)
+    }) {
+        visitor += 1;
+        let first = &visits[group[0]];
+        let mut same = [true; 16];
+        for &i in &group[1..] {
+            for (s, (a, b)) in same
+                .iter_mut()
+                .zip(first.values.iter().zip(&visits[i].values))
+            {
+                *s &= a == b;
+            }
+        }
+        reset(&mut seen);
+        reset(&mut seen_events);
+        for &i in group {
+            let v = &visits[i];
+            let mut firsts = [true; 16];
+            for (p, f) in firsts.iter_mut().enumerate() {
+                *f = seen.insert((p, v.values[p]));
+            }
+            let events = v.pageviews + v.custom;
+            let bounce = i64::from(v.pageviews <= 1 && v.custom == 0);
+            for i in 0..16 {
+                let Some(a) = v.values[i] else { continue };
+                for j in i + 1..16 {
+                    let Some(b) = v.values[j] else { continue };
+                    let s = cells.entry((a, b)).or_default();
+                    s.visits += 1;
+                    s.pageviews += v.pageviews;
+                    s.bounces += bounce;
+                    s.duration_s += v.duration_s;
+                    s.events += events;
+                    if (same[i] && firsts[j]) || (same[j] && firsts[i]) {
+                        s.visitors += 1;
+                    } else if !same[i] && !same[j] {
+                        multi.push((a, b, visitor));
+                    }
+                }
+            }
+            let own = by_visit.get(i).map_or(&[][..], Vec::as_slice);
+            for e in own {
+                let first_event = seen_events.insert(e.value);
+                for (p, value) in v.values.iter().enumerate() {
+                    let Some(b) = *value else { continue };
+                    let s = cells.entry((e.value, b)).or_default();
+                    s.visits += 1;
+                    s.pageviews += e.pageviews;
+                    s.events += e.events;
+                    if same[p] {
+                        s.visitors += i64::from(first_event);
+                    } else {
+                        multi.push((e.value, b, visitor));
+                    }
+                }
+            }
+        }
+    }
+    multi.sort_unstable();
+    multi.dedup();
+    for (a, b, _) in multi {
+        if let Some(s) = cells.get_mut(&(a, b)) {
+            s.visitors += 1;
+        }
+    }
+    cells
+}
+
+/// Empties a set for the next visitor, and lets go of the room one with many visits
+/// took, so emptying stays cheap.
+fn reset<T>(set: &mut HashSet<T>) {
+    if set.capacity() > 1024 {
+        *set = HashSet::default();
+    } else {
+        set.clear();
+    }
+}
+
+/// The stored rows: every cell in both orders, ordered by filter property and
+/// value, then breakdown property and value.
+pub fn rows(
+    dictionary: &Dictionary,
+    cells: impl IntoIterator<Item = ((u32, u32), Sums)>,
+) -> Vec<Cell> {
+    let mut rows: Vec<Cell> = cells
+        .into_iter()
+        .flat_map(|((a, b), s)| [(a, b, s), (b, a, s)])
+        .collect();
+    let ranks = dictionary.ranks();
+    let rank = |id: u32| ranks.get(id as usize).copied().unwrap_or(u32::MAX);
+    rows.sort_unstable_by_key(|&(a, b, _)| (rank(a), rank(b)));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visit(d: &mut Dictionary, visitor: u64, session: u64, country: &str, source: &str) -> Visit {
+        let site = d.site("example.test");
+        let mut values = [None; 16];
+        values[3] = Some(d.value(site, 3, country));
+        values[10] = Some(d.value(site, 10, source));
+        Visit {
+            site,
+            visitor,
+            session,
+            pageviews: 1,
+            custom: 0,
+            duration_s: 0,
+            values,
+        }
+    }
+
+    #[test]
+    fn a_visitor_counts_once_per_cell_whatever_changes() {
+        let mut d = Dictionary::default();
+        // Visitor 1: NL twice, from Google then Bing. Visitor 2: NL then DE, from
+        // Google both times. Visitor 3: NL then DE, from Google then Bing.
+        let visits = vec![
+            visit(&mut d, 1, 10, "NL", "Google"),
+            visit(&mut d, 1, 11, "NL", "Bing"),
+            visit(&mut d, 2, 20, "NL", "Google"),
+            visit(&mut d, 2, 21, "DE", "Google"),
+            visit(&mut d, 3, 30, "NL", "Google"),
+            visit(&mut d, 3, 31, "DE", "Bing"),
+            visit(&mut d, 3, 32, "NL", "Google"),
+        ];
+        let site = d.site("example.test");
+        let page = d.value(site, 16, "/");
+        let events: Vec<EventValue> = (0..visits.len())
+            .map(|visit| EventValue {
+                visit,
+                value: page,
+                pageviews: 1,
+                events: 1,
+            })
+            .collect();
+        let cells = count(&visits, &events);
+        let mut cell = |c: &str, s: &str| {
+            let (c, s) = (d.value(site, 3, c), d.value(site, 10, s));
+            cells.get(&(c, s)).copied().unwrap_or_default()
+        };
+        let (nl_google, nl_bing, de_google, de_bing) = (
+            cell("NL", "Google"),
+            cell("NL", "Bing"),
+            cell("DE", "Google"),
+            cell("DE", "Bing"),
+        );
+        assert_eq!((nl_google.visitors, nl_google.visits), (3, 4));
+        assert_eq!((nl_bing.visitors, nl_bing.visits), (1, 1));
+        assert_eq!((de_google.visitors, de_google.visits), (1, 1));
+        assert_eq!((de_bing.visitors, de_bing.visits), (1, 1));
+        let nl = d.value(site, 3, "NL");
+        let page_nl = cells.get(&(page, nl)).copied().unwrap_or_default();
+        assert_eq!((page_nl.visitors, page_nl.visits), (3, 5));
+    }
+
+    #[test]
+    fn rows_come_in_both_orders_sorted_by_property_and_value() {
+        let mut d = Dictionary::default();
+        let visits = vec![
+            visit(&mut d, 1, 1, "NL", "Google"),
+            visit(&mut d, 2, 2, "DE", "Bing"),
+        ];
+        let rows = rows(&d, count(&visits, &[]));
+        let named: Vec<(&str, &str, &str, &str)> = rows
+            .iter()
+            .map(|&(a, b, _)| {
+                let ((_, pa, va), (_, pb, vb)) = (d.name(a), d.name(b));
+                (pa, va, pb, vb)
+            })
+            .collect();
+        assert_eq!(
+            named,
+            vec![
+                ("country", "DE", "source", "Bing"),
+                ("country", "NL", "source", "Google"),
+                ("source", "Bing", "country", "DE"),
+                ("source", "Google", "country", "NL"),
+            ]
+        );
+    }
+}
