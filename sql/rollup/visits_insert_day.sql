@@ -6,33 +6,7 @@
 -- under a session id drawn for it alone; events without any session id (none are
 -- written) could not be joined back to a stored visit, so they stay out.
 INSERT INTO visits BY NAME
-SELECT
-    * EXCLUDE (steady_key),
-    -- Over the whole visitor, not up to the current row as an ordered window goes.
-    visitor_id IS NULL OR min(steady_key) OVER (PARTITION BY site, visitor_id)
-        = max(steady_key) OVER (PARTITION BY site, visitor_id)                      AS steady,
-    visitor_id IS NULL OR row_number() OVER visitor = 1                             AS first_visit,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, referrer
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_referrer,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, source
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_source,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, channel
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_channel,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_source
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_source,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_medium
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_medium,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_campaign
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_campaign,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_content
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_content,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_term
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_term,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, entry_page
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_entry_page,
-    visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, exit_page
-        ORDER BY started NULLS LAST, session_id) = 1 AS first_by_exit_page
-FROM (
+WITH v AS (
     SELECT
         site,
         visit_day,
@@ -87,6 +61,45 @@ FROM (
           AND session_id IS NOT NULL
     )
     GROUP BY site, visit_day, session_id
+),
+-- The marks, over narrow rows: each window moves every column it is given (on a
+-- day of 145,000 visits, 4.5 CPU-s with the whole visit rows, 3.0 with these).
+marks AS (
+    SELECT
+        site,
+        session_id,
+        -- Over the whole visitor, not up to the current row as an ordered window goes.
+        visitor_id IS NULL OR min(steady_key) OVER (PARTITION BY site, visitor_id)
+            = max(steady_key) OVER (PARTITION BY site, visitor_id)                      AS steady,
+        visitor_id IS NULL OR row_number() OVER visitor = 1                             AS first_visit,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, referrer
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_referrer,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, source
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_source,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, channel
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_channel,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_source
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_source,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_medium
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_medium,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_campaign
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_campaign,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_content
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_content,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, utm_term
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_utm_term,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, entry_page
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_entry_page,
+        visitor_id IS NULL OR row_number() OVER (PARTITION BY site, visitor_id, exit_page
+            ORDER BY started NULLS LAST, session_id) = 1 AS first_by_exit_page
+    FROM (
+        SELECT site, visitor_id, session_id, started, steady_key, referrer, source,
+            channel, utm_source, utm_medium, utm_campaign, utm_content, utm_term,
+            entry_page, exit_page
+        FROM v
+    )
+    WINDOW visitor AS (PARTITION BY site, visitor_id ORDER BY started NULLS LAST, session_id)
 )
-WINDOW visitor AS (PARTITION BY site, visitor_id ORDER BY started NULLS LAST, session_id)
+SELECT v.* EXCLUDE (steady_key), marks.* EXCLUDE (site, session_id)
+FROM v JOIN marks USING (site, session_id)
 ORDER BY site, started;
