@@ -24,9 +24,10 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use spoorloos::clock::Clock;
+use spoorloos::config::Lifecycle;
+use spoorloos::lifecycle;
 use spoorloos::query::api::{Access, Engine};
 use spoorloos::query::duckdb::DuckDbBackend;
-use spoorloos::rollup::{self, Lifecycle};
 use spoorloos::store::Store;
 use spoorloos::store::duckdb::{DuckDbStore, Resources};
 
@@ -181,11 +182,11 @@ fn lifecycle(store: &mut DuckDbStore, events: i64) {
         ..Lifecycle::default()
     };
     let (wall, cpu) = (Instant::now(), cpu_seconds());
-    rollup::run(store, &policy, now()).expect("roll up");
+    lifecycle::run(store, &policy, now()).expect("roll up");
     let (rollup_wall, rollup_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let (wall, cpu) = (Instant::now(), cpu_seconds());
     let reader = DuckDbBackend::new(store.handle());
-    let sealed = rollup::partials::seal(
+    let sealed = lifecycle::partials::seal(
         store,
         &reader,
         now(),

@@ -34,7 +34,7 @@
 # perf; implies --keep) into TMP/NAME.perf.data, to see where the time goes.
 # --queries adds two phases: Spoorloos at the half-peak rate on a database that
 # already holds --history-events (2,000,000) generated events over 30 days
-# (sql/bench/generate_events.sql, site example.test; rolled up and sealed once
+# (sql/duckdb/bench/generate_events.sql, site example.test; rolled up and sealed once
 # beforehand, with the clock on the 31st, so the phases start with nothing left to
 # do), first alone, then while scripts/load/ask.py asks Stats API queries back to
 # back from the client CPUs: what an analyst's dashboard costs the pixel.
@@ -360,7 +360,7 @@ load_key="load-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
 # The history: the schema from Spoorloos itself, then the generated events.
 prepare_history() {
-    say "generating $history_events events of history (sql/bench/generate_events.sql)"
+    say "generating $history_events events of history (sql/duckdb/bench/generate_events.sql)"
     python3 -c 'import duckdb' 2>/dev/null || { say "--queries needs python3's duckdb module"; exit 2; }
     start_server history "Spoorloos listening on " "$spoorloos" serve --listen 127.0.0.1:0 \
         --database "$history_db" --site example.test
@@ -369,7 +369,7 @@ prepare_history() {
 con = duckdb.connect(sys.argv[1])
 con.execute("SET enable_progress_bar = false")
 con.execute(open(sys.argv[2]).read(), [int(sys.argv[3])])
-con.execute("CHECKPOINT")' "$history_db" "$repo/sql/bench/generate_events.sql" "$history_events"
+con.execute("CHECKPOINT")' "$history_db" "$repo/sql/duckdb/bench/generate_events.sql" "$history_events"
     # Events kept 60 days, so that no day of the history expires (and every query
     # reads events and partials, not the aggregates).
     printf '[[api_keys]]\nname = "load.sh"\nhash = "%s"\n[retention]\nevent_days = 60\n' \

@@ -10,10 +10,12 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::config::Lifecycle;
 use crate::dashboard::{Dashboard, UsersError};
 use crate::enrich::geo::{Geo, GeoError};
 use crate::filter::bots::{BotList, BotListError};
 use crate::filter::spam::{SpamList, SpamListError};
+use crate::lifecycle::chores::LifecycleChores;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pseudonymise::Pseudonymiser;
@@ -23,7 +25,6 @@ use crate::query::api::Engine;
 use crate::query::duckdb::DuckDbBackend;
 use crate::query::guard::AuthGuard;
 use crate::receive::{self, State};
-use crate::rollup::Lifecycle;
 use crate::store::duckdb::{DuckDbStore, Resources};
 use crate::store::writer::{Writer, WriterConfig};
 use crate::store::{Store, StoreError};
@@ -152,15 +153,19 @@ pub async fn run(
         queue_capacity: config.store.queue_capacity,
         batch_size: config.store.batch_size,
         flush_interval: config.flush_interval(),
-        lifecycle: Lifecycle {
+    };
+    let chores = LifecycleChores::new(
+        Lifecycle {
             session_timeout: timeout,
             ..config.retention.lifecycle()
         },
         clock,
-    };
+        Some(backend),
+        metrics.clone(),
+    );
     let (queue, writer) = Writer::spawn(
         Box::new(store),
-        Some(backend),
+        Box::new(chores),
         writer_config,
         metrics.clone(),
     )

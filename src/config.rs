@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::{Months, NaiveDate};
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -223,7 +224,7 @@ pub struct RetentionConfig {
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        let d = crate::rollup::Lifecycle::default();
+        let d = Lifecycle::default();
         Self {
             event_days: d.event_retention_days,
             aggregate_months: d.aggregate_retention_months,
@@ -233,12 +234,12 @@ impl Default for RetentionConfig {
 }
 
 impl RetentionConfig {
-    pub fn lifecycle(&self) -> crate::rollup::Lifecycle {
-        crate::rollup::Lifecycle {
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle {
             event_retention_days: self.event_days,
             aggregate_retention_months: self.aggregate_months,
             min_crowd: self.min_crowd,
-            ..crate::rollup::Lifecycle::default()
+            ..Lifecycle::default()
         }
     }
 }
@@ -714,6 +715,46 @@ pub fn normalise_site(site: &str) -> Option<String> {
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     valid.then_some(site)
+}
+
+/// Retention and anonymity settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// Days pseudonymous events are kept (today included).
+    pub event_retention_days: u32,
+    /// Months anonymous aggregates are kept.
+    pub aggregate_retention_months: u32,
+    /// Aggregate rows with fewer visitors are folded into `(other)`.
+    pub min_crowd: u32,
+    /// A visit ends after this long without an event; a day is sealed after that.
+    pub session_timeout: chrono::Duration,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self {
+            // The dashboard's "30d" reads today and the 30 days before it: kept
+            // whole, its every filter and breakdown is answered exactly.
+            event_retention_days: 31,
+            aggregate_retention_months: 25,
+            min_crowd: 5,
+            session_timeout: chrono::Duration::minutes(30),
+        }
+    }
+}
+
+impl Lifecycle {
+    /// The first day whose events are kept.
+    pub fn events_from(&self, today: NaiveDate) -> NaiveDate {
+        today - chrono::Days::new(u64::from(self.event_retention_days.saturating_sub(1)))
+    }
+
+    /// The first day whose aggregates are kept.
+    pub fn aggregates_from(&self, today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_months(Months::new(self.aggregate_retention_months))
+            .unwrap_or(NaiveDate::MIN)
+    }
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ impl Pipeline {
                     event.visit_day = p.visit_day;
                 }
                 // A visit of its own, under an id no other hit has: stored visits
-                // then hold it like any other (src/rollup), and it links nothing.
+                // then hold it like any other (src/lifecycle), and it links nothing.
                 None => event.session_id = Some(self.pseudonymiser.sessions().lone()),
             }
             event.site = site;

@@ -5,7 +5,7 @@ use chrono::{TimeZone, Utc};
 use spoorloos::config::{ApiKeyConfig, Config, RetentionConfig};
 
 /// Generates `$1` events of [`SITE`] over the 30 days from 2026-01-01.
-pub const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+pub const GENERATE: &str = include_str!("../../sql/duckdb/bench/generate_events.sql");
 pub const SITE: &str = "example.test";
 pub const KEY: &str = "bench-key";
 pub const AUTH: &str = "Bearer bench-key";

@@ -1,5 +1,5 @@
 //! Aggregates: the part of a [`Query`] that reaches before the event retention,
-//! answered from the anonymous `daily_aggregates` (`sql/query/aggregates.sql`).
+//! answered from the anonymous `daily_aggregates` (`sql/duckdb/query/aggregates.sql`).
 //!
 //! Daily aggregates hold, per site × UTC day × dimension value, visitors, visits,
 //! pageviews, bounces, summed duration and events. Because the visitor pseudonym's salt
@@ -8,7 +8,7 @@
 //! the metrics `visitors`, `visits`, `pageviews`, `events`, `bounce_rate`,
 //! `visit_duration`, `views_per_visit` and `percentage`; no property or one stored
 //! property as dimension, optionally with `time:day|week|month`; and one `is` filter,
-//! on that same property or, from the daily pairs (`sql/query/pairs.sql`), on another.
+//! on that same property or, from the daily pairs (`sql/duckdb/query/pairs.sql`), on another.
 //! Everything else — several filters, other filter operators, `time:hour`, engagement
 //! metrics, conversion rates, local days in a zone other than UTC — is refused with a
 //! message saying why, so no answer is ever a wrong number. Dimension names come from
@@ -24,12 +24,12 @@ use super::plan::Param;
 use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
 
 const TEMPLATE: &str = concat!(
-    include_str!("../../sql/query/aggregates.sql"),
-    include_str!("../../sql/query/aggregate_rows.sql")
+    include_str!("../../sql/duckdb/query/aggregates.sql"),
+    include_str!("../../sql/duckdb/query/aggregate_rows.sql")
 );
 const PAIRS: &str = concat!(
-    include_str!("../../sql/query/pairs.sql"),
-    include_str!("../../sql/query/aggregate_rows.sql")
+    include_str!("../../sql/duckdb/query/pairs.sql"),
+    include_str!("../../sql/duckdb/query/aggregate_rows.sql")
 );
 
 /// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.

@@ -17,8 +17,8 @@ use super::request;
 use super::site::Site;
 use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, v1};
 use crate::clock::Clock;
+use crate::config::Lifecycle;
 use crate::config::{Config, normalise_site};
-use crate::rollup::Lifecycle;
 
 /// An HTTP answer: status and JSON body.
 #[derive(Debug)]

@@ -449,7 +449,7 @@ fn whole(x: f64) -> i64 {
 }
 
 /// The query's metrics of a row: the backend's values if kept, else from the sums
-/// with the same rounding as `sql/query/stats.sql`.
+/// with the same rounding as `sql/duckdb/query/stats.sql`.
 fn finish(q: &Query, b: Bases) -> Row {
     if b.kept.len() == q.metrics.len() && !b.kept.is_empty() {
         return Row {
@@ -494,7 +494,7 @@ fn number(v: &Value) -> Option<f64> {
     v.as_f64()
 }
 
-/// `ORDER BY` as `sql/query/stats.sql` does: the requested keys (metrics NULLS LAST),
+/// `ORDER BY` as `sql/duckdb/query/stats.sql` does: the requested keys (metrics NULLS LAST),
 /// then the dimensions ascending.
 fn sort(rows: &mut [Row], q: &Query) {
     use std::cmp::Ordering;

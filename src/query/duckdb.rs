@@ -18,10 +18,10 @@ use super::plan::{Param, Sql, plan};
 use super::{Backend, Query, QueryError, Row, SealedDay};
 use crate::store::duckdb::DbHandle;
 
-const FIRST_EVENT: &str = include_str!("../../sql/query/first_event.sql");
-const PROP_KEYS: &str = include_str!("../../sql/query/prop_keys.sql");
-const QUALITY: &str = include_str!("../../sql/query/quality.sql");
-const SEALED_DAYS: &str = include_str!("../../sql/query/sealed_days.sql");
+const FIRST_EVENT: &str = include_str!("../../sql/duckdb/query/first_event.sql");
+const PROP_KEYS: &str = include_str!("../../sql/duckdb/query/prop_keys.sql");
+const QUALITY: &str = include_str!("../../sql/duckdb/query/quality.sql");
+const SEALED_DAYS: &str = include_str!("../../sql/duckdb/query/sealed_days.sql");
 
 pub struct DuckDbBackend {
     db: DbHandle,
@@ -282,15 +282,16 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::config::Lifecycle;
+    use crate::lifecycle;
     use crate::query::plan::{by_visit, by_visit_time, plan_over_events};
     use crate::query::{
         Dimension, Filter, Granularity, Metric, OffsetSegment, Op, OrderKey, Prop, VisitDays,
         combine, partials,
     };
-    use crate::rollup::{self, Lifecycle};
     use crate::store::duckdb::DuckDbStore;
 
-    const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+    const GENERATE: &str = include_str!("../../sql/duckdb/bench/generate_events.sql");
 
     /// Every metric partials and visit grouping can answer.
     const ALL: [Metric; 8] = [
@@ -329,7 +330,7 @@ mod tests {
         assert_eq!(quick.ok(), Some(42));
     }
 
-    /// A store with `events` generated events (`sql/bench/generate_events.sql`).
+    /// A store with `events` generated events (`sql/duckdb/bench/generate_events.sql`).
     fn generated(events: i64) -> (tempfile::TempDir, DuckDbStore) {
         let dir = tempfile::tempdir().expect("dir");
         let store = DuckDbStore::open(&dir.path().join("generated.duckdb")).expect("open");
@@ -917,7 +918,7 @@ mod tests {
         // Sealing the first ten days is enough (and each sealed day costs about fifty
         // queries): every range then reads partials for some days, events for others.
         let now = at(11, 12).and_utc();
-        let sealed = rollup::partials::seal(
+        let sealed = lifecycle::partials::seal(
             &mut store,
             &backend,
             now,

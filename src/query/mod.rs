@@ -3,7 +3,7 @@
 //!
 //! A request flows through four steps, one file each:
 //! [`request`] parses and validates JSON (v2) or query-string (v1, [`v1`]) input into a
-//! typed [`Query`]; [`plan`] renders `sql/query/*.sql` from allow-listed fragments
+//! typed [`Query`]; [`plan`] renders `sql/duckdb/query/*.sql` from allow-listed fragments
 //! with every user value as a bound parameter; a [`Backend`] ([`duckdb`]) executes it;
 //! [`api`] shapes the response and checks the API key ([`keys`]).
 //!
@@ -404,7 +404,7 @@ pub static PROPS: &[Prop] = &[
 
 /// Visit properties that follow from the IP address and User-Agent, the inputs of
 /// the pseudonym: the same on every visit of a visitor, which the stored `steady`
-/// mark confirms per visitor (sql/migrations/0010_visit_times.sql).
+/// mark confirms per visitor (sql/duckdb/migrations/0010_visit_times.sql).
 const STEADY: &[&str] = &[
     "country",
     "region",

@@ -1,12 +1,12 @@
 //! Partials: the part of a [`Query`] answered from `visit_partials`, the engine's own
 //! answers over the whole visits of each sealed day (written by
-//! [`rollup::partials`](crate::rollup::partials)), so a query over a month reads a few
+//! [`lifecycle::partials`](crate::lifecycle::partials)), so a query over a month reads a few
 //! thousand rows instead of grouping millions of events.
 //!
 //! Why the sums are exact: a visit's events all carry the day it began
 //! (`visit_day`), which is also the day of the salt behind its visitor id, so the
 //! visits of different days have disjoint visitors; and the engine's answers over
-//! disjoint sets of visits add up (`sql/query/stats.sql` counts a visit only where
+//! disjoint sets of visits add up (`sql/duckdb/query/stats.sql` counts a visit only where
 //! it also counts its events). A query reads the partials of the sealed days whose
 //! visits lie wholly inside its range ([`plan`]), and asks the events for every other
 //! visit ([`VisitDays::Except`]).
@@ -32,7 +32,7 @@ use super::{
     VisitDays,
 };
 
-const TEMPLATE: &str = include_str!("../../sql/query/partials.sql");
+const TEMPLATE: &str = include_str!("../../sql/duckdb/query/partials.sql");
 
 /// A query over the partials of visit days `[first, last]`.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,5 @@
 //! Plan: a typed [`Query`] → SQL text and bound parameters. The text comes only from
-//! `sql/query/` (`visits_cte.sql` followed by `stats.sql`, or by `by_visit.sql` for
+//! `sql/duckdb/query/` (`visits_cte.sql` followed by `stats.sql`, or by `by_visit.sql` for
 //! queries that read visits only) and the fixed fragments in this file, with property
 //! expressions derived from [`PROPS`]; every value a request carries (site, times,
 //! filter values, limit, offset) becomes a `?` parameter, pushed in the order its `?`
@@ -15,13 +15,13 @@ use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, T
 
 /// Every query over events: the visits, then the event-level shape…
 const TEMPLATE: &str = concat!(
-    include_str!("../../sql/query/visits_cte.sql"),
-    include_str!("../../sql/query/stats.sql")
+    include_str!("../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../sql/duckdb/query/stats.sql")
 );
 /// …or the visit-level one, for queries that only read visits (see [`by_visit`]).
 const BY_VISIT: &str = concat!(
-    include_str!("../../sql/query/visits_cte.sql"),
-    include_str!("../../sql/query/by_visit.sql")
+    include_str!("../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../sql/duckdb/query/by_visit.sql")
 );
 
 /// A bound parameter.
@@ -66,8 +66,8 @@ const CONVERSION: &str = "SELECT {conversion_dims}
 /// …or, for such queries by time bucket under visit filters, the visits split by
 /// bucket (see [`by_visit_time`]).
 const BY_VISIT_TIME: &str = concat!(
-    include_str!("../../sql/query/visits_cte.sql"),
-    include_str!("../../sql/query/by_visit_time.sql")
+    include_str!("../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../sql/duckdb/query/by_visit_time.sql")
 );
 
 /// Renders a fragment's own placeholders (no bare parameters in it).
@@ -170,7 +170,7 @@ fn needs_sessions(q: &Query) -> bool {
 
 /// Whether the query reads visits only: every dimension and filter a visit property
 /// and every metric countable per visit. Such a query is answered by grouping the
-/// visits (`sql/query/by_visit.sql`) instead of joining them onto every event, which
+/// visits (`sql/duckdb/query/by_visit.sql`) instead of joining them onto every event, which
 /// on 10M events took about twice as long.
 pub fn by_visit(q: &Query) -> bool {
     q.dimensions
@@ -183,7 +183,7 @@ pub fn by_visit(q: &Query) -> bool {
 /// Whether the query is one of [`by_visit`]'s but for one time dimension, filtered by
 /// visit properties: a graph of a filtered view. Its visits are counted in their
 /// buckets from their first and last event times and, for the few that span
-/// buckets, from their events' times (`sql/query/by_visit_time.sql`), instead of
+/// buckets, from their events' times (`sql/duckdb/query/by_visit_time.sql`), instead of
 /// joining every event of the range onto the visits. Stored visits keep those times
 /// only where their events span UTC hours, so a time zone whose offset is not whole
 /// hours takes the join.
@@ -225,7 +225,7 @@ fn per_visit(m: Metric) -> bool {
 /// The stored mark of the visit that stands for its visitor when visitors are
 /// counted in the query's groups (`by_dims`) or in its total: `first_visit` (each
 /// visitor's first) or `first_by_<p>` (its first with each value of `p`), set at
-/// sealing (sql/rollup/visits_insert_day.sql). Among a visitor's visits that are steady (`v_steady`: the same steady
+/// sealing (sql/duckdb/rollup/visits_insert_day.sql). Among a visitor's visits that are steady (`v_steady`: the same steady
 /// properties on each), the matching ones in one group are exactly those with
 /// certain values of the other properties read. With none other, the visitor's
 /// first visit stands for it; with one other property `p` that is a dimension, or

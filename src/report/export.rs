@@ -2,7 +2,7 @@
 //! spreadsheets and BI tools, written by DuckDB's own `COPY … TO` as CSV or Parquet.
 //!
 //! Rolled-up days come from `daily_aggregates`; days not rolled up yet are computed
-//! from events with the roll-up's shape, without writing (`sql/export/daily.sql`).
+//! from events with the roll-up's shape, without writing (`sql/duckdb/export/daily.sql`).
 //! The database file is opened read-only, so the collector must not be running
 //! (DuckDB lets one process hold a file it writes).
 
@@ -15,7 +15,7 @@ use crate::config::{Config, normalise_site};
 use crate::query::request;
 use crate::store::duckdb::{DbHandle, sql_string};
 
-const EXPORT: &str = include_str!("../../sql/export/daily.sql");
+const EXPORT: &str = include_str!("../../sql/duckdb/export/daily.sql");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {

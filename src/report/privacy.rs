@@ -1,10 +1,10 @@
 //! `spoorloos privacy`: a plain-language privacy statement, in English or Dutch,
 //! generated from the loaded configuration, ready to paste into a site's privacy
 //! policy. Every sentence is tied to code: the stored columns are those of
-//! `sql/migrations/0001_events.sql` that this configuration fills; the pseudonym is
+//! `sql/duckdb/migrations/0001_events.sql` that this configuration fills; the pseudonym is
 //! `src/pseudonymise/` (daily salt, blake3 keyed hash, 64 bits); salts are destroyed
 //! `session_timeout_minutes` after midnight UTC (checked every second, `src/app.rs`);
-//! retention and crowd size are `src/rollup/`; GeoIP lookups are in memory
+//! retention and crowd size are `src/lifecycle/`; GeoIP lookups are in memory
 //! (`src/enrich/geo.rs`). Change the text when the code changes.
 
 use crate::config::{Config, PrivacySignalPolicy};

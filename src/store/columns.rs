@@ -68,7 +68,7 @@ put_primitive!(
     UInt64Builder: u64
 );
 
-/// The columns of `events` in the table's order (sql/migrations/): column name,
+/// The columns of `events` in the table's order (sql/duckdb/migrations/): column name,
 /// the [`EventView`] field it holds, its builder and Arrow type. The appender is
 /// positional; a unit test holds this list to the table.
 macro_rules! event_columns {

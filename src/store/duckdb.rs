@@ -1,4 +1,4 @@
-//! The embedded DuckDB store: one file, schema and migrations from `sql/`, batches
+//! The embedded DuckDB store: one file, schema and migrations from `sql/duckdb/`, batches
 //! appended with DuckDB's Appender, column by column ([`super::columns`]), inside
 //! one transaction each.
 
@@ -21,94 +21,101 @@ use crate::pseudonymise::salt::Salt;
 
 /// Numbered migrations, applied in order at start-up; never edit one that shipped.
 const MIGRATIONS: &[(u32, &str)] = &[
-    (1, include_str!("../../sql/migrations/0001_events.sql")),
+    (
+        1,
+        include_str!("../../sql/duckdb/migrations/0001_events.sql"),
+    ),
     (
         2,
-        include_str!("../../sql/migrations/0002_daily_aggregates.sql"),
+        include_str!("../../sql/duckdb/migrations/0002_daily_aggregates.sql"),
     ),
     (
         3,
-        include_str!("../../sql/migrations/0003_device_labels.sql"),
+        include_str!("../../sql/duckdb/migrations/0003_device_labels.sql"),
     ),
     (
         4,
-        include_str!("../../sql/migrations/0004_visit_partials.sql"),
+        include_str!("../../sql/duckdb/migrations/0004_visit_partials.sql"),
     ),
-    (5, include_str!("../../sql/migrations/0005_visits.sql")),
+    (
+        5,
+        include_str!("../../sql/duckdb/migrations/0005_visits.sql"),
+    ),
     (
         6,
-        include_str!("../../sql/migrations/0006_visit_places.sql"),
+        include_str!("../../sql/duckdb/migrations/0006_visit_places.sql"),
     ),
     (
         7,
-        include_str!("../../sql/migrations/0007_visit_events.sql"),
+        include_str!("../../sql/duckdb/migrations/0007_visit_events.sql"),
     ),
     (
         8,
-        include_str!("../../sql/migrations/0008_quality_daily.sql"),
+        include_str!("../../sql/duckdb/migrations/0008_quality_daily.sql"),
     ),
     (
         9,
-        include_str!("../../sql/migrations/0009_lone_sessions.sql"),
+        include_str!("../../sql/duckdb/migrations/0009_lone_sessions.sql"),
     ),
     (
         10,
-        include_str!("../../sql/migrations/0010_visit_times.sql"),
+        include_str!("../../sql/duckdb/migrations/0010_visit_times.sql"),
     ),
     (
         11,
-        include_str!("../../sql/migrations/0011_destruction_due.sql"),
+        include_str!("../../sql/duckdb/migrations/0011_destruction_due.sql"),
     ),
     (
         12,
-        include_str!("../../sql/migrations/0012_daily_pairs.sql"),
+        include_str!("../../sql/duckdb/migrations/0012_daily_pairs.sql"),
     ),
     (
         13,
-        include_str!("../../sql/migrations/0013_exact_pairs.sql"),
+        include_str!("../../sql/duckdb/migrations/0013_exact_pairs.sql"),
     ),
 ];
-const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/schema_migrations.sql");
-const SCHEMA_VERSION: &str = include_str!("../../sql/schema_version.sql");
-const SCHEMA_VERSION_INSERT: &str = include_str!("../../sql/schema_version_insert.sql");
-const VIEWS: &str = include_str!("../../sql/views.sql");
-const SALTS_DELETE: &str = include_str!("../../sql/salts_delete.sql");
-const SALTS_INSERT: &str = include_str!("../../sql/salts_insert.sql");
-const SALTS_SELECT: &str = include_str!("../../sql/salts_select.sql");
-const SESSIONS_ACTIVE: &str = include_str!("../../sql/sessions_active.sql");
-const ROLLUP_PENDING: &str = include_str!("../../sql/rollup/pending_days.sql");
-const VISITS_MACRO: &str = include_str!("../../sql/rollup/visits_macro.sql");
-const ROLLUP_MACRO: &str = include_str!("../../sql/rollup/rows_macro.sql");
-const ROLLUP_DAY: &str = include_str!("../../sql/rollup/daily.sql");
-const ROLLUP_MARK: &str = include_str!("../../sql/rollup/mark_day.sql");
-const ROLLED_FROM: &str = include_str!("../../sql/rollup/rolled_from.sql");
-const UNROLL_FROM: &str = include_str!("../../sql/rollup/unroll_from.sql");
-const PAIRS_DELETE_DAY: &str = include_str!("../../sql/rollup/pairs_delete_day.sql");
-const PAIRS_MARK_DAY: &str = include_str!("../../sql/rollup/pairs_mark_day.sql");
-const PAIRS_FOLD: &str = include_str!("../../sql/retention/pairs_fold.sql");
-const UNPAIRED_DAYS: &str = include_str!("../../sql/retention/unpaired_days.sql");
-const EVENTS_DELETE: &str = include_str!("../../sql/retention/events_delete.sql");
-const VISITS_DELETE: &str = include_str!("../../sql/retention/visits_delete.sql");
-const VISITS_DELETE_DAY: &str = include_str!("../../sql/rollup/visits_delete_day.sql");
-const VISITS_INSERT_DAY: &str = include_str!("../../sql/rollup/visits_insert_day.sql");
-const VISITS_STORED_DAY: &str = include_str!("../../sql/rollup/visits_stored_day.sql");
-const DAYS_WITHOUT_PARTIALS: &str = include_str!("../../sql/rollup/days_without_partials.sql");
-const PARTIALS_DELETE: &str = include_str!("../../sql/retention/partials_delete.sql");
-const SEALED_DAYS_DELETE: &str = include_str!("../../sql/retention/sealed_days_delete.sql");
-const PENDING_VISIT_DAYS: &str = include_str!("../../sql/rollup/pending_visit_days.sql");
-const LAST_SEALED_DAY: &str = include_str!("../../sql/rollup/last_sealed_day.sql");
-const SEAL_DAY: &str = include_str!("../../sql/rollup/seal_day.sql");
-const AGGREGATES_DELETE: &str = include_str!("../../sql/retention/aggregates_delete.sql");
-const PAIRS_DELETE: &str = include_str!("../../sql/retention/pairs_delete.sql");
-const QUALITY_DELETE: &str = include_str!("../../sql/retention/quality_delete.sql");
-const QUALITY_ADD: &str = include_str!("../../sql/quality_add.sql");
-const CURRENT_DATABASE: &str = include_str!("../../sql/current_database.sql");
-const COMPACT: &str = include_str!("../../sql/compact.sql");
-const DESTRUCTION_DUE: &str = include_str!("../../sql/destruction_due.sql");
-const DESTRUCTION_DUE_INSERT: &str = include_str!("../../sql/destruction_due_insert.sql");
-const DESTRUCTION_DONE: &str = include_str!("../../sql/destruction_done.sql");
-const MEMORY_LIMIT: &str = include_str!("../../sql/memory_limit.sql");
-const THREADS: &str = include_str!("../../sql/threads.sql");
+const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/duckdb/schema_migrations.sql");
+const SCHEMA_VERSION: &str = include_str!("../../sql/duckdb/schema_version.sql");
+const SCHEMA_VERSION_INSERT: &str = include_str!("../../sql/duckdb/schema_version_insert.sql");
+const VIEWS: &str = include_str!("../../sql/duckdb/views.sql");
+const SALTS_DELETE: &str = include_str!("../../sql/duckdb/salts_delete.sql");
+const SALTS_INSERT: &str = include_str!("../../sql/duckdb/salts_insert.sql");
+const SALTS_SELECT: &str = include_str!("../../sql/duckdb/salts_select.sql");
+const SESSIONS_ACTIVE: &str = include_str!("../../sql/duckdb/sessions_active.sql");
+const ROLLUP_PENDING: &str = include_str!("../../sql/duckdb/rollup/pending_days.sql");
+const VISITS_MACRO: &str = include_str!("../../sql/duckdb/rollup/visits_macro.sql");
+const ROLLUP_MACRO: &str = include_str!("../../sql/duckdb/rollup/rows_macro.sql");
+const ROLLUP_DAY: &str = include_str!("../../sql/duckdb/rollup/daily.sql");
+const ROLLUP_MARK: &str = include_str!("../../sql/duckdb/rollup/mark_day.sql");
+const ROLLED_FROM: &str = include_str!("../../sql/duckdb/rollup/rolled_from.sql");
+const UNROLL_FROM: &str = include_str!("../../sql/duckdb/rollup/unroll_from.sql");
+const PAIRS_DELETE_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_delete_day.sql");
+const PAIRS_MARK_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_mark_day.sql");
+const PAIRS_FOLD: &str = include_str!("../../sql/duckdb/retention/pairs_fold.sql");
+const UNPAIRED_DAYS: &str = include_str!("../../sql/duckdb/retention/unpaired_days.sql");
+const EVENTS_DELETE: &str = include_str!("../../sql/duckdb/retention/events_delete.sql");
+const VISITS_DELETE: &str = include_str!("../../sql/duckdb/retention/visits_delete.sql");
+const VISITS_DELETE_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_delete_day.sql");
+const VISITS_INSERT_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_insert_day.sql");
+const VISITS_STORED_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_stored_day.sql");
+const DAYS_WITHOUT_PARTIALS: &str =
+    include_str!("../../sql/duckdb/rollup/days_without_partials.sql");
+const PARTIALS_DELETE: &str = include_str!("../../sql/duckdb/retention/partials_delete.sql");
+const SEALED_DAYS_DELETE: &str = include_str!("../../sql/duckdb/retention/sealed_days_delete.sql");
+const PENDING_VISIT_DAYS: &str = include_str!("../../sql/duckdb/rollup/pending_visit_days.sql");
+const LAST_SEALED_DAY: &str = include_str!("../../sql/duckdb/rollup/last_sealed_day.sql");
+const SEAL_DAY: &str = include_str!("../../sql/duckdb/rollup/seal_day.sql");
+const AGGREGATES_DELETE: &str = include_str!("../../sql/duckdb/retention/aggregates_delete.sql");
+const PAIRS_DELETE: &str = include_str!("../../sql/duckdb/retention/pairs_delete.sql");
+const QUALITY_DELETE: &str = include_str!("../../sql/duckdb/retention/quality_delete.sql");
+const QUALITY_ADD: &str = include_str!("../../sql/duckdb/quality_add.sql");
+const CURRENT_DATABASE: &str = include_str!("../../sql/duckdb/current_database.sql");
+const COMPACT: &str = include_str!("../../sql/duckdb/compact.sql");
+const DESTRUCTION_DUE: &str = include_str!("../../sql/duckdb/destruction_due.sql");
+const DESTRUCTION_DUE_INSERT: &str = include_str!("../../sql/duckdb/destruction_due_insert.sql");
+const DESTRUCTION_DONE: &str = include_str!("../../sql/duckdb/destruction_done.sql");
+const MEMORY_LIMIT: &str = include_str!("../../sql/duckdb/memory_limit.sql");
+const THREADS: &str = include_str!("../../sql/duckdb/threads.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
 
 /// Runs each statement of a `;`-separated file (no `;` inside a statement or its
@@ -859,7 +866,7 @@ fn sql_identifier(name: &str) -> String {
 mod tests {
     use super::*;
 
-    const GENERATE: &str = include_str!("../../sql/bench/generate_events.sql");
+    const GENERATE: &str = include_str!("../../sql/duckdb/bench/generate_events.sql");
 
     /// A reopen that fails (here: a folder where the file was) leaves no store on an
     /// in-memory stand-in for good: writes fail while the cause lasts, and the next
@@ -1125,10 +1132,10 @@ mod tests {
             .conn
             .execute_batch("DROP TABLE rolled_up_days")
             .expect("drop");
-        let policy = crate::rollup::Lifecycle::default();
+        let policy = crate::config::Lifecycle::default();
         let today = NaiveDate::from_ymd_opt(2026, 2, 9).expect("day");
         let now = today.and_hms_opt(12, 0, 0).expect("time").and_utc();
-        let error = crate::rollup::run(&mut store, &policy, now).expect_err("no roll-up");
+        let error = crate::lifecycle::run(&mut store, &policy, now).expect_err("no roll-up");
         assert!(error.to_string().contains("rolled_up_days"), "{error}");
         let (expired, kept): (i64, i64) = store
             .conn

@@ -55,7 +55,7 @@ impl StoreError {
 }
 
 /// One row of visit partials: the query engine's sums for one site, visit day and
-/// property value (see `sql/migrations/0004_visit_partials.sql`).
+/// property value (see `sql/duckdb/migrations/0004_visit_partials.sql`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartialRow {
     pub site: String,

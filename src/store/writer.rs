@@ -11,7 +11,6 @@
 //! past a bound (the queue capacity) are the oldest events dropped, as `store_error`.
 //! Shutdown drains the queue and flushes before the thread exits.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -21,23 +20,15 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounde
 
 use super::packed::Packed;
 use super::priority::Priority;
-use super::{PartialRow, Store, StoreError};
-use crate::clock::Clock;
+use super::{Store, StoreError};
 use crate::event::Event;
 use crate::metrics::{DropReason, Metrics};
 use crate::pseudonymise::salt::Salt;
-use crate::query::Backend;
-use crate::rollup::partials::{self, Pending};
-use crate::rollup::{self, Lifecycle};
 
 enum Control {
     Salts(Vec<Salt>),
-    /// A visit day's partials, computed on the sealer thread.
-    Sealed {
-        day: Pending,
-        rows: Result<Vec<PartialRow>, String>,
-    },
-    /// A batch is waiting in the queue: write it now rather than at the next tick.
+    /// A batch is waiting in the queue, or a chore has a step to take: now rather
+    /// than at the next tick.
     Wake,
     Shutdown,
 }
@@ -47,51 +38,71 @@ pub struct WriterConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
     pub flush_interval: Duration,
-    /// Roll-up and retention, run at start-up and every [`LIFECYCLE_EVERY`].
-    pub lifecycle: Lifecycle,
-    pub clock: Clock,
 }
 
-/// The sealer thread: computes a visit day's partials through the query engine
-/// (about fifty queries per site over the day's stored visits) and sends them to
-/// the writer to store, so the writer keeps draining the queue meanwhile. It runs
-/// at the query threads' priority (nice 10): ingestion comes first.
-fn spawn_sealer(reader: Arc<dyn Backend>, control: Sender<Control>) -> std::io::Result<Sealer> {
-    let (jobs, received) = unbounded::<Pending>();
-    let thread = std::thread::Builder::new()
-        .name("spoorloos-seal".into())
-        .spawn(move || {
-            crate::query::pool::lower_priority();
-            for day in received {
-                let rows = partials::compute(reader.as_ref(), &day).map_err(|e| e.to_string());
-                if control.send(Control::Sealed { day, rows }).is_err() {
-                    break;
-                }
-            }
-        })?;
-    Ok(Sealer { jobs, thread })
+/// The work the data lifecycle does on the writer thread, which alone holds the
+/// store: roll-up, sealing, retention, the compaction a destroyed salt is owed. The
+/// lifecycle room decides what is due; the writer calls it between batches, so
+/// ingestion never waits on more than one step.
+pub trait Chores: Send {
+    /// Before the writer thread starts; `nudge` wakes the writer when a step comes
+    /// due between its ticks (work finished on a helper thread).
+    fn start(&mut self, nudge: Nudge) -> std::io::Result<()>;
+    /// Whether the periodic run is due (the writer writes its batch first, so the
+    /// run sees every event accepted until now).
+    fn run_due(&self) -> bool;
+    /// At start-up and when due.
+    fn run(&mut self, store: &mut dyn Store);
+    /// Whether a step waits (one day's visits to store, partials to store).
+    fn step_due(&mut self) -> bool;
+    fn step(&mut self, store: &mut dyn Store);
+    /// The salts were replaced: a destroyed salt is owed a compaction.
+    fn salts_replaced(&mut self, store: &mut dyn Store);
+    /// The writer is stopping: helper threads end before the database is let go.
+    fn stop(&mut self);
 }
 
-/// The sealer thread and its job queue. The writer stops it before it lets go of
-/// the database: a process that exits while the sealer still queries DuckDB
-/// crashes in DuckDB's teardown.
-struct Sealer {
-    jobs: Sender<Pending>,
-    thread: std::thread::JoinHandle<()>,
+/// No chores: a writer that only writes (tests of the writer itself).
+pub struct NoChores;
+
+impl Chores for NoChores {
+    fn start(&mut self, _: Nudge) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn run_due(&self) -> bool {
+        false
+    }
+    fn run(&mut self, _: &mut dyn Store) {}
+    fn step_due(&mut self) -> bool {
+        false
+    }
+    fn step(&mut self, _: &mut dyn Store) {}
+    fn salts_replaced(&mut self, _: &mut dyn Store) {}
+    fn stop(&mut self) {}
 }
 
-impl Sealer {
-    /// Ends the thread after the day it is working on, and waits for it.
-    fn stop(self) {
-        drop(self.jobs);
-        if self.thread.join().is_err() {
-            tracing::error!("the sealer thread panicked");
-        }
+/// Wakes the writer thread.
+#[derive(Clone)]
+pub struct Nudge(Sender<Control>);
+
+impl Nudge {
+    pub fn wake(&self) {
+        // Unbounded; closed only once the writer is gone, when no one waits.
+        let _ = self.0.send(Control::Wake);
     }
 }
 
-/// How often the writer checks for days to roll up and data to expire.
-pub const LIFECYCLE_EVERY: Duration = Duration::from_secs(600);
+/// After a fatal error DuckDB refuses every write until the database is opened
+/// again (a checkpoint that hit a full disk, say): reopen it, so writing can resume
+/// once the cause is gone. A failed reopen is retried on the next error.
+pub fn recover(store: &mut dyn Store, e: &StoreError) {
+    if e.needs_reopen() {
+        match store.reopen() {
+            Ok(()) => tracing::warn!("database reopened after a fatal error"),
+            Err(e) => tracing::debug!("cannot reopen the database yet: {e}"),
+        }
+    }
+}
 
 /// The request side of the writer: cheap to clone, never blocks.
 #[derive(Clone)]
@@ -186,7 +197,7 @@ pub struct Writer {
 impl Writer {
     pub fn spawn(
         store: Box<dyn Store>,
-        reader: Option<Arc<dyn Backend>>,
+        mut chores: Box<dyn Chores>,
         config: WriterConfig,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<(Queue, Writer)> {
@@ -195,24 +206,17 @@ impl Writer {
         let nudged = Arc::new(AtomicBool::new(false));
         let open = Arc::new(RwLock::new(true));
         let priority = Arc::new(Priority::new(config.queue_capacity, config.batch_size));
-        let sealer = match reader {
-            Some(reader) => Some(spawn_sealer(reader, control_tx.clone())?),
-            None => None,
-        };
+        chores.start(Nudge(control_tx.clone()))?;
         let worker = Worker {
             nudged: nudged.clone(),
             priority: priority.clone(),
             salts: None,
             salt_failures: 0,
             store,
-            sealer,
-            out: None,
-            to_store: VecDeque::new(),
-            to_seal: VecDeque::new(),
+            chores,
             config,
             metrics: metrics.clone(),
             batch: Vec::with_capacity(config.batch_size),
-            lifecycle_due: Instant::now(),
             backoff_until: None,
             failures: 0,
         };
@@ -255,15 +259,7 @@ impl Writer {
 
 struct Worker {
     store: Box<dyn Store>,
-    /// Days for the sealer thread, which computes visit partials (see
-    /// [`spawn_sealer`]); `None` without a query engine.
-    sealer: Option<Sealer>,
-    /// The day out with the sealer thread; no other is sent until it comes back.
-    out: Option<chrono::NaiveDate>,
-    /// Days whose visits are to be stored, in order: a day waits for the one before.
-    to_store: VecDeque<Pending>,
-    /// Sealed days whose partials are to be computed, in order.
-    to_seal: VecDeque<Pending>,
+    chores: Box<dyn Chores>,
     config: WriterConfig,
     metrics: Arc<Metrics>,
     batch: Vec<Packed>,
@@ -272,7 +268,6 @@ struct Worker {
     /// Salts to store (the newest set), kept until the store took them.
     salts: Option<Vec<Salt>>,
     salt_failures: u64,
-    lifecycle_due: Instant,
     /// After a failed write: no new attempt before this, however full the batch.
     backoff_until: Option<Instant>,
     /// Failed attempts since the last successful write (logged once, then on recovery).
@@ -284,20 +279,13 @@ impl Worker {
         self.priority.attach_current_thread();
         // Due days are rolled up and expired data removed before anything else, so
         // even a collector stopped right after start-up has done it.
-        self.lifecycle();
+        self.chores.run(self.store.as_mut());
         let mut tick = Instant::now() + self.config.flush_interval;
         loop {
             let woken = match control.recv_timeout(tick.saturating_duration_since(Instant::now())) {
                 Ok(Control::Salts(salts)) => {
                     self.salts = Some(salts);
                     self.store_salts();
-                    continue;
-                }
-                Ok(Control::Sealed { day, rows }) => {
-                    self.sealed(&day, rows);
-                    if self.seal_due() {
-                        self.seal_step();
-                    }
                     continue;
                 }
                 Ok(Control::Wake) => true,
@@ -315,11 +303,12 @@ impl Worker {
                 self.flush();
                 self.store_salts();
             }
-            if Instant::now() >= self.lifecycle_due {
-                self.lifecycle();
+            if self.chores.run_due() {
+                self.flush();
+                self.chores.run(self.store.as_mut());
             }
-            if self.seal_due() {
-                self.seal_step();
+            if self.chores.step_due() {
+                self.chores.step(self.store.as_mut());
             }
             if !woken {
                 if let Err(e) = self.store.relax() {
@@ -328,9 +317,7 @@ impl Worker {
                 self.store_quality();
             }
         }
-        if let Some(sealer) = self.sealer.take() {
-            sealer.stop();
-        }
+        self.chores.stop();
         // Everything accepted before shutdown is written, and salt changes applied.
         for msg in control.try_iter() {
             if let Control::Salts(salts) = msg {
@@ -380,186 +367,15 @@ impl Worker {
                 }
                 // A destroyed salt's compaction; if it fails, the lifecycle runs (and
                 // the next start) try again.
-                self.finish_destruction();
+                self.chores.salts_replaced(self.store.as_mut());
             }
             Err(e) => {
                 if self.salt_failures == 0 {
                     tracing::error!("cannot store the salts, retrying: {e}");
                 }
                 self.salt_failures += 1;
-                self.recover(&e);
+                recover(self.store.as_mut(), &e);
                 self.salts = Some(salts);
-            }
-        }
-    }
-
-    /// After a fatal error DuckDB refuses every write until the database is opened
-    /// again (a checkpoint that hit a full disk, say): reopen it, so writing can
-    /// resume once the cause is gone. A failed reopen is retried on the next error.
-    fn recover(&mut self, e: &StoreError) {
-        if e.needs_reopen() {
-            match self.store.reopen() {
-                Ok(()) => tracing::warn!("database reopened after a fatal error"),
-                Err(e) => tracing::debug!("cannot reopen the database yet: {e}"),
-            }
-        }
-    }
-
-    /// Compacts the file if a destroyed salt is still owed it; says in the log and
-    /// in `/metrics` while that fails.
-    fn finish_destruction(&mut self) {
-        match self.store.finish_destruction() {
-            Ok(done) => {
-                if done {
-                    tracing::info!(
-                        "the compaction owed since a failed one is done: the file holds nothing deleted"
-                    );
-                }
-                self.metrics.destruction_pending(false);
-            }
-            Err(e) => {
-                tracing::error!(
-                    "a destroyed salt is still in the database file: compacting failed, will retry: {e}"
-                );
-                self.metrics.destruction_pending(true);
-            }
-        }
-    }
-
-    /// Rolls up ended days and expires old data; a failure is retried next time.
-    fn lifecycle(&mut self) {
-        self.flush();
-        self.finish_destruction();
-        self.lifecycle_due = Instant::now() + LIFECYCLE_EVERY;
-        let now = self.config.clock.now();
-        // The visits of due days first (0.5 s a day of 333k events): queries read
-        // them from then on, while rolling up a month after an import takes most of
-        // a minute. Their partials follow on the sealer thread.
-        self.start_sealing(now);
-        while !self.to_store.is_empty() {
-            self.seal_step();
-        }
-        match rollup::run(self.store.as_mut(), &self.config.lifecycle, now) {
-            Ok(report) => {
-                if report != rollup::Report::default() {
-                    tracing::info!(
-                        "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
-                        report.days_rolled_up.len(),
-                        report.events_expired,
-                        report.aggregates_expired
-                    );
-                }
-            }
-            Err(e) => {
-                self.metrics.lifecycle_failed();
-                tracing::error!("roll-up or retention failed, will retry: {e}");
-                self.recover(&e);
-            }
-        }
-    }
-
-    /// Finds the visit days due for sealing (their visits to store) and the sealed
-    /// days still without partials, unless earlier ones are still waiting.
-    fn start_sealing(&mut self, now: chrono::DateTime<chrono::Utc>) {
-        if self.sealer.is_none() {
-            return;
-        }
-        let policy = &self.config.lifecycle;
-        let events_from = policy.events_from(now.date_naive());
-        let store = self.store.as_mut();
-        let found = if self.to_store.is_empty() {
-            partials::pending(store, now, policy.session_timeout, events_from)
-                .map(|days| self.to_store = days.into())
-        } else {
-            Ok(())
-        };
-        if let Err(e) = found.and_then(|()| self.refill_partials(events_from)) {
-            self.metrics.lifecycle_failed();
-            tracing::error!("finding visit days to seal failed, will retry: {e}");
-            self.recover(&e);
-        }
-    }
-
-    /// Lists the sealed days still without partials, after the one out.
-    fn refill_partials(&mut self, events_from: chrono::NaiveDate) -> Result<(), StoreError> {
-        let days = partials::without_partials(self.store.as_mut(), events_from)?;
-        let out = self.out;
-        self.to_seal = days
-            .into_iter()
-            .filter(|d| out.is_none_or(|out| d.day > out))
-            .collect();
-        Ok(())
-    }
-
-    /// Whether sealing has a step to take now.
-    fn seal_due(&self) -> bool {
-        !self.to_store.is_empty() || (self.out.is_none() && !self.to_seal.is_empty())
-    }
-
-    /// One step of sealing: the visits of the next due day (the lifecycle stores
-    /// every due day's this way before the roll-up), else the next day's partials
-    /// sent to the sealer thread, one day out at a time. After a failure the rest
-    /// waits for the next lifecycle run.
-    fn seal_step(&mut self) {
-        if let Some(day) = self.to_store.pop_front() {
-            match self.store.store_visits(day.day, day.last_day) {
-                Ok(_) => tracing::info!("stored the visits of day {}", day.day),
-                Err(e) => {
-                    self.to_store.clear();
-                    self.metrics.lifecycle_failed();
-                    tracing::warn!(
-                        "storing the visits of day {} failed, will retry: {e}",
-                        day.day
-                    );
-                    self.recover(&e);
-                }
-            }
-            // The days just stored get their partials after those listed.
-            let today = self.config.clock.now().date_naive();
-            let events_from = self.config.lifecycle.events_from(today);
-            if self.to_store.is_empty()
-                && let Err(e) = self.refill_partials(events_from)
-            {
-                self.metrics.lifecycle_failed();
-                tracing::error!("finding visit days to seal failed, will retry: {e}");
-                self.recover(&e);
-            }
-            return;
-        }
-        if self.out.is_some() {
-            return;
-        }
-        let (Some(Sealer { jobs, .. }), Some(day)) = (&self.sealer, self.to_seal.pop_front())
-        else {
-            return;
-        };
-        let sent = day.day;
-        if jobs.send(day).is_ok() {
-            self.out = Some(sent);
-        }
-    }
-
-    /// Stores a day the sealer computed.
-    fn sealed(&mut self, day: &Pending, rows: Result<Vec<PartialRow>, String>) {
-        self.out = None;
-        let events_from = self
-            .config
-            .lifecycle
-            .events_from(self.config.clock.now().date_naive());
-        let stored = rows
-            .map_err(StoreError::Partials)
-            .and_then(|rows| partials::store(self.store.as_mut(), day, &rows, events_from));
-        match stored {
-            Ok(true) => {
-                self.metrics.sealed();
-                tracing::info!("sealed visit day {}", day.day);
-            }
-            Ok(false) => {}
-            Err(e) => {
-                self.to_seal.clear();
-                self.metrics.lifecycle_failed();
-                tracing::warn!("sealing visit day {} failed, will retry: {e}", day.day);
-                self.recover(&e);
             }
         }
     }
@@ -625,7 +441,7 @@ impl Worker {
                         self.batch.len()
                     );
                 }
-                self.recover(&e);
+                recover(self.store.as_mut(), &e);
                 self.failures += 1;
                 let limit = self.config.queue_capacity.max(self.config.batch_size);
                 if self.batch.len() > limit {
@@ -649,7 +465,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::clock::Clock;
     use crate::store::duckdb::DuckDbStore;
 
     /// Events pushed while the writer shuts down are either written or refused
@@ -663,11 +478,14 @@ mod tests {
             queue_capacity: 1_000_000,
             batch_size: 1_000,
             flush_interval: Duration::from_millis(20),
-            lifecycle: Lifecycle::default(),
-            clock: Clock::system(),
         };
-        let (queue, writer) =
-            Writer::spawn(Box::new(store), None, config, Arc::new(Metrics::new())).expect("spawn");
+        let (queue, writer) = Writer::spawn(
+            Box::new(store),
+            Box::new(NoChores),
+            config,
+            Arc::new(Metrics::new()),
+        )
+        .expect("spawn");
         let queued = Arc::new(AtomicU64::new(0));
         let pushers: Vec<_> = (0..2)
             .map(|_| {

@@ -1,5 +1,5 @@
 //! A sealed visit day's exact pairs in DuckDB: the visits and event values read
-//! with `sql/rollup/pairs_*.sql`, counted in memory (`store::pairs`), appended as
+//! with `sql/duckdb/rollup/pairs_*.sql`, counted in memory (`store::pairs`), appended as
 //! Arrow columns, in the order queries filter them.
 
 use std::sync::Arc;
@@ -17,9 +17,9 @@ use super::super::pairs::{
 };
 use super::StoreError;
 
-const VISITS: &str = include_str!("../../../sql/rollup/pairs_visits.sql");
-const EVENT_VALUES: &str = include_str!("../../../sql/rollup/pairs_event_values.sql");
-const EVENT_CELLS: &str = include_str!("../../../sql/rollup/pairs_events.sql");
+const VISITS: &str = include_str!("../../../sql/duckdb/rollup/pairs_visits.sql");
+const EVENT_VALUES: &str = include_str!("../../../sql/duckdb/rollup/pairs_event_values.sql");
+const EVENT_CELLS: &str = include_str!("../../../sql/duckdb/rollup/pairs_events.sql");
 
 /// Column `i` as text, or `None` for NULL.
 fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {

@@ -18,7 +18,7 @@ WITH base AS (
 -- visit starts (for time buckets) at its first event other than engagement, the
 -- first that makes it count; visits of engagement events alone are no visits.
 -- The visits of sealed days that lie wholly inside the range are read as stored
--- (sql/rollup/visits_insert_day.sql computes them as below); only the others are
+-- (sql/duckdb/rollup/visits_insert_day.sql computes them as below); only the others are
 -- grouped from the events. A visit without a visitor id (v_visitor NULL) is a
 -- visitor of its own.
 sess AS (

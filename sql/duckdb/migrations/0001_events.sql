@@ -34,7 +34,7 @@ CREATE TABLE events (
 );
 
 -- Daily salts: today's, and yesterday's for the session timeout after midnight.
--- When one is destroyed the store compacts the file (sql/compact.sql), because a
+-- When one is destroyed the store compacts the file (sql/duckdb/compact.sql), because a
 -- DELETE alone leaves the old bytes in it.
 CREATE TABLE salts (
     day  DATE NOT NULL,

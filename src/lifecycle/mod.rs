@@ -1,47 +1,23 @@
-//! Roll up: the data lifecycle that keeps the store anonymous over time.
+//! The data lifecycle: what keeps the store anonymous over time, and what the
+//! engine precomputes on the way.
 //!
 //! Each ended day is rolled up once into anonymous daily aggregates (no visitor or
 //! session id; rows under the minimum crowd size folded into `(other)`). Pseudonymous
 //! events are then expired after their retention, aggregates after theirs, both in a
 //! way that removes the bytes from the file (see the store). Each visit day whose
 //! visits have all ended is sealed: the query engine's answers over its visits are
-//! kept as visit partials until the events expire ([`partials`]). The writer thread
-//! runs [`run`] at start-up and then periodically; this module only decides what is
-//! due.
+//! kept as visit partials until the events expire ([`partials`]). A destroyed
+//! salt is compacted out of the file. All of it runs on the writer thread, which
+//! alone holds the store, as the writer's [`chores`]: this room decides what is
+//! due and when, the store does each step.
 
-#[cfg(feature = "duckdb")]
+pub mod chores;
 pub mod partials;
 
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 
-#[cfg(feature = "duckdb")]
+use crate::config::Lifecycle;
 use crate::store::{Store, StoreError};
-
-/// Retention and anonymity settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifecycle {
-    /// Days pseudonymous events are kept (today included).
-    pub event_retention_days: u32,
-    /// Months anonymous aggregates are kept.
-    pub aggregate_retention_months: u32,
-    /// Aggregate rows with fewer visitors are folded into `(other)`.
-    pub min_crowd: u32,
-    /// A visit ends after this long without an event; a day is sealed after that.
-    pub session_timeout: chrono::Duration,
-}
-
-impl Default for Lifecycle {
-    fn default() -> Self {
-        Self {
-            // The dashboard's "30d" reads today and the 30 days before it: kept
-            // whole, its every filter and breakdown is answered exactly.
-            event_retention_days: 31,
-            aggregate_retention_months: 25,
-            min_crowd: 5,
-            session_timeout: chrono::Duration::minutes(30),
-        }
-    }
-}
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -51,20 +27,6 @@ pub struct Report {
     pub aggregates_expired: u64,
 }
 
-impl Lifecycle {
-    /// The first day whose events are kept.
-    pub fn events_from(&self, today: NaiveDate) -> NaiveDate {
-        today - chrono::Days::new(u64::from(self.event_retention_days.saturating_sub(1)))
-    }
-
-    /// The first day whose aggregates are kept.
-    pub fn aggregates_from(&self, today: NaiveDate) -> NaiveDate {
-        today
-            .checked_sub_months(Months::new(self.aggregate_retention_months))
-            .unwrap_or(NaiveDate::MIN)
-    }
-}
-
 /// Rolls up every ended day not yet rolled up, then expires what is past retention.
 /// Rolling up comes first, so a day expires with its aggregates in place. Should a
 /// roll-up fail (it is retried every run, and logged), expiry still runs: the
@@ -72,7 +34,6 @@ impl Lifecycle {
 /// whole retention window expires without aggregates, with a warning. The roll-up's
 /// error is returned after. Sealing visit days is [`partials`]' (the writer has it
 /// done on a thread of its own).
-#[cfg(feature = "duckdb")]
 pub fn run(
     store: &mut dyn Store,
     policy: &Lifecycle,
@@ -102,7 +63,6 @@ pub fn run(
 
 /// Days are rolled up in order; the first failure stops the run (the next days
 /// would most likely fail the same way: a full disk, too little memory).
-#[cfg(feature = "duckdb")]
 fn roll_up(
     store: &mut dyn Store,
     policy: &Lifecycle,
@@ -116,7 +76,6 @@ fn roll_up(
     Ok(())
 }
 
-#[cfg(feature = "duckdb")]
 fn warn_of_unrolled_expiry(store: &mut dyn Store, events_from: NaiveDate, today: NaiveDate) {
     let lost = store
         .pending_rollup_days(today)
@@ -133,7 +92,6 @@ fn warn_of_unrolled_expiry(store: &mut dyn Store, events_from: NaiveDate, today:
     }
 }
 
-#[cfg(feature = "duckdb")]
 fn expire(
     store: &mut dyn Store,
     policy: &Lifecycle,

@@ -2,7 +2,7 @@
 -- day × dimension × value (visitors, visits, pageviews, bounce_rate in %,
 -- visit_duration in seconds). Days already rolled up are read from daily_aggregates;
 -- the days not rolled up yet (today, or while the collector was not running) are
--- computed here from events by the roll-up's own macro (sql/rollup/rows_macro.sql),
+-- computed here from events by the roll-up's own macro (sql/duckdb/rollup/rows_macro.sql),
 -- without writing anything. Days are UTC days, as in daily_aggregates.
 -- $1 site, $2 first day, $3 last day (inclusive), $4 minimum crowd size.
 -- {target}: the output path as a SQL string literal; {options}: an allow-listed

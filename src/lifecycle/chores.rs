@@ -1,0 +1,287 @@
+//! The lifecycle's chores on the writer thread ([`Chores`]): every
+//! [`LIFECYCLE_EVERY`] (and at start-up) the roll-up and retention, the visit days
+//! due for sealing, and the compaction a destroyed salt is still owed; between
+//! batches, one sealing step at a time. A day's partials are computed through the
+//! query engine on a sealer thread of their own, so the writer keeps draining the
+//! queue meanwhile, and stored by the writer when they come back.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use super::partials::{self, Pending};
+use crate::clock::Clock;
+use crate::config::Lifecycle;
+use crate::metrics::Metrics;
+use crate::query::Backend;
+use crate::store::writer::{self, Nudge};
+use crate::store::{PartialRow, Store, StoreError};
+
+/// How often the roll-up and retention run.
+pub const LIFECYCLE_EVERY: Duration = Duration::from_secs(600);
+
+/// A day's partials as the sealer thread computed them.
+type Computed = (Pending, Result<Vec<PartialRow>, String>);
+
+/// The sealer thread and its queues. It is stopped before the writer lets go of
+/// the database: a process that exits while the sealer still queries DuckDB
+/// crashes in DuckDB's teardown.
+struct Sealer {
+    jobs: Sender<Pending>,
+    done: Receiver<Computed>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Computes a visit day's partials through the query engine (about fifty queries
+/// per site over the day's stored visits), at the query threads' priority (nice
+/// 10): ingestion comes first.
+fn spawn_sealer(reader: Arc<dyn Backend>, nudge: Nudge) -> std::io::Result<Sealer> {
+    let (jobs, received) = unbounded::<Pending>();
+    let (send_done, done) = unbounded::<Computed>();
+    let thread = std::thread::Builder::new()
+        .name("spoorloos-seal".into())
+        .spawn(move || {
+            crate::query::pool::lower_priority();
+            for day in received {
+                let rows = partials::compute(reader.as_ref(), &day).map_err(|e| e.to_string());
+                if send_done.send((day, rows)).is_err() {
+                    break;
+                }
+                nudge.wake();
+            }
+        })?;
+    Ok(Sealer { jobs, done, thread })
+}
+
+pub struct LifecycleChores {
+    policy: Lifecycle,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    /// Computes partials; none without a query engine (then days are not sealed).
+    reader: Option<Arc<dyn Backend>>,
+    sealer: Option<Sealer>,
+    /// The day out with the sealer thread; no other is sent until it comes back.
+    out: Option<NaiveDate>,
+    /// Computed partials back from the sealer, to store.
+    back: Option<Computed>,
+    /// Days whose visits are to be stored, in order: a day waits for the one before.
+    to_store: VecDeque<Pending>,
+    /// Sealed days whose partials are to be computed, in order.
+    to_seal: VecDeque<Pending>,
+    due: Instant,
+}
+
+impl LifecycleChores {
+    pub fn new(
+        policy: Lifecycle,
+        clock: Clock,
+        reader: Option<Arc<dyn Backend>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            policy,
+            clock,
+            metrics,
+            reader,
+            sealer: None,
+            out: None,
+            back: None,
+            to_store: VecDeque::new(),
+            to_seal: VecDeque::new(),
+            due: Instant::now(),
+        }
+    }
+
+    fn failed(&self, store: &mut dyn Store, what: &str, e: &StoreError) {
+        self.metrics.lifecycle_failed();
+        tracing::error!("{what} failed, will retry: {e}");
+        writer::recover(store, e);
+    }
+
+    /// Compacts the file if a destroyed salt is still owed it; says in the log and
+    /// in `/metrics` while that fails.
+    fn finish_destruction(&self, store: &mut dyn Store) {
+        match store.finish_destruction() {
+            Ok(done) => {
+                if done {
+                    tracing::info!(
+                        "the compaction owed since a failed one is done: the file holds nothing deleted"
+                    );
+                }
+                self.metrics.destruction_pending(false);
+            }
+            Err(e) => {
+                tracing::error!(
+                    "a destroyed salt is still in the database file: compacting failed, will retry: {e}"
+                );
+                self.metrics.destruction_pending(true);
+            }
+        }
+    }
+
+    fn events_from(&self) -> NaiveDate {
+        self.policy.events_from(self.clock.now().date_naive())
+    }
+
+    /// Finds the visit days due for sealing (their visits to store) and the sealed
+    /// days still without partials, unless earlier ones are still waiting.
+    fn start_sealing(&mut self, store: &mut dyn Store, now: chrono::DateTime<chrono::Utc>) {
+        if self.sealer.is_none() {
+            return;
+        }
+        let events_from = self.policy.events_from(now.date_naive());
+        let found = if self.to_store.is_empty() {
+            partials::pending(store, now, self.policy.session_timeout, events_from)
+                .map(|days| self.to_store = days.into())
+        } else {
+            Ok(())
+        };
+        if let Err(e) = found.and_then(|()| self.refill_partials(store, events_from)) {
+            self.failed(store, "finding visit days to seal", &e);
+        }
+    }
+
+    /// Lists the sealed days still without partials, after the one out.
+    fn refill_partials(
+        &mut self,
+        store: &mut dyn Store,
+        events_from: NaiveDate,
+    ) -> Result<(), StoreError> {
+        let days = partials::without_partials(store, events_from)?;
+        let out = self.out;
+        self.to_seal = days
+            .into_iter()
+            .filter(|d| out.is_none_or(|out| d.day > out))
+            .collect();
+        Ok(())
+    }
+
+    /// Stores the visits (and exact pairs) of the next due day; once none is left,
+    /// lists the days whose partials are to be computed. After a failure the rest
+    /// waits for the next run.
+    fn store_visits(&mut self, store: &mut dyn Store, day: &Pending) {
+        match store.store_visits(day.day, day.last_day) {
+            Ok(_) => tracing::info!("stored the visits of day {}", day.day),
+            Err(e) => {
+                self.to_store.clear();
+                self.failed(store, &format!("storing the visits of day {}", day.day), &e);
+            }
+        }
+        // The days just stored get their partials after those listed.
+        if self.to_store.is_empty()
+            && let Err(e) = self.refill_partials(store, self.events_from())
+        {
+            self.failed(store, "finding visit days to seal", &e);
+        }
+    }
+
+    /// Stores a day the sealer computed.
+    fn store_partials(&mut self, store: &mut dyn Store, (day, rows): Computed) {
+        self.out = None;
+        let stored = rows
+            .map_err(StoreError::Partials)
+            .and_then(|rows| partials::store(store, &day, &rows, self.events_from()));
+        match stored {
+            Ok(true) => {
+                self.metrics.sealed();
+                tracing::info!("sealed visit day {}", day.day);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                self.to_seal.clear();
+                self.failed(store, &format!("sealing visit day {}", day.day), &e);
+            }
+        }
+    }
+}
+
+impl writer::Chores for LifecycleChores {
+    fn start(&mut self, nudge: Nudge) -> std::io::Result<()> {
+        if let Some(reader) = self.reader.take() {
+            self.sealer = Some(spawn_sealer(reader, nudge)?);
+        }
+        Ok(())
+    }
+
+    fn run_due(&self) -> bool {
+        Instant::now() >= self.due
+    }
+
+    /// Rolls up ended days and expires old data; a failure is retried next time.
+    fn run(&mut self, store: &mut dyn Store) {
+        self.finish_destruction(store);
+        self.due = Instant::now() + LIFECYCLE_EVERY;
+        let now = self.clock.now();
+        // The visits of due days first (a few seconds a day of 333k events): queries
+        // read them from then on, while rolling up a month after an import takes
+        // most of a minute. Their partials follow on the sealer thread.
+        self.start_sealing(store, now);
+        while let Some(day) = self.to_store.pop_front() {
+            self.store_visits(store, &day);
+        }
+        match super::run(store, &self.policy, now) {
+            Ok(report) => {
+                if report != super::Report::default() {
+                    tracing::info!(
+                        "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
+                        report.days_rolled_up.len(),
+                        report.events_expired,
+                        report.aggregates_expired
+                    );
+                }
+            }
+            Err(e) => self.failed(store, "roll-up or retention", &e),
+        }
+    }
+
+    fn step_due(&mut self) -> bool {
+        if self.back.is_none()
+            && let Some(sealer) = &self.sealer
+        {
+            self.back = sealer.done.try_recv().ok();
+        }
+        self.back.is_some()
+            || !self.to_store.is_empty()
+            || (self.out.is_none() && !self.to_seal.is_empty())
+    }
+
+    /// One step of sealing: partials back from the sealer stored (and the next day
+    /// sent), else the visits of the next due day, else the next day's partials
+    /// sent to the sealer thread, one day out at a time.
+    fn step(&mut self, store: &mut dyn Store) {
+        if let Some(computed) = self.back.take() {
+            self.store_partials(store, computed);
+        } else if let Some(day) = self.to_store.pop_front() {
+            self.store_visits(store, &day);
+            return;
+        }
+        if self.out.is_some() {
+            return;
+        }
+        let (Some(Sealer { jobs, .. }), Some(day)) = (&self.sealer, self.to_seal.pop_front())
+        else {
+            return;
+        };
+        let sent = day.day;
+        if jobs.send(day).is_ok() {
+            self.out = Some(sent);
+        }
+    }
+
+    fn salts_replaced(&mut self, store: &mut dyn Store) {
+        self.finish_destruction(store);
+    }
+
+    /// Ends the sealer after the day it is working on, and waits for it.
+    fn stop(&mut self) {
+        if let Some(Sealer { jobs, thread, .. }) = self.sealer.take() {
+            drop(jobs);
+            if thread.join().is_err() {
+                tracing::error!("the sealer thread panicked");
+            }
+        }
+    }
+}
