@@ -2,7 +2,7 @@
 """How soon dashboard views are fast after the collector's first start on an
 imported store: a copy of a generated 10M-event store (benches/dashboard.rs with
 SPOORLOOS_BENCH_DB) with everything the lifecycle derives removed (aggregates,
-visits, partials, sealed days), as after an import. Starts the release binary on it
+visits, partials, pairs, sealed days), as after an import. Starts the release binary on it
 with its clock on the day after the data, then asks a 30d dashboard view (ten
 queries, six in flight) unfiltered and with one filter every few seconds, and
 prints how long each took, from the first start and again after a restart.
@@ -104,7 +104,7 @@ def main():
     shutil.copy(args.store, store)
     con = duckdb.connect(store)
     for table in ["visits", "visit_partials", "sealed_days", "daily_aggregates",
-                  "rolled_up_days"]:
+                  "rolled_up_days", "daily_pairs", "paired_days", "exact_pairs_days"]:
         con.execute(f"DELETE FROM {table}")
     con.execute("CHECKPOINT")
     con.close()

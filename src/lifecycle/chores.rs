@@ -1,7 +1,8 @@
-//! The lifecycle's chores on the writer thread ([`Chores`]): every
+//! The lifecycle's chores on the writer thread ([`writer::Chores`]): every
 //! [`LIFECYCLE_EVERY`] (and at start-up) the roll-up and retention, the visit days
 //! due for sealing, and the compaction a destroyed salt is still owed; between
-//! batches, one sealing step at a time. A day's partials are computed through the
+//! batches, one sealing step at a time (a day's visits and pairs stored, a day's
+//! partials stored), so ingestion waits on one such step at most. A day's partials are computed through the
 //! query engine on a sealer thread of their own, so the writer keeps draining the
 //! queue meanwhile, and stored by the writer when they come back.
 
@@ -210,18 +211,15 @@ impl writer::Chores for LifecycleChores {
         Instant::now() >= self.due
     }
 
-    /// Rolls up ended days and expires old data; a failure is retried next time.
+    /// Rolls up ended days and expires old data, so that even a collector stopped
+    /// right after start-up has done it (a day takes about a second), and finds the
+    /// visit days due for sealing, which the steps take a day at a time (a day of
+    /// 334,000 events takes a few seconds); a failure is retried next time.
     fn run(&mut self, store: &mut dyn Store) {
         self.finish_destruction(store);
         self.due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.clock.now();
-        // The visits of due days first (a few seconds a day of 333k events): queries
-        // read them from then on, while rolling up a month after an import takes
-        // most of a minute. Their partials follow on the sealer thread.
         self.start_sealing(store, now);
-        while let Some(day) = self.to_store.pop_front() {
-            self.store_visits(store, &day);
-        }
         match super::run(store, &self.policy, now) {
             Ok(report) => {
                 if report != super::Report::default() {
@@ -248,9 +246,9 @@ impl writer::Chores for LifecycleChores {
             || (self.out.is_none() && !self.to_seal.is_empty())
     }
 
-    /// One step of sealing: partials back from the sealer stored (and the next day
-    /// sent), else the visits of the next due day, else the next day's partials
-    /// sent to the sealer thread, one day out at a time.
+    /// One step: partials back from the sealer stored (and the next day sent),
+    /// else the visits of the next due day (queries read them from then on), else
+    /// the next day's partials sent to the sealer thread, one day out at a time.
     fn step(&mut self, store: &mut dyn Store) {
         if let Some(computed) = self.back.take() {
             self.store_partials(store, computed);

@@ -13,52 +13,23 @@ use chrono::NaiveDate;
 use super::ReportError;
 use crate::config::{Config, normalise_site};
 use crate::query::request;
-use crate::store::duckdb::{DbHandle, sql_string};
+use crate::store::ExportFormat;
+use crate::store::duckdb::DbHandle;
 
-const EXPORT: &str = include_str!("../../sql/duckdb/export/daily.sql");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Parquet,
+fn parse_format(text: &str) -> Result<ExportFormat, ReportError> {
+    match text.trim() {
+        "csv" => Ok(ExportFormat::Csv),
+        "parquet" => Ok(ExportFormat::Parquet),
+        other => Err(ReportError::usage(format!(
+            "--format {other:?} is not an export format; try: csv, parquet"
+        ))),
+    }
 }
 
-impl ExportFormat {
-    pub fn parse(text: &str) -> Result<Self, ReportError> {
-        match text.trim() {
-            "csv" => Ok(Self::Csv),
-            "parquet" => Ok(Self::Parquet),
-            other => Err(ReportError::usage(format!(
-                "--format {other:?} is not an export format; try: csv, parquet"
-            ))),
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Parquet => "parquet",
-        }
-    }
-
-    /// The exported `value` column: in CSV, a value a spreadsheet would take for a
-    /// formula (a page path or UTM tag is visitor input) stays text behind a
-    /// leading `'`, as OWASP advises; Parquet keeps values as they are.
-    fn value(self) -> &'static str {
-        match self {
-            Self::Csv => {
-                "CASE WHEN regexp_matches(value, '^[-=+@\\t\\r]') THEN '''' || value ELSE value END"
-            }
-            Self::Parquet => "value",
-        }
-    }
-
-    /// The `COPY` options: a fixed, allow-listed clause.
-    fn options(self) -> &'static str {
-        match self {
-            Self::Csv => "FORMAT csv, HEADER",
-            Self::Parquet => "FORMAT parquet",
-        }
+fn extension(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Parquet => "parquet",
     }
 }
 
@@ -89,31 +60,15 @@ pub fn export(options: &ExportOptions, config: &Config) -> Result<(PathBuf, u64)
             "--from {from} is after --to {to}"
         )));
     }
-    let format = ExportFormat::parse(&options.format)?;
+    let format = parse_format(&options.format)?;
     let out = options
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{site}_{from}_{to}.{}", format.extension())));
-    let handle = open(&config.database)?;
-    let sql = EXPORT
-        .replace("{target}", &sql_string(&out.to_string_lossy()))
-        .replace("{options}", format.options())
-        .replace("{value}", format.value());
-    let rows = handle
-        .with(|conn| {
-            conn.execute(
-                &sql,
-                duckdb::params![
-                    site,
-                    from.to_string(),
-                    to.to_string(),
-                    config.retention.min_crowd
-                ],
-            )
-        })
-        .map_err(|e| ReportError::Database(e.to_string()))?
+        .unwrap_or_else(|| PathBuf::from(format!("{site}_{from}_{to}.{}", extension(format))));
+    let rows = open(&config.database)?
+        .export_daily(&out, format, &site, (from, to), config.retention.min_crowd)
         .map_err(|e| ReportError::Database(format!("export to {} failed: {e}", out.display())))?;
-    Ok((out, rows as u64))
+    Ok((out, rows))
 }
 
 fn open(path: &Path) -> Result<DbHandle, ReportError> {

@@ -369,7 +369,7 @@ fn dechunk(mut body: &str) -> String {
 fn base_url(url: Option<&str>, config: &Config) -> Result<url::Url, ReportError> {
     let text = match url {
         Some(u) => u.to_owned(),
-        None => crate::receive::local_url(config.listen),
+        None => format!("http://{}", config.listen),
     };
     url::Url::parse(&text)
         .ok()

@@ -13,7 +13,7 @@ use duckdb::{Connection, appender_params_from_iter, params};
 mod pairs;
 
 use super::columns::{CHUNK_ROWS, EventColumns};
-use super::{ActiveSession, PartialRow, Store, StoreError};
+use super::{ActiveSession, ExportFormat, PartialRow, Store, StoreError};
 use crate::config::StoreConfig;
 use crate::event::EventView;
 use crate::metrics::SiteDrops;
@@ -116,6 +116,7 @@ const DESTRUCTION_DUE_INSERT: &str = include_str!("../../sql/duckdb/destruction_
 const DESTRUCTION_DONE: &str = include_str!("../../sql/duckdb/destruction_done.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/duckdb/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/duckdb/threads.sql");
+const EXPORT_DAILY: &str = include_str!("../../sql/duckdb/export/daily.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
 
 /// Runs each statement of a `;`-separated file (no `;` inside a statement or its
@@ -280,6 +281,43 @@ impl Drop for Working<'_> {
         } else if let Err(e) = self.limits.apply(self.conn, |(usual, _)| usual) {
             tracing::warn!("DuckDB's query settings stay until the next query: {e}");
         }
+    }
+}
+
+impl DbHandle {
+    /// Writes the daily aggregates of `site` for the days `from`..=`to` to `target`
+    /// with DuckDB's `COPY … TO` (`sql/duckdb/export/daily.sql`): rolled-up days from
+    /// `daily_aggregates`, the others computed from events with the roll-up's shape
+    /// and `min_crowd`. Returns the rows written.
+    pub fn export_daily(
+        &self,
+        target: &Path,
+        format: ExportFormat,
+        site: &str,
+        (from, to): (NaiveDate, NaiveDate),
+        min_crowd: u32,
+    ) -> Result<u64, StoreError> {
+        let (options, value) = match format {
+            ExportFormat::Csv => (
+                "FORMAT csv, HEADER",
+                // A value a spreadsheet would take for a formula (a page path or UTM
+                // tag is visitor input) stays text behind a leading `'`, as OWASP
+                // advises.
+                "CASE WHEN regexp_matches(value, '^[-=+@\\t\\r]') THEN '''' || value ELSE value END",
+            ),
+            ExportFormat::Parquet => ("FORMAT parquet", "value"),
+        };
+        let sql = EXPORT_DAILY
+            .replace("{target}", &sql_string(&target.to_string_lossy()))
+            .replace("{options}", options)
+            .replace("{value}", value);
+        let rows = self.with(|conn| {
+            conn.execute(
+                &sql,
+                params![site, from.to_string(), to.to_string(), min_crowd],
+            )
+        })??;
+        Ok(rows as u64)
     }
 }
 
@@ -854,7 +892,7 @@ fn remove_if_present(path: &Path) -> Result<(), StoreError> {
 
 /// A SQL string literal (for the store's own file path, which cannot be a parameter
 /// of ATTACH, and the operator's export path, which cannot be one of COPY … TO).
-pub(crate) fn sql_string(text: &str) -> String {
+fn sql_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -54,6 +54,13 @@ impl StoreError {
     }
 }
 
+/// The file formats of `spoorloos export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+}
+
 /// One row of visit partials: the query engine's sums for one site, visit day and
 /// property value (see `sql/duckdb/migrations/0004_visit_partials.sql`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -279,10 +279,17 @@ impl Worker {
         self.priority.attach_current_thread();
         // Due days are rolled up and expired data removed before anything else, so
         // even a collector stopped right after start-up has done it.
-        self.chores.run(self.store.as_mut());
+        let priority = Arc::clone(&self.priority);
+        priority.chore(|| self.chores.run(self.store.as_mut()));
         let mut tick = Instant::now() + self.config.flush_interval;
         loop {
-            let woken = match control.recv_timeout(tick.saturating_duration_since(Instant::now())) {
+            // A chore's next step waits for nothing but what arrived meanwhile.
+            let wait = if self.chores.step_due() {
+                Duration::ZERO
+            } else {
+                tick.saturating_duration_since(Instant::now())
+            };
+            let woken = match control.recv_timeout(wait) {
                 Ok(Control::Salts(salts)) => {
                     self.salts = Some(salts);
                     self.store_salts();
@@ -305,10 +312,10 @@ impl Worker {
             }
             if self.chores.run_due() {
                 self.flush();
-                self.chores.run(self.store.as_mut());
+                priority.chore(|| self.chores.run(self.store.as_mut()));
             }
             if self.chores.step_due() {
-                self.chores.step(self.store.as_mut());
+                priority.chore(|| self.chores.step(self.store.as_mut()));
             }
             if !woken {
                 if let Err(e) = self.store.relax() {

@@ -75,8 +75,12 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
     let ids = stopped.rows("SELECT DISTINCT CAST(visitor_id AS VARCHAR) FROM events");
     assert_eq!(ids.len(), 7);
 
-    // The next day, the ended day is rolled up; events stay (within retention).
+    // The next day, the ended day is rolled up at start-up; events stay (within
+    // retention). Its visits, pairs and partials follow, a step at a time.
     let server = start_at(stopped.dir, "2026-01-11T00:30:00Z");
+    server
+        .wait_metric("spoorloos_visit_days_sealed_total", 1)
+        .await;
     let stopped = server.stop();
     let totals = stopped.rows(
         "SELECT visitors, visits, pageviews, bounces FROM daily_aggregates WHERE dimension = 'total'",
