@@ -5,13 +5,17 @@ SPOORLOOS_BENCH_DB) with everything the lifecycle derives removed (aggregates,
 visits, partials, pairs, sealed days), as after an import. Starts the release binary on it
 with its clock on the day after the data, then asks a 30d dashboard view (ten
 queries, six in flight) unfiltered and with one filter every few seconds, and
-prints how long each took, from the first start and again after a restart.
+prints how long each took, from the first start and again after a restart. With
+--hits N, pixel hits stream in at N a second meanwhile (random addresses through a
+trusted proxy header); each phase then ends with what /metrics says became of them.
 
-  python3 scripts/first_start.py --store /tmp/bench.duckdb [--binary PATH]
+  python3 scripts/first_start.py --store /tmp/bench.duckdb [--binary PATH] [--hits 100]
+      [--restart-only --restart-seconds 120]
 
 Needs the Python duckdb package of the bundled DuckDB's version (2.0.0).
 """
-import argparse, concurrent.futures, json, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, concurrent.futures, http.client, json, os, random, re, shutil, subprocess
+import sys, tempfile, threading, time
 import urllib.request
 
 SITE = "example.test"
@@ -66,7 +70,37 @@ def ask_view(url, qs):
     return time.monotonic() - started, max(t for _, t in answers), bad
 
 
-def run(binary, store, config, seconds, label):
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+
+
+def stream(url, rate, stop):
+    """Sends pixel hits at `rate` a second until `stop` is set."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    next_at = time.monotonic()
+    while not stop.is_set():
+        ip = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        page = random.choice(["/", "/pricing", "/blog/duckdb", "/contact"])
+        try:
+            conn.request("GET", f"/p.gif?d={SITE}&u=https%3A%2F%2F{SITE}{page}",
+                         headers={"User-Agent": UA, "X-Forwarded-For": ip})
+            conn.getresponse().read()
+        except OSError:
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        next_at += 1.0 / rate
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def hits_metrics(url):
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    wanted = ("spoorloos_hits_accepted_total", "spoorloos_events_stored_total",
+              'spoorloos_hits_dropped_total{reason="overload"}')
+    return {line.split(" ")[0]: line.split(" ")[-1] for line in text.splitlines()
+            if line.startswith(wanted)}
+
+
+def run(binary, store, config, seconds, label, hits):
     env = dict(os.environ, SPOORLOOS_CLOCK_START="2026-01-31T12:00:00Z")
     proc = subprocess.Popen([binary, "--config", config, "--database", store,
                              "--listen", "127.0.0.1:0"], env=env,
@@ -79,6 +113,11 @@ def run(binary, store, config, seconds, label):
             url = m.group(1).rstrip("/")
             break
     print(f"{label}: serving after {time.monotonic() - started:.1f} s")
+    stop = threading.Event()
+    streamer = None
+    if hits:
+        streamer = threading.Thread(target=stream, args=(url, hits, stop), daemon=True)
+        streamer.start()
     views = [("none", None), ("device", ["is", "visit:device", ["Desktop"]])]
     while time.monotonic() - started < seconds:
         for name, filt in views:
@@ -87,6 +126,11 @@ def run(binary, store, config, seconds, label):
                   f"{wall * 1000:6.0f} ms, slowest query {slowest * 1000:6.0f} ms"
                   + (f", not 200: {bad}" if bad else ""), flush=True)
         time.sleep(3)
+    if streamer:
+        stop.set()
+        streamer.join()
+        time.sleep(2)
+        print(f"{label}: hits at {hits}/s: {hits_metrics(url)}")
     proc.terminate()
     proc.wait(timeout=60)
 
@@ -97,14 +141,19 @@ def main():
     ap.add_argument("--binary", default=os.path.expanduser(
         "~/.cache/spoorloos-target/release/spoorloos"))
     ap.add_argument("--seconds", type=float, default=150)
+    ap.add_argument("--restart-seconds", type=float, default=20)
+    ap.add_argument("--hits", type=float, default=0, help="pixel hits a second meanwhile")
+    ap.add_argument("--restart-only", action="store_true",
+                    help="keep what the lifecycle derived: a restart of a sealed store")
     args = ap.parse_args()
     import duckdb
     work = tempfile.mkdtemp()
     store = os.path.join(work, "imported.duckdb")
     shutil.copy(args.store, store)
     con = duckdb.connect(store)
-    for table in ["visits", "visit_partials", "sealed_days", "daily_aggregates",
-                  "rolled_up_days", "daily_pairs", "paired_days", "exact_pairs_days"]:
+    derived = ["visits", "visit_partials", "sealed_days", "daily_aggregates", "rolled_up_days",
+               "daily_pairs", "paired_days", "exact_pairs_days"]
+    for table in [] if args.restart_only else derived:
         con.execute(f"DELETE FROM {table}")
     con.execute("CHECKPOINT")
     con.close()
@@ -112,9 +161,11 @@ def main():
                               capture_output=True, check=True).stdout.split()[-1]
     config = os.path.join(work, "spoorloos.toml")
     with open(config, "w") as f:
-        f.write(f'sites = ["{SITE}"]\n\n[[api_keys]]\nname = "bench"\nhash = "{key_hash}"\n')
-    run(args.binary, store, config, args.seconds, "first start")
-    run(args.binary, store, config, 20, "restart")
+        f.write(f'sites = ["{SITE}"]\ntrusted_proxies = ["127.0.0.1/32"]\n\n'
+                f'[[api_keys]]\nname = "bench"\nhash = "{key_hash}"\n')
+    if not args.restart_only:
+        run(args.binary, store, config, args.seconds, "first start", args.hits)
+    run(args.binary, store, config, args.restart_seconds, "restart", args.hits)
     shutil.rmtree(work)
 
 

@@ -57,10 +57,16 @@ struct ReasonLabel {
     reason: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     accepted: Counter,
     dropped: Family<ReasonLabel, Counter>,
+    bots: Family<KindLabel, Counter>,
     stored: Counter,
     invalid: Counter,
     queue_depth: Gauge,
@@ -92,6 +98,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("spoorloos");
         let accepted = Counter::default();
         let dropped = Family::<ReasonLabel, Counter>::default();
+        let bots = Family::<KindLabel, Counter>::default();
         let stored = Counter::default();
         let invalid = Counter::default();
         let queue_depth = Gauge::default();
@@ -141,6 +148,12 @@ impl Metrics {
             dropped.clone(),
         );
         registry.register(
+            "bots_dropped",
+            "Hits dropped as bots, by what gave them away (they add up to \
+             hits_dropped{reason=\"bot\"})",
+            bots.clone(),
+        );
+        registry.register(
             "events_stored",
             "Events written to the store",
             stored.clone(),
@@ -181,6 +194,7 @@ impl Metrics {
             registry,
             accepted,
             dropped,
+            bots,
             stored,
             invalid,
             queue_depth,
@@ -240,6 +254,12 @@ impl Metrics {
 
     pub fn dropped(&self, reason: DropReason) {
         self.dropped_n(reason, 1);
+    }
+
+    /// A hit dropped as a bot, by `kind` (empty, crawler, http_client, …), beside
+    /// [`Self::dropped`].
+    pub fn bot_dropped(&self, kind: &'static str) {
+        self.bots.get_or_create(&KindLabel { kind }).inc();
     }
 
     /// One hit for `site` dropped on `day` (UTC) for `reason`, beside [`Self::dropped`].

@@ -199,10 +199,19 @@ impl Pipeline {
             return Err(DropReason::Prefetch);
         }
         let ua = self.ua.parse(hit.user_agent, &hit.hints);
-        if ua.bot {
+        if ua.bot.is_some() {
             return Err(DropReason::Bot);
         }
         Ok(ua)
+    }
+
+    /// What gave away a hit that [`Self::process`] dropped as a bot (a metrics
+    /// label); the User-Agent's parse comes from the cache.
+    pub fn bot_kind(&self, hit: &RawHit<'_>) -> Option<&'static str> {
+        self.ua
+            .parse(hit.user_agent, &hit.hints)
+            .bot
+            .map(|reason| reason.as_str())
     }
 
     /// The configured site the `i`-th outcome of [`Self::process`] is for, if any.

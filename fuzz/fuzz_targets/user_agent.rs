@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(info.browser.len() <= 64 && info.os.len() <= 64);
     assert!(info.browser_version.bytes().all(|b| b.is_ascii_digit()));
     // The filter on its own (`is_bot`) says what the enrichment's verdict says.
-    assert_eq!(info.bot, bot_reason(ua, &hints).is_some());
+    assert_eq!(info.bot.is_some(), bot_reason(ua, &hints).is_some());
     if !ua.is_empty() {
         // Neither the raw UA nor a long part of it comes out as a value.
         for value in [&info.browser, &info.os, &info.os_version] {

@@ -82,8 +82,8 @@ pub struct UaInfo {
     /// Coarse OS version ("11", "14", "10.15"); empty if unknown.
     pub os_version: Arc<str>,
     pub device: Device,
-    /// Non-human traffic, see [`crate::filter::bots::is_bot`].
-    pub bot: bool,
+    /// Non-human traffic and why (see [`crate::filter::bots::bot_reason`]).
+    pub bot: Option<bots::BotReason>,
 }
 
 /// Parses User-Agents with a bounded cache of per-UA results.
@@ -126,7 +126,7 @@ impl UaParser {
         };
         refine_with_hints(&mut info, hints);
         // The cached verdict is UA-only; hints differ per request.
-        info.bot = info.bot || bots::hints_bot_reason(hints).is_some();
+        info.bot = info.bot.or_else(|| bots::hints_bot_reason(hints));
         info
     }
 
@@ -149,7 +149,7 @@ fn parse_ua(raw: &str, list: &bots::BotList) -> UaInfo {
     let (browser, browser_version) = browser_family(ua, name, w_version);
     let (os, os_version) = os_family(ua, w_os, w_os_version);
     let device = device_class(ua, category, &os);
-    let bot = bots::ua_bot_reason(ua, Some((category, name)), list).is_some();
+    let bot = bots::ua_bot_reason(ua, Some((category, name)), list);
 
     UaInfo {
         browser: browser.into(),
@@ -568,9 +568,10 @@ mod tests {
             os: os.into(),
             os_version: os_version.into(),
             device,
-            bot,
+            bot: got.bot,
         };
         assert_eq!(got, want, "UA: {ua:?}, hints: {hints:?}");
+        assert_eq!(got.bot.is_some(), bot, "UA: {ua:?}, hints: {hints:?}");
     }
 
     fn none() -> ClientHints<'static> {
@@ -924,7 +925,7 @@ mod tests {
         assert_eq!(truncate_ua(&huge).len(), MAX_UA_BYTES);
         // Capacity 0 disables the cache but still parses.
         let uncached = UaParser::new(0);
-        assert!(uncached.parse("curl/8.0", &none()).bot);
+        assert!(uncached.parse("curl/8.0", &none()).bot.is_some());
     }
 
     #[test]

@@ -182,6 +182,11 @@ fn ingest(state: &State, hit: &RawHit<'_>) -> Ingested {
             },
             Err(reason) => {
                 state.metrics.dropped(reason);
+                if reason == DropReason::Bot
+                    && let Some(kind) = state.pipeline.bot_kind(hit)
+                {
+                    state.metrics.bot_dropped(kind);
+                }
                 if let Some(site) = state.pipeline.target_site(hit, i) {
                     state.metrics.dropped_for(&site, day, reason);
                 }

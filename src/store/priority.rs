@@ -99,15 +99,15 @@ impl Priority {
         }
     }
 
-    /// On the writer thread: runs a lifecycle chore at the query threads' priority
-    /// (nice 10), then goes back to where the writer was. As a `SCHED_IDLE` thread a
-    /// chore would wait on every query, while the queries on a store whose days are
-    /// not sealed yet are slow precisely for want of that chore.
+    /// On the writer thread: runs a lifecycle chore at normal priority, then goes
+    /// back to where the writer was. As a `SCHED_IDLE` thread (or at the query
+    /// threads' nice 10, measured) a chore waits on the queries, while the queries
+    /// on a store whose days are not sealed yet are slow precisely for want of it.
     pub fn chore<T>(&self, f: impl FnOnce() -> T) -> T {
         let Some(thread) = self.thread.get() else {
             return f();
         };
-        if let Err(e) = set_chore_policy(thread) {
+        if let Err(e) = set_policy(thread, false) {
             tracing::debug!("cannot change the writer's scheduling policy: {e}");
         }
         let out = f();
@@ -180,29 +180,6 @@ fn set_policy(
         ThreadPriority::Os(ThreadPriorityOsValue::default()),
         ThreadSchedulePolicy::Normal(policy),
     )
-}
-
-/// Normal scheduling at nice 10, set from the writer thread itself (the nice value
-/// applies to the calling thread).
-#[cfg(target_os = "linux")]
-fn set_chore_policy(thread: &thread_priority::ThreadId) -> Result<(), thread_priority::Error> {
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
-        set_thread_priority_and_policy,
-    };
-    // thread-priority maps its 0–99 scale onto nice 19…-20; 22 is nice 10.
-    let nice_10 = ThreadPriorityValue::try_from(22u8)
-        .map_err(|_| thread_priority::Error::Priority("nice 10"))?;
-    set_thread_priority_and_policy(
-        *thread,
-        ThreadPriority::Crossplatform(nice_10),
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
-    )
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_chore_policy(_thread: &()) -> Result<(), std::convert::Infallible> {
-    Ok(())
 }
 
 /// Whether a thread that yields may compete normally again: leaving `SCHED_IDLE`

@@ -135,7 +135,7 @@ fn bot_and_browser_corpora() {
         let missed: Vec<&&String> = bots.iter().filter(|ua| !is_bot(ua, &none)).collect();
         let parser_missed = bots
             .iter()
-            .filter(|ua| !parser.parse(ua, &none).bot)
+            .filter(|ua| parser.parse(ua, &none).bot.is_none())
             .count();
         assert_eq!(
             parser_missed,
@@ -186,7 +186,7 @@ fn bot_and_browser_corpora() {
         for ua in &uas {
             let info = uncached.parse(ua, &none);
             *devices.entry(info.device.as_str()).or_default() += 1;
-            if info.bot {
+            if info.bot.is_some() {
                 flagged.push(ua);
             }
         }

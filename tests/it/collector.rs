@@ -249,6 +249,14 @@ async fn event_api_accepts_and_validates_like_plausible() {
         let line = format!("spoorloos_hits_dropped_total{{reason=\"{reason}\"}}");
         assert!(metric(&metrics, &line) >= 1.0, "{reason}: {metrics}");
     }
+    // The bots by what gave them away, adding up to the bot drops.
+    let bots = metric(&metrics, "spoorloos_hits_dropped_total{reason=\"bot\"}");
+    let kinds = metric(&metrics, "spoorloos_bots_dropped_total{");
+    assert!(bots >= 3.0 && kinds == bots, "{metrics}");
+    for kind in ["automation", "http_client", "empty"] {
+        let line = format!("spoorloos_bots_dropped_total{{kind=\"{kind}\"}}");
+        assert!(metric(&metrics, &line) >= 1.0, "{kind}: {metrics}");
+    }
     assert!(metrics.contains("spoorloos_queue_depth"));
     assert!(metrics.contains("spoorloos_batch_flush_seconds"));
     assert!(metrics.contains("spoorloos_lifecycle_errors_total 0"));
