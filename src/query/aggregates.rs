@@ -20,17 +20,7 @@
 
 use chrono::NaiveDate;
 
-use super::plan::Param;
 use super::{Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError};
-
-const TEMPLATE: &str = concat!(
-    include_str!("../../sql/duckdb/query/aggregates.sql"),
-    include_str!("../../sql/duckdb/query/aggregate_rows.sql")
-);
-const PAIRS: &str = concat!(
-    include_str!("../../sql/duckdb/query/pairs.sql"),
-    include_str!("../../sql/duckdb/query/aggregate_rows.sql")
-);
 
 /// The roll-up labels a missing referrer `(none)`; the API says `Direct / None`.
 const REFERRER_NONE: (&str, &str) = ("(none)", "Direct / None");
@@ -257,38 +247,6 @@ pub(super) fn slot_labels(
         .collect()
 }
 
-/// `value IN ($n, …)` over the `is` values (lowered unless case-sensitive), each
-/// pushed onto `params` as a numbered parameter; `TRUE` without a filter.
-pub(super) fn value_filter(
-    params: &mut Vec<Param>,
-    values: Option<&[String]>,
-    case_sensitive: bool,
-) -> String {
-    let Some(values) = values else {
-        return "TRUE".to_owned();
-    };
-    let column = if case_sensitive {
-        "value"
-    } else {
-        "lower(value)"
-    };
-    let mut marks = Vec::new();
-    for v in values {
-        let v = if case_sensitive {
-            v.clone()
-        } else {
-            v.to_lowercase()
-        };
-        params.push(Param::Text(v));
-        marks.push(format!("${}", params.len()));
-    }
-    if marks.is_empty() {
-        "FALSE".to_owned()
-    } else {
-        format!("{column} IN ({})", marks.join(", "))
-    }
-}
-
 impl AggQuery {
     /// The same days and filter without any breakdown (the `percentage` denominator).
     pub fn total(&self) -> Self {
@@ -328,54 +286,6 @@ impl AggQuery {
             }
         });
         slot_labels(&self.slots, bucket, label)
-    }
-
-    /// The SQL text (numbered parameters) and its parameters.
-    pub fn render(&self) -> (String, Vec<Param>) {
-        let mut params = vec![
-            Param::Text(self.site.clone()),
-            Param::Text(self.first.to_string()),
-            Param::Text(self.end.to_string()),
-            Param::Text(self.dimension.to_owned()),
-            Param::Text(self.session_dimension.to_owned()),
-            Param::Bool(self.goals_only),
-        ];
-        if let Some(pair) = &self.pair {
-            params.push(Param::Text(pair.dimension.to_owned()));
-            params.push(Param::Text(pair.session_dimension.to_owned()));
-        }
-        let bucket = self
-            .slots
-            .iter()
-            .find_map(|d| match d {
-                Dimension::Time(Granularity::Day) => Some("strftime(day, '%Y-%m-%d')"),
-                Dimension::Time(Granularity::Week) => {
-                    Some("strftime(date_trunc('week', day), '%Y-%m-%d')")
-                }
-                Dimension::Time(Granularity::Month) => {
-                    Some("strftime(date_trunc('month', day), '%Y-%m-%d')")
-                }
-                _ => None,
-            })
-            .unwrap_or("CAST(NULL AS VARCHAR)");
-        let label = if self.slots.iter().any(|d| !d.is_time()) {
-            "value"
-        } else {
-            "CAST(NULL AS VARCHAR)"
-        };
-        let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
-        let text = match self.pair {
-            Some(_) => PAIRS
-                .replace("{bucket}", bucket)
-                .replace("{label}", "value2")
-                .replace("{own_label}", "value")
-                .replace("{values}", &values),
-            None => TEMPLATE
-                .replace("{bucket}", bucket)
-                .replace("{label}", label)
-                .replace("{values}", &values),
-        };
-        (text, params)
     }
 }
 

@@ -23,7 +23,6 @@ pub mod duckdb;
 pub mod guard;
 pub mod keys;
 pub mod partials;
-pub mod plan;
 pub mod pool;
 pub mod request;
 pub mod site;

@@ -25,14 +25,11 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::aggregates::{AggQuery, slot_labels, value_filter};
-use super::plan::Param;
+use super::aggregates::{AggQuery, slot_labels};
 use super::{
     Backend, Dimension, Filter, Granularity, Metric, Op, Prop, Query, QueryError, SealedDay,
     VisitDays,
 };
-
-const TEMPLATE: &str = include_str!("../../sql/duckdb/query/partials.sql");
 
 /// A query over the partials of visit days `[first, last]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,57 +299,5 @@ impl PartialQuery {
     /// A result row's dimension labels in the query's order.
     pub fn labels(&self, bucket: Option<String>, label: Option<String>) -> Vec<String> {
         slot_labels(&self.slots, bucket, label)
-    }
-
-    /// The SQL text (numbered parameters) and its parameters.
-    pub fn render(&self) -> (String, Vec<Param>) {
-        let mut params = vec![
-            Param::Text(self.site.clone()),
-            Param::Text(self.first.to_string()),
-            Param::Text(self.last.to_string()),
-            Param::Text(self.property.to_owned()),
-        ];
-        // Without days split between buckets, a day's visits are read whole (their
-        // visitors once); by day, one row per day their events fall on. By week or
-        // month, whole unless the visits cross into the next bucket.
-        let (bucket, rows) = match self.time {
-            None => (
-                "CAST(NULL AS VARCHAR)".to_owned(),
-                "bucket IS NULL".to_owned(),
-            ),
-            Some(Granularity::Day) => (
-                "strftime(bucket, '%Y-%m-%d')".to_owned(),
-                "bucket IS NOT NULL".to_owned(),
-            ),
-            // `shape` lets no hour through.
-            Some(g) => {
-                let unit = if g == Granularity::Week {
-                    "week"
-                } else {
-                    "month"
-                };
-                (
-                    format!(
-                        "strftime(date_trunc('{unit}', coalesce(bucket, visit_day)), '%Y-%m-%d')"
-                    ),
-                    format!(
-                        "(bucket IS NULL) = \
-                         (date_trunc('{unit}', visit_day) = date_trunc('{unit}', visit_day + 1))"
-                    ),
-                )
-            }
-        };
-        let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
-        let label = if self.slots.iter().any(|d| !d.is_time()) {
-            "value"
-        } else {
-            "CAST(NULL AS VARCHAR)"
-        };
-        let text = TEMPLATE
-            .replace("{bucket}", &bucket)
-            .replace("{label}", label)
-            .replace("{rows}", &rows)
-            .replace("{values}", &values);
-        (text, params)
     }
 }

@@ -1,7 +1,10 @@
 //! The DuckDB [`Backend`]: each query gets its own connection to the store's
 //! database through [`DbHandle`] (DuckDB allows several in one process; the writer
 //! thread keeps its own, and compaction swaps the file only between reads), and
-//! executes the statement [`plan`](super::plan) renders.
+//! executes the statement [`plan`](plan) renders.
+
+pub mod plan;
+mod render;
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -14,14 +17,14 @@ use serde_json::json;
 use super::aggregates::AggQuery;
 use super::combine::{Bases, Sums};
 use super::partials::PartialQuery;
-use super::plan::{Param, Sql, plan};
 use super::{Backend, Query, QueryError, Row, SealedDay};
 use crate::store::duckdb::DbHandle;
+use plan::{Param, Sql, plan};
 
-const FIRST_EVENT: &str = include_str!("../../sql/duckdb/query/first_event.sql");
-const PROP_KEYS: &str = include_str!("../../sql/duckdb/query/prop_keys.sql");
-const QUALITY: &str = include_str!("../../sql/duckdb/query/quality.sql");
-const SEALED_DAYS: &str = include_str!("../../sql/duckdb/query/sealed_days.sql");
+const FIRST_EVENT: &str = include_str!("../../../sql/duckdb/query/first_event.sql");
+const PROP_KEYS: &str = include_str!("../../../sql/duckdb/query/prop_keys.sql");
+const QUALITY: &str = include_str!("../../../sql/duckdb/query/quality.sql");
+const SEALED_DAYS: &str = include_str!("../../../sql/duckdb/query/sealed_days.sql");
 
 pub struct DuckDbBackend {
     db: DbHandle,
@@ -284,14 +287,14 @@ mod tests {
     use super::*;
     use crate::config::Lifecycle;
     use crate::lifecycle;
-    use crate::query::plan::{by_visit, by_visit_time, plan_over_events};
+    use crate::query::duckdb::plan::{by_visit, by_visit_time, plan_over_events};
     use crate::query::{
         Dimension, Filter, Granularity, Metric, OffsetSegment, Op, OrderKey, Prop, VisitDays,
         combine, partials,
     };
     use crate::store::duckdb::DuckDbStore;
 
-    const GENERATE: &str = include_str!("../../sql/duckdb/bench/generate_events.sql");
+    const GENERATE: &str = include_str!("../../../sql/duckdb/bench/generate_events.sql");
 
     /// Every metric partials and visit grouping can answer.
     const ALL: [Metric; 8] = [

@@ -5,23 +5,25 @@
 //! filter values, limit, offset) becomes a `?` parameter, pushed in the order its `?`
 //! appears.
 //!
-//! [`PROPS`]: super::PROPS
+//! [`PROPS`]: crate::query::PROPS
 
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, Taken, VisitDays};
+use crate::query::{
+    Dimension, Filter, Granularity, Metric, Op, OrderKey, Prop, Query, Taken, VisitDays,
+};
 
 /// Every query over events: the visits, then the event-level shape…
 const TEMPLATE: &str = concat!(
-    include_str!("../../sql/duckdb/query/visits_cte.sql"),
-    include_str!("../../sql/duckdb/query/stats.sql")
+    include_str!("../../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../../sql/duckdb/query/stats.sql")
 );
 /// …or the visit-level one, for queries that only read visits (see [`by_visit`]).
 const BY_VISIT: &str = concat!(
-    include_str!("../../sql/duckdb/query/visits_cte.sql"),
-    include_str!("../../sql/duckdb/query/by_visit.sql")
+    include_str!("../../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../../sql/duckdb/query/by_visit.sql")
 );
 
 /// A bound parameter.
@@ -66,8 +68,8 @@ const CONVERSION: &str = "SELECT {conversion_dims}
 /// …or, for such queries by time bucket under visit filters, the visits split by
 /// bucket (see [`by_visit_time`]).
 const BY_VISIT_TIME: &str = concat!(
-    include_str!("../../sql/duckdb/query/visits_cte.sql"),
-    include_str!("../../sql/duckdb/query/by_visit_time.sql")
+    include_str!("../../../sql/duckdb/query/visits_cte.sql"),
+    include_str!("../../../sql/duckdb/query/by_visit_time.sql")
 );
 
 /// Renders a fragment's own placeholders (no bare parameters in it).
