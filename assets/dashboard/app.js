@@ -42,6 +42,7 @@
       folded: 'Rows with fewer visitors than the minimum crowd size are added up as “(other)”, so no row describes a handful of people.',
       dailyCodes: 'Unique visitors over several days are the sum of each day’s visitors: the daily visitor code is made anew every day, so the same person counts once per day.',
       horizon: 'Older days keep only anonymous daily totals: this overview cannot be combined with the filter there. Choose a shorter period, or remove the filter.',
+      noVisitFigures: 'Older days keep only anonymous daily totals, without bounce rate, views per visit or visit duration per page or goal: for this period those figures are left out.',
       approximate: 'For older days this overview comes from anonymous daily totals per combination; combinations shared by only a few visitors are merged into “(other)” or left out, so figures can be slightly low.',
       failed: 'This panel could not be loaded',
       retry: 'Retry',
@@ -92,6 +93,7 @@
       folded: 'Rijen met minder bezoekers dan de minimale groepsgrootte zijn samengenomen als ‘(other)’, zodat geen rij over een handvol mensen gaat.',
       dailyCodes: 'Unieke bezoekers over meerdere dagen zijn de som van de bezoekers per dag: de bezoekerscode wordt elke dag opnieuw gemaakt, dus dezelfde persoon telt één keer per dag.',
       horizon: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard: daar kan dit overzicht niet met het filter worden gecombineerd. Kies een kortere periode of verwijder het filter.',
+      noVisitFigures: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard, zonder bouncepercentage, weergaven per bezoek of bezoekduur per pagina of doel: voor deze periode ontbreken die cijfers.',
       approximate: 'Voor oudere dagen komt dit overzicht uit anonieme dagtotalen per combinatie; combinaties van maar een paar bezoekers zijn samengenomen als ‘(other)’ of weggelaten, dus de cijfers kunnen iets te laag zijn.',
       failed: 'Dit onderdeel kon niet worden geladen',
       retry: 'Opnieuw proberen',
@@ -152,6 +154,8 @@
   }
 
   const METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+  // What older days' daily totals give under a page or goal filter.
+  const COUNTS = ['visitors', 'visits', 'pageviews'];
   // Every property the filter editor offers, with its label key.
   const PROPS = {
     'event:page': 'topPages', 'visit:entry_page': 'entryPages', 'visit:exit_page': 'exitPages',
@@ -419,23 +423,36 @@
     const box = document.getElementById('top');
     box.setAttribute('aria-busy', 'true');
     try {
-      const body = base({ metrics: METRICS });
+      // Views per visit count a visit's other pages too: not asked under a page filter.
+      let metrics = state.filters.some((f) => f.prop === 'event:page')
+        ? METRICS.filter((m) => m !== 'views_per_visit') : METRICS;
+      const body = base({ metrics });
       if (comparison()) body.include = { comparisons: comparison() };
-      const data = await ask(body);
+      let data;
+      try {
+        data = await ask(body);
+      } catch (err) {
+        // Past the event retention, visit figures are not kept per page or goal.
+        if (err.status !== 400 || !/cannot answer visit metrics/.test(err.message)) throw err;
+        metrics = COUNTS;
+        data = await ask({ ...body, metrics });
+      }
       if (gen !== generation) return;
-      const row = data.results[0] || { metrics: METRICS.map(() => 0) };
-      box.replaceChildren(...METRICS.map((m, i) => {
-        const v = row.metrics[i];
-        const change = row.comparison ? row.comparison.change[i] : null;
+      const row = data.results[0] || { metrics: metrics.map(() => 0) };
+      box.replaceChildren(...METRICS.map((m) => {
+        const i = metrics.indexOf(m);
+        const v = i < 0 ? null : row.metrics[i];
+        const change = i >= 0 && row.comparison ? row.comparison.change[i] : null;
         const good = m === 'bounce_rate' ? change < 0 : change > 0;
         return el('button', { type: 'button', class: 'figure' + (state.metric === m ? ' active' : ''), 'aria-pressed': state.metric === m ? 'true' : 'false',
           onclick: () => go({ metric: m }) },
           el('span', { class: 'label' }, t(m)),
-          el('span', { class: 'value', 'data-metric': m }, fmt(m, v)),
+          el('span', { class: 'value', 'data-metric': m }, v === null ? '—' : fmt(m, v)),
           change === null || change === undefined ? null
             : el('span', { class: 'change ' + (change === 0 ? '' : good ? 'up' : 'down'), title: t('change') },
               (change > 0 ? '↑ ' : change < 0 ? '↓ ' : '') + Math.abs(change) + (m === 'bounce_rate' ? ' pp' : '%')));
       }));
+      if (metrics === COUNTS) box.append(el('p', { class: 'notice' }, t('noVisitFigures')));
       if (data.meta && data.meta.comparison_unavailable) box.append(el('p', { class: 'notice' }, t('horizon')));
       if (row.metrics[0] === 0 && !state.filters.length && state.period === '30d') emptyState(gen);
     } catch (err) {

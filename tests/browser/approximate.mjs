@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The dashboard says when a panel's figures come from folded daily totals: a view
 // of the last 12 months filtered by a source, on a collector whose days with events
-// have passed the event retention (seeded by tests/it/dashboard.rs). Signs in
-// through the setup link, in English, then in Dutch.
+// have passed the event retention (seeded by tests/it/dashboard.rs). Filtered by a
+// page, the top figures show what those totals keep and say why the visit figures
+// are missing. Signs in through the setup link, in English, then in Dutch.
 //
 //   node tests/browser/approximate.mjs <collector-url> <setup-token>
 //
@@ -17,6 +18,11 @@ const NOTICE = {
   'en-GB': 'anonymous daily totals per combination',
   'nl-NL': 'anonieme dagtotalen per combinatie',
 };
+const PAGE_VIEW = `${base}/?period=12mo&f=${encodeURIComponent('is|event:page|/popular')}`;
+const NO_VISIT_FIGURES = {
+  'en-GB': 'without bounce rate, views per visit or visit duration per page or goal',
+  'nl-NL': 'zonder bouncepercentage, weergaven per bezoek of bezoekduur per pagina of doel',
+};
 
 async function pagesNotice(context, locale, signIn) {
   const page = await context.newPage();
@@ -29,6 +35,17 @@ async function pagesNotice(context, locale, signIn) {
   if (!text.includes(NOTICE[locale])) throw new Error(`${locale} notice: ${text}`);
   const rows = await page.locator('#panel-pages tbody tr').allTextContents();
   if (!rows.some((r) => r.includes('/popular'))) throw new Error(`${locale} rows: ${rows}`);
+
+  await page.goto(`${PAGE_VIEW}&lang=${locale.slice(0, 2)}`);
+  const top = page.locator('#top .notice');
+  await top.waitFor({ timeout: 20000 });
+  const said = await top.textContent();
+  if (!said.includes(NO_VISIT_FIGURES[locale])) throw new Error(`${locale} top notice: ${said}`);
+  const visitors = await page.locator('#top .value[data-metric=visitors]').textContent();
+  const bounce = await page.locator('#top .value[data-metric=bounce_rate]').textContent();
+  if (visitors.trim() !== '6' || bounce.trim() !== '—') {
+    throw new Error(`${locale} top figures: visitors ${visitors}, bounce rate ${bounce}`);
+  }
 }
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

@@ -160,6 +160,19 @@ try {
     check(!page.url().includes('f='), page.url());
   });
 
+  await step('a page filter keeps the top figures (views per visit left out)', async () => {
+    const row = page.locator('#panel-pages tbody button.link').first();
+    await row.click();
+    await page.waitForURL(/f=is%7Cevent%3Apage/);
+    await panelsDrawn(page);
+    const visitors = await figure(page, 'visitors');
+    check(/\d/.test(visitors), `visitors under a page filter: ${visitors}`);
+    check((await figure(page, 'views_per_visit')).trim() === '—', 'views per visit under a page filter');
+    check(await page.locator('#top .notice').count() === 0, 'a notice on the top figures');
+    await page.click('.chip button.x');
+    await page.waitForFunction(() => !document.querySelector('.chip'));
+  });
+
   await step('the graph draws the comparison period behind', async () => {
     await page.keyboard.press('f');
     await page.waitForFunction(() => !location.search.includes('period='));
