@@ -657,4 +657,7 @@ pub struct SealedDay {
     /// Whether its daily pairs are exact (stored with its visits, until its events
     /// expire).
     pub pairs: bool,
+    /// Whether those pairs have the pages' own rows (the visit figures of the visits
+    /// with each page).
+    pub page_visits: bool,
 }

@@ -45,6 +45,10 @@ pub struct PartialQuery {
     pub case_sensitive: bool,
     /// Output layout: for each query dimension, the time bucket or the property value.
     pub slots: Vec<Dimension>,
+    /// The visit figures of the visits with the one page filtered on, from its own
+    /// rows in the days' exact pairs: a page's partial rows have those of the
+    /// visits that entered there.
+    pub visit_figures: bool,
 }
 
 /// The partials a query could read, before knowing which days are sealed.
@@ -75,6 +79,9 @@ fn shape(q: &Query) -> Option<PartialQuery> {
             _ => return None,
         }
     }
+    let session = q.metrics.iter().any(|m| m.is_session());
+    // The top figures (no time bucket) of a view filtered by one page.
+    let page_visit_figures = |prop: &Prop| prop.name == "event:page" && time.is_none();
     let (values, case_sensitive) = match q.filters.as_slice() {
         [] => (None, true),
         [
@@ -100,7 +107,7 @@ fn shape(q: &Query) -> Option<PartialQuery> {
             && values.len() == 1
             // An event property's row has visit figures of its own kind (a page's:
             // those of the visits that entered there).
-            && (!prop.is_event() || !q.metrics.iter().any(|m| m.is_session())) =>
+            && (!prop.is_event() || !session || page_visit_figures(prop)) =>
         {
             property = Some(*prop);
             (Some(values.clone()), true)
@@ -131,7 +138,11 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 && time.is_none()
                 && property.is_some_and(Prop::is_goal_or_name))
     });
+    let visit_figures = session
+        && q.dimensions.is_empty()
+        && property.is_some_and(|p| p.is_event() && page_visit_figures(p));
     additive.then(|| PartialQuery {
+        visit_figures,
         site: q.site.clone(),
         first: NaiveDate::MIN,
         last: NaiveDate::MIN,
@@ -230,7 +241,9 @@ fn day_from(t: NaiveDateTime) -> NaiveDate {
 pub fn plan(sealed: &[SealedDay], q: &Query) -> Option<PartialQuery> {
     let mut pq = shape(q)?;
     let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
-    let (first, last) = sealed_inside(sealed, q, days_apart, |d| d.partials)?;
+    let (first, last) = sealed_inside(sealed, q, days_apart, |d| {
+        d.partials && (!pq.visit_figures || d.page_visits)
+    })?;
     pq.first = first;
     pq.last = last;
     Some(pq)

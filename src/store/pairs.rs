@@ -165,6 +165,40 @@ pub struct Sums {
 /// A stored row: filter value, breakdown value (numbers), sums.
 pub type Cell = (u32, u32, Sums);
 
+/// The breakdown side of a page's own row: the visit figures of the visits that have
+/// the page, stored with an empty second property and value.
+pub const OWN: u32 = u32::MAX;
+
+/// Per page, the visit figures of the visits with any event on it (engagement
+/// included, as a view filtered by the page matches them): distinct visitors,
+/// visits, those visits' pageviews and events, bounces and duration, keyed
+/// `(page, OWN)`. `pages` are (visit, page number) pairs, in any order.
+pub fn visited(visits: &[Visit], pages: &[(usize, u32)]) -> HashMap<(u32, u32), Sums> {
+    let mut seen: Vec<(u32, usize)> = pages.iter().map(|&(visit, page)| (page, visit)).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut cells: HashMap<(u32, u32), Sums> = HashMap::default();
+    let mut visitors: Vec<(u32, u32, u64)> = Vec::with_capacity(seen.len());
+    for (page, i) in seen {
+        let Some(v) = visits.get(i) else { continue };
+        let s = cells.entry((page, OWN)).or_default();
+        s.visits += 1;
+        s.pageviews += v.pageviews;
+        s.bounces += i64::from(v.pageviews <= 1 && v.custom == 0);
+        s.duration_s += v.duration_s;
+        s.events += v.pageviews + v.custom;
+        visitors.push((page, v.site, v.visitor));
+    }
+    visitors.sort_unstable();
+    visitors.dedup();
+    for (page, ..) in visitors {
+        if let Some(s) = cells.get_mut(&(page, OWN)) {
+            s.visitors += 1;
+        }
+    }
+    cells
+}
+
 /// Every cell of visit × visit and event × visit values, in one order each.
 pub fn count(visits: &[Visit], events: &[EventValue]) -> HashMap<(u32, u32), Sums> {
     let mut by_visit: Vec<Vec<&EventValue>> = vec![Vec::new(); visits.len()];
@@ -265,15 +299,18 @@ fn reset<T>(set: &mut HashSet<T>) {
     }
 }
 
-/// The stored rows: every cell in both orders, ordered by filter property and
-/// value, then breakdown property and value.
+/// The stored rows: every cell in both orders (a page's own row once), ordered by
+/// filter property and value, then breakdown property and value.
 pub fn rows(
     dictionary: &Dictionary,
     cells: impl IntoIterator<Item = ((u32, u32), Sums)>,
 ) -> Vec<Cell> {
     let mut rows: Vec<Cell> = cells
         .into_iter()
-        .flat_map(|((a, b), s)| [(a, b, s), (b, a, s)])
+        .flat_map(|((a, b), s)| {
+            let other = (b != OWN).then_some((b, a, s));
+            std::iter::once((a, b, s)).chain(other)
+        })
         .collect();
     let ranks = dictionary.ranks();
     let rank = |id: u32| ranks.get(id as usize).copied().unwrap_or(u32::MAX);
@@ -343,6 +380,36 @@ mod tests {
         let nl = d.value(site, 3, "NL");
         let page_nl = cells.get(&(page, nl)).copied().unwrap_or_default();
         assert_eq!((page_nl.visitors, page_nl.visits), (3, 5));
+    }
+
+    #[test]
+    fn a_page_s_own_row_has_the_visit_figures_of_its_visits() {
+        let mut d = Dictionary::default();
+        let mut visits = vec![
+            visit(&mut d, 1, 10, "NL", "Google"),
+            visit(&mut d, 1, 11, "NL", "Google"),
+            visit(&mut d, 2, 20, "DE", "Bing"),
+        ];
+        visits[1].pageviews = 3;
+        visits[1].duration_s = 90;
+        let site = d.site("example.test");
+        let page = d.value(site, 16, "/pricing");
+        // Visit 2 has only an engagement event on the page: it counts all the same.
+        let pages = [(0, page), (1, page), (1, page), (2, page)];
+        let rows = visited(&visits, &pages);
+        let own = rows.get(&(page, OWN)).copied().unwrap_or_default();
+        assert_eq!(
+            (
+                own.visitors,
+                own.visits,
+                own.pageviews,
+                own.bounces,
+                own.duration_s
+            ),
+            (2, 3, 5, 2, 90)
+        );
+        let stored = super::rows(&d, rows);
+        assert_eq!(stored.len(), 1, "an own row is stored once");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 -- Sealed visit days in [$1, $2), the day of their visits' last event, whether their
--- partials are stored and whether their daily pairs are exact, in order.
+-- partials are stored, whether their daily pairs are exact and whether those have
+-- their pages' own rows, in order.
 SELECT CAST(day AS VARCHAR), CAST(last_day AS VARCHAR), partials,
-    day IN (SELECT day FROM exact_pairs_days) AS pairs
+    day IN (SELECT day FROM exact_pairs_days) AS pairs,
+    day IN (SELECT day FROM page_visit_days) AS page_visits
 FROM sealed_days
 WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
 ORDER BY day;

@@ -15,4 +15,5 @@ WHERE day IN (SELECT day FROM exact_pairs_days WHERE day < CAST($1 AS DATE));
 INSERT INTO daily_pairs
 SELECT * FROM pairs_folding ORDER BY day, dimension, value, dimension2, value2;
 DELETE FROM pairs_folding;
-DELETE FROM exact_pairs_days WHERE day < CAST($1 AS DATE)
+DELETE FROM exact_pairs_days WHERE day < CAST($1 AS DATE);
+DELETE FROM page_visit_days WHERE day < CAST($1 AS DATE)

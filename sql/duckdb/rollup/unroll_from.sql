@@ -9,3 +9,4 @@ DELETE FROM visit_partials WHERE visit_day >= CAST($1 AS DATE);
 DELETE FROM visits WHERE visit_day >= CAST($1 AS DATE);
 DELETE FROM sealed_days WHERE day >= CAST($1 AS DATE);
 DELETE FROM exact_pairs_days WHERE day >= CAST($1 AS DATE);
+DELETE FROM page_visit_days WHERE day >= CAST($1 AS DATE);

@@ -16,6 +16,7 @@ const PAIRS: &str = concat!(
     include_str!("../../../sql/duckdb/query/aggregate_rows.sql")
 );
 const PARTIALS: &str = include_str!("../../../sql/duckdb/query/partials.sql");
+const PAGE_VISITS: &str = include_str!("../../../sql/duckdb/query/partials_page_visits.sql");
 
 /// `value IN ($n, …)` over the `is` values (lowered unless case-sensitive), each
 /// pushed onto `params` as a numbered parameter; `TRUE` without a filter.
@@ -139,6 +140,9 @@ impl PartialQuery {
             }
         };
         let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
+        if self.visit_figures {
+            return (PAGE_VISITS.replace("{values}", &values), params);
+        }
         let label = if self.slots.iter().any(|d| !d.is_time()) {
             "value"
         } else {

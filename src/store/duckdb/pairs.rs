@@ -20,6 +20,7 @@ use super::StoreError;
 const VISITS: &str = include_str!("../../../sql/duckdb/rollup/pairs_visits.sql");
 const EVENT_VALUES: &str = include_str!("../../../sql/duckdb/rollup/pairs_event_values.sql");
 const EVENT_CELLS: &str = include_str!("../../../sql/duckdb/rollup/pairs_events.sql");
+const PAGES: &str = include_str!("../../../sql/duckdb/rollup/pairs_pages.sql");
 
 /// Column `i` as text, or `None` for NULL.
 fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
@@ -89,7 +90,22 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
         }
     }
     let mut cells = pairs::count(&visits, &events);
-    drop((visits, events, sessions));
+    drop(events);
+    let page = event_property("page")?;
+    let mut pages = Vec::new();
+    {
+        let mut stmt = conn.prepare(PAGES)?;
+        let mut rows = stmt.query([&param])?;
+        while let Some(row) = rows.next()? {
+            let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+            let session: u64 = row.get(1)?;
+            if let (Some(&visit), Some(path)) = (sessions.get(&(site, session)), text(row, 2)?) {
+                pages.push((visit, dictionary.value(site, page, path)));
+            }
+        }
+    }
+    cells.extend(pairs::visited(&visits, &pages));
+    drop((visits, pages, sessions));
     {
         let mut stmt = conn.prepare(EVENT_CELLS)?;
         let mut rows = stmt.query([&param])?;
