@@ -40,6 +40,24 @@ fn event_property(name: &str) -> Result<usize, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("event property {name:?}")))
 }
 
+/// Runs `sql` for the day `param` and hands each row, with the number of its site
+/// (column 0), to `f`.
+fn each_row(
+    conn: &Connection,
+    sql: &str,
+    param: &str,
+    dictionary: &mut Dictionary,
+    mut f: impl FnMut(&Row<'_>, u32, &mut Dictionary) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([param])?;
+    while let Some(row) = rows.next()? {
+        let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+        f(row, site, dictionary)?;
+    }
+    Ok(())
+}
+
 /// Appends the exact pairs of visit day `day` to `daily_pairs` (the caller deletes
 /// what the day had, in the same transaction).
 pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreError> {
@@ -47,11 +65,12 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
     let mut dictionary = Dictionary::default();
     let mut visits = Vec::new();
     let mut sessions: foldhash::HashMap<(u32, u64), usize> = foldhash::HashMap::default();
-    {
-        let mut stmt = conn.prepare(VISITS)?;
-        let mut rows = stmt.query([&param])?;
-        while let Some(row) = rows.next()? {
-            let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+    each_row(
+        conn,
+        VISITS,
+        &param,
+        &mut dictionary,
+        |row, site, dictionary| {
             let mut values = [None; 16];
             for (p, value) in values.iter_mut().enumerate() {
                 *value = text(row, 6 + p)?.map(|v| dictionary.value(site, p, v));
@@ -67,17 +86,19 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
                 duration_s: row.get::<_, Option<i64>>(5)?.unwrap_or(0),
                 values,
             });
-        }
-    }
+            Ok(())
+        },
+    )?;
     let mut events = Vec::new();
-    {
-        let mut stmt = conn.prepare(EVENT_VALUES)?;
-        let mut rows = stmt.query([&param])?;
-        while let Some(row) = rows.next()? {
-            let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+    each_row(
+        conn,
+        EVENT_VALUES,
+        &param,
+        &mut dictionary,
+        |row, site, dictionary| {
             let session: u64 = row.get(1)?;
             let Some(&visit) = sessions.get(&(site, session)) else {
-                continue;
+                return Ok(());
             };
             let property = event_property(text(row, 2)?.unwrap_or_default())?;
             let value = dictionary.value(site, property, text(row, 3)?.unwrap_or_default());
@@ -87,30 +108,34 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
                 pageviews: row.get(4)?,
                 events: row.get(5)?,
             });
-        }
-    }
+            Ok(())
+        },
+    )?;
     let mut cells = pairs::count(&visits, &events);
     drop(events);
     let page = event_property("page")?;
     let mut pages = Vec::new();
-    {
-        let mut stmt = conn.prepare(PAGES)?;
-        let mut rows = stmt.query([&param])?;
-        while let Some(row) = rows.next()? {
-            let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+    each_row(
+        conn,
+        PAGES,
+        &param,
+        &mut dictionary,
+        |row, site, dictionary| {
             let session: u64 = row.get(1)?;
             if let (Some(&visit), Some(path)) = (sessions.get(&(site, session)), text(row, 2)?) {
                 pages.push((visit, dictionary.value(site, page, path)));
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     cells.extend(pairs::visited(&visits, &pages));
     drop((visits, pages, sessions));
-    {
-        let mut stmt = conn.prepare(EVENT_CELLS)?;
-        let mut rows = stmt.query([&param])?;
-        while let Some(row) = rows.next()? {
-            let site = dictionary.site(text(row, 0)?.unwrap_or_default());
+    each_row(
+        conn,
+        EVENT_CELLS,
+        &param,
+        &mut dictionary,
+        |row, site, dictionary| {
             let mut id = |p: usize, v: usize| -> Result<u32, StoreError> {
                 let property = event_property(text(row, p)?.unwrap_or_default())?;
                 Ok(dictionary.value(site, property, text(row, v)?.unwrap_or_default()))
@@ -127,8 +152,9 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
                     events: row.get(8)?,
                 },
             );
-        }
-    }
+            Ok(())
+        },
+    )?;
     let rows = pairs::rows(&dictionary, cells);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let day32 = i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX);
