@@ -32,8 +32,8 @@ pub struct Report {
 /// roll-up fail (it is retried every run, and logged), expiry still runs: the
 /// retention promise outranks the statistics, so a day whose roll-up failed for the
 /// whole retention window expires without aggregates, with a warning. The roll-up's
-/// error is returned after. Sealing visit days is [`partials`]' (the writer has it
-/// done on a thread of its own).
+/// error is returned after. Sealing visit days is [`partials`]' ([`chores`] take it a
+/// day at a time).
 pub fn run(
     store: &mut dyn Store,
     policy: &Lifecycle,

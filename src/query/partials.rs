@@ -138,9 +138,9 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 && time.is_none()
                 && property.is_some_and(Prop::is_goal_or_name))
     });
-    let visit_figures = session
-        && q.dimensions.is_empty()
-        && property.is_some_and(|p| p.is_event() && page_visit_figures(p));
+    // Only the filtered arm above lets a page through without a dimension.
+    let visit_figures =
+        session && q.dimensions.is_empty() && property.is_some_and(|p| p.name == "event:page");
     additive.then(|| PartialQuery {
         visit_figures,
         site: q.site.clone(),

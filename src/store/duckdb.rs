@@ -454,10 +454,15 @@ fn exact_pairs(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A date as DuckDB's `DATE` (days since the Unix epoch).
+/// A date as DuckDB's `DATE`.
 fn date32(day: NaiveDate) -> Value {
+    Value::Date32(days_since_epoch(day))
+}
+
+/// Days since the Unix epoch, as DuckDB stores a `DATE`.
+fn days_since_epoch(day: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    Value::Date32(i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX))
+    i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX)
 }
 
 impl Store for DuckDbStore {

@@ -156,8 +156,7 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
         },
     )?;
     let rows = pairs::rows(&dictionary, cells);
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    let day32 = i32::try_from((day - epoch).num_days()).unwrap_or(i32::MAX);
+    let day32 = super::days_since_epoch(day);
     let schema = Arc::new(Schema::new(
         ["site", "day", "dimension", "value", "dimension2", "value2"]
             .into_iter()
