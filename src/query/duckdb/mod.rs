@@ -118,7 +118,7 @@ impl DuckDbBackend {
         let dims = query.dimensions.len();
         let metrics = query.metrics.len();
         self.with(|conn| {
-            let mut stmt = conn.prepare(&sql.text).map_err(db_error)?;
+            let mut stmt = conn.prepare_cached(&sql.text).map_err(db_error)?;
             let mut rows = stmt
                 .query(duckdb::params_from_iter(params))
                 .map_err(db_error)?;
@@ -150,7 +150,7 @@ impl DuckDbBackend {
     ) -> Result<Vec<Bases>, QueryError> {
         let params: Vec<Value> = params.iter().map(to_value).collect();
         self.with(|conn| {
-            let mut stmt = conn.prepare(text).map_err(db_error)?;
+            let mut stmt = conn.prepare_cached(text).map_err(db_error)?;
             let mut rows = stmt
                 .query(duckdb::params_from_iter(params))
                 .map_err(db_error)?;
@@ -201,7 +201,7 @@ impl Backend for DuckDbBackend {
 
     fn sealed_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SealedDay>, QueryError> {
         self.with(|conn| {
-            let mut stmt = conn.prepare(SEALED_DAYS).map_err(db_error)?;
+            let mut stmt = conn.prepare_cached(SEALED_DAYS).map_err(db_error)?;
             let rows = stmt
                 .query_map([from.to_string(), to.to_string()], |row| {
                     Ok((
@@ -237,7 +237,7 @@ impl Backend for DuckDbBackend {
         last: NaiveDate,
     ) -> Result<Vec<(String, i64)>, QueryError> {
         self.with(|conn| {
-            let mut stmt = conn.prepare(QUALITY).map_err(db_error)?;
+            let mut stmt = conn.prepare_cached(QUALITY).map_err(db_error)?;
             let rows = stmt
                 .query_map(
                     duckdb::params![site, first.to_string(), last.to_string()],
@@ -258,7 +258,7 @@ impl Backend for DuckDbBackend {
     ) -> Result<Vec<String>, QueryError> {
         let micros = |t: NaiveDateTime| t.and_utc().timestamp_micros();
         self.with(|conn| {
-            let mut stmt = conn.prepare(PROP_KEYS).map_err(db_error)?;
+            let mut stmt = conn.prepare_cached(PROP_KEYS).map_err(db_error)?;
             let keys = stmt
                 .query_map(duckdb::params![site, micros(from), micros(to)], |row| {
                     row.get::<_, String>(0)
