@@ -660,4 +660,6 @@ pub struct SealedDay {
     /// Whether those pairs have the pages' own rows (the visit figures of the visits
     /// with each page).
     pub page_visits: bool,
+    /// Whether they have the event names' own rows too.
+    pub name_visits: bool,
 }

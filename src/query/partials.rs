@@ -45,10 +45,39 @@ pub struct PartialQuery {
     pub case_sensitive: bool,
     /// Output layout: for each query dimension, the time bucket or the property value.
     pub slots: Vec<Dimension>,
-    /// The visit figures of the visits with the one page filtered on, from its own
-    /// rows in the days' exact pairs: a page's partial rows have those of the
-    /// visits that entered there.
-    pub visit_figures: bool,
+    /// The visit figures of the visits with the one page, goal or event name
+    /// filtered on, from its own rows in the days' exact pairs: a page's partial
+    /// rows have those of the visits that entered there, a goal's none.
+    pub visit_figures: Option<OwnRows>,
+}
+
+/// The own rows of the exact pairs: per value of an event property, the visit
+/// figures of the visits with any event of that value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnRows {
+    /// A page's (engagement events included, as a view filtered by the page
+    /// matches them).
+    Page,
+    /// An event name's, which a goal filter reads too: a goal is an event name.
+    Name,
+}
+
+impl OwnRows {
+    fn of(prop: &Prop) -> Option<Self> {
+        match prop.name {
+            "event:page" => Some(Self::Page),
+            "event:goal" | "event:name" => Some(Self::Name),
+            _ => None,
+        }
+    }
+
+    /// Whether the sealed day's pairs have these rows.
+    fn stored(self, day: &SealedDay) -> bool {
+        match self {
+            Self::Page => day.page_visits,
+            Self::Name => day.name_visits,
+        }
+    }
 }
 
 /// The partials a query could read, before knowing which days are sealed.
@@ -80,8 +109,8 @@ fn shape(q: &Query) -> Option<PartialQuery> {
         }
     }
     let session = q.metrics.iter().any(|m| m.is_session());
-    // The top figures (no time bucket) of a view filtered by one page.
-    let page_visit_figures = |prop: &Prop| prop.name == "event:page" && time.is_none();
+    // The top figures (no time bucket) of a view filtered by one page or goal.
+    let own_visit_figures = |prop: &Prop| OwnRows::of(prop).is_some() && time.is_none();
     let (values, case_sensitive) = match q.filters.as_slice() {
         [] => (None, true),
         [
@@ -107,7 +136,7 @@ fn shape(q: &Query) -> Option<PartialQuery> {
             && values.len() == 1
             // An event property's row has visit figures of its own kind (a page's:
             // those of the visits that entered there).
-            && (!prop.is_event() || !session || page_visit_figures(prop)) =>
+            && (!prop.is_event() || !session || own_visit_figures(prop)) =>
         {
             property = Some(*prop);
             (Some(values.clone()), true)
@@ -138,9 +167,10 @@ fn shape(q: &Query) -> Option<PartialQuery> {
                 && time.is_none()
                 && property.is_some_and(Prop::is_goal_or_name))
     });
-    // Only the filtered arm above lets a page through without a dimension.
-    let visit_figures =
-        session && q.dimensions.is_empty() && property.is_some_and(|p| p.name == "event:page");
+    // Only the filtered arm above lets a page or goal through without a dimension.
+    let visit_figures = property
+        .and_then(OwnRows::of)
+        .filter(|_| session && q.dimensions.is_empty());
     additive.then(|| PartialQuery {
         visit_figures,
         site: q.site.clone(),
@@ -242,7 +272,7 @@ pub fn plan(sealed: &[SealedDay], q: &Query) -> Option<PartialQuery> {
     let mut pq = shape(q)?;
     let days_apart = matches!(pq.time, Some(Granularity::Week | Granularity::Month));
     let (first, last) = sealed_inside(sealed, q, days_apart, |d| {
-        d.partials && (!pq.visit_figures || d.page_visits)
+        d.partials && pq.visit_figures.is_none_or(|own| own.stored(d))
     })?;
     pq.first = first;
     pq.last = last;

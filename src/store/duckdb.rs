@@ -77,6 +77,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         14,
         include_str!("../../sql/duckdb/migrations/0014_page_visit_figures.sql"),
     ),
+    (
+        15,
+        include_str!("../../sql/duckdb/migrations/0015_name_visit_figures.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/duckdb/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/duckdb/schema_version.sql");

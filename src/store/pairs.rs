@@ -165,34 +165,38 @@ pub struct Sums {
 /// A stored row: filter value, breakdown value (numbers), sums.
 pub type Cell = (u32, u32, Sums);
 
-/// The breakdown side of a page's own row: the visit figures of the visits that have
-/// the page, stored with an empty second property and value.
+/// The breakdown side of an own row (a page's, an event name's): the visit figures
+/// of the visits that have the value, stored with an empty second property and value.
 pub const OWN: u32 = u32::MAX;
 
-/// Per page, the visit figures of the visits with any event on it (engagement
-/// included, as a view filtered by the page matches them): distinct visitors,
-/// visits, those visits' pageviews and events, bounces and duration, keyed
-/// `(page, OWN)`. `pages` are (visit, page number) pairs, in any order.
-pub fn visited(visits: &[Visit], pages: &[(usize, u32)]) -> HashMap<(u32, u32), Sums> {
-    let mut seen: Vec<(u32, usize)> = pages.iter().map(|&(visit, page)| (page, visit)).collect();
+/// Per event value (a page, engagement events included as a view filtered by the
+/// page matches them; an event name, which a goal is), the visit figures of the
+/// visits with any event of that value: distinct visitors, visits, those visits'
+/// pageviews and events, bounces and duration, keyed `(value, OWN)`. `owners` are
+/// (visit, value number) pairs, in any order.
+pub fn visited(visits: &[Visit], owners: &[(usize, u32)]) -> HashMap<(u32, u32), Sums> {
+    let mut seen: Vec<(u32, usize)> = owners
+        .iter()
+        .map(|&(visit, value)| (value, visit))
+        .collect();
     seen.sort_unstable();
     seen.dedup();
     let mut cells: HashMap<(u32, u32), Sums> = HashMap::default();
     let mut visitors: Vec<(u32, u32, u64)> = Vec::with_capacity(seen.len());
-    for (page, i) in seen {
+    for (value, i) in seen {
         let Some(v) = visits.get(i) else { continue };
-        let s = cells.entry((page, OWN)).or_default();
+        let s = cells.entry((value, OWN)).or_default();
         s.visits += 1;
         s.pageviews += v.pageviews;
         s.bounces += i64::from(v.pageviews <= 1 && v.custom == 0);
         s.duration_s += v.duration_s;
         s.events += v.pageviews + v.custom;
-        visitors.push((page, v.site, v.visitor));
+        visitors.push((value, v.site, v.visitor));
     }
     visitors.sort_unstable();
     visitors.dedup();
-    for (page, ..) in visitors {
-        if let Some(s) = cells.get_mut(&(page, OWN)) {
+    for (value, ..) in visitors {
+        if let Some(s) = cells.get_mut(&(value, OWN)) {
             s.visitors += 1;
         }
     }

@@ -16,4 +16,5 @@ INSERT INTO daily_pairs
 SELECT * FROM pairs_folding ORDER BY day, dimension, value, dimension2, value2;
 DELETE FROM pairs_folding;
 DELETE FROM exact_pairs_days WHERE day < CAST($1 AS DATE);
-DELETE FROM page_visit_days WHERE day < CAST($1 AS DATE)
+DELETE FROM page_visit_days WHERE day < CAST($1 AS DATE);
+DELETE FROM name_visit_days WHERE day < CAST($1 AS DATE)

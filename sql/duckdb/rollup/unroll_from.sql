@@ -10,3 +10,4 @@ DELETE FROM visits WHERE visit_day >= CAST($1 AS DATE);
 DELETE FROM sealed_days WHERE day >= CAST($1 AS DATE);
 DELETE FROM exact_pairs_days WHERE day >= CAST($1 AS DATE);
 DELETE FROM page_visit_days WHERE day >= CAST($1 AS DATE);
+DELETE FROM name_visit_days WHERE day >= CAST($1 AS DATE);

@@ -210,12 +210,14 @@ impl Backend for DuckDbBackend {
                         row.get::<_, bool>(2)?,
                         row.get::<_, bool>(3)?,
                         row.get::<_, bool>(4)?,
+                        row.get::<_, bool>(5)?,
                     ))
                 })
                 .map_err(db_error)?;
             let mut out = Vec::new();
             for row in rows {
-                let (day, last, partials, pairs, page_visits) = row.map_err(db_error)?;
+                let (day, last, partials, pairs, page_visits, name_visits) =
+                    row.map_err(db_error)?;
                 if let (Ok(day), Ok(last_day)) = (day.parse(), last.parse()) {
                     out.push(SealedDay {
                         day,
@@ -223,6 +225,7 @@ impl Backend for DuckDbBackend {
                         partials,
                         pairs,
                         page_visits,
+                        name_visits,
                     });
                 }
             }
@@ -861,8 +864,8 @@ mod tests {
                 &["visit:exit_page"],
                 vec![leaf(Op::Contains, "visit:entry_page", &["blog"])],
             ),
-            // Visit figures under an event filter: a page's from its own rows in the
-            // pairs, a goal's from the events' own visits.
+            // Visit figures under an event filter: a page's, a goal's and an event
+            // name's from their own rows in the pairs.
             query(top, &[], vec![leaf(Op::Is, "event:page", &["/"])]),
             query(
                 &[
@@ -877,6 +880,7 @@ mod tests {
                 vec![leaf(Op::Is, "event:page", &["/blog/article-5"])],
             ),
             query(top, &[], vec![leaf(Op::Is, "event:goal", &["Signup"])]),
+            query(top, &[], vec![leaf(Op::Is, "event:name", &["Download"])]),
             // Several values of one property may share visitors; the conversion rate
             // of a goal filtered by itself divides by visitors the filter leaves out.
             query(
@@ -907,7 +911,7 @@ mod tests {
             ),
         ];
         // The shapes above that partials cannot answer.
-        let without_partials = 11;
+        let without_partials = 10;
         let ranges = [
             (at(1, 0), at(31, 0)),
             (at(3, 0), at(20, 0)),

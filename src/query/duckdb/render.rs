@@ -4,7 +4,7 @@
 
 use super::plan::Param;
 use crate::query::aggregates::AggQuery;
-use crate::query::partials::PartialQuery;
+use crate::query::partials::{OwnRows, PartialQuery};
 use crate::query::{Dimension, Granularity};
 
 const AGGREGATES: &str = concat!(
@@ -16,7 +16,7 @@ const PAIRS: &str = concat!(
     include_str!("../../../sql/duckdb/query/aggregate_rows.sql")
 );
 const PARTIALS: &str = include_str!("../../../sql/duckdb/query/partials.sql");
-const PAGE_VISITS: &str = include_str!("../../../sql/duckdb/query/partials_page_visits.sql");
+const OWN_VISITS: &str = include_str!("../../../sql/duckdb/query/partials_own_visits.sql");
 
 /// `value IN ($n, …)` over the `is` values (lowered unless case-sensitive), each
 /// pushed onto `params` as a numbered parameter; `TRUE` without a filter.
@@ -140,8 +140,15 @@ impl PartialQuery {
             }
         };
         let values = value_filter(&mut params, self.values.as_deref(), self.case_sensitive);
-        if self.visit_figures {
-            return (PAGE_VISITS.replace("{values}", &values), params);
+        if let Some(own) = self.visit_figures {
+            let dimension = match own {
+                OwnRows::Page => "'page'",
+                OwnRows::Name => "'name'",
+            };
+            let text = OWN_VISITS
+                .replace("{own}", dimension)
+                .replace("{values}", &values);
+            return (text, params);
         }
         let label = if self.slots.iter().any(|d| !d.is_time()) {
             "value"

@@ -90,6 +90,9 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
         },
     )?;
     let mut events = Vec::new();
+    // (visit, value) of the pages and event names that get own rows.
+    let mut owners = Vec::new();
+    let name = event_property("name")?;
     each_row(
         conn,
         EVENT_VALUES,
@@ -102,6 +105,9 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
             };
             let property = event_property(text(row, 2)?.unwrap_or_default())?;
             let value = dictionary.value(site, property, text(row, 3)?.unwrap_or_default());
+            if property == name {
+                owners.push((visit, value));
+            }
             events.push(EventValue {
                 visit,
                 value,
@@ -114,7 +120,6 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
     let mut cells = pairs::count(&visits, &events);
     drop(events);
     let page = event_property("page")?;
-    let mut pages = Vec::new();
     each_row(
         conn,
         PAGES,
@@ -123,13 +128,13 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
         |row, site, dictionary| {
             let session: u64 = row.get(1)?;
             if let (Some(&visit), Some(path)) = (sessions.get(&(site, session)), text(row, 2)?) {
-                pages.push((visit, dictionary.value(site, page, path)));
+                owners.push((visit, dictionary.value(site, page, path)));
             }
             Ok(())
         },
     )?;
-    cells.extend(pairs::visited(&visits, &pages));
-    drop((visits, pages, sessions));
+    cells.extend(pairs::visited(&visits, &owners));
+    drop((visits, owners, sessions));
     each_row(
         conn,
         EVENT_CELLS,

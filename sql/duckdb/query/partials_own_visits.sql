@@ -1,10 +1,11 @@
--- The top figures of a view filtered by one page, over the sealed days a Stats API
--- query reads whole (src/query/duckdb/render.rs renders it): visitors, visits,
--- pageviews and events from the page's visit partials; the visit figures of the
--- visits with any event on the page (visits, bounces, duration, their pageviews)
--- from the page's own rows in the days' exact pairs (migration 0014). Parameters as
--- in partials.sql: $1 site, $2 first and $3 last visit day, $4 the property, $5 the
--- page (on `value`). No row where the page has no visits, as partials.sql.
+-- The top figures of a view filtered by one page or goal, over the sealed days a
+-- Stats API query reads whole (src/query/duckdb/render.rs renders it): visitors,
+-- visits, pageviews and events from the value's visit partials; the visit figures
+-- of the visits with any event of that value (visits, bounces, duration, their
+-- pageviews) from its own rows in the days' exact pairs (migrations 0014 and 0015;
+-- {own} is 'page' or 'name'). Parameters as in partials.sql: $1 site, $2 first and
+-- $3 last visit day, $4 the property, $5 the value (on `value`). No row where the
+-- value has no visits, as partials.sql.
 WITH counted AS (
     SELECT
         CAST(sum(visitors) AS BIGINT)  AS visitors,
@@ -27,7 +28,7 @@ visited AS (
     FROM daily_pairs
     WHERE site = $1
       AND day BETWEEN CAST($2 AS DATE) AND CAST($3 AS DATE)
-      AND dimension = 'page'
+      AND dimension = {own}
       AND dimension2 = ''
       AND {values}
 )
