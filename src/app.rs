@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::config::Lifecycle;
 use crate::dashboard::{Dashboard, UsersError};
 use crate::enrich::geo::{Geo, GeoError};
+use crate::enrich::referrer::{SourcesError, use_sources_file};
 use crate::filter::bots::{BotList, BotListError};
 use crate::filter::spam::{SpamList, SpamListError};
 use crate::lifecycle::chores::LifecycleChores;
@@ -35,6 +36,8 @@ pub enum AppError {
     Geo(#[from] GeoError),
     #[error(transparent)]
     Spam(#[from] SpamListError),
+    #[error(transparent)]
+    Sources(#[from] SourcesError),
     #[error(transparent)]
     Bots(#[from] BotListError),
     #[error(transparent)]
@@ -117,6 +120,10 @@ pub async fn run(
         Some(path) => SpamList::load(path)?,
         None => SpamList::default(),
     };
+    if let Some(path) = &config.known_sources {
+        let sources = use_sources_file(path)?;
+        tracing::info!(path = %path.display(), sources, "known sources loaded");
+    }
     let bot_list = match &config.filters.bot_list {
         Some(path) => {
             let list = BotList::load(path)?;

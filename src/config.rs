@@ -56,6 +56,9 @@ pub struct Config {
     pub sites: Vec<String>,
     /// Peers whose forwarding headers are believed (addresses or CIDR networks).
     pub trusted_proxies: Vec<String>,
+    /// A known-sources file in place of the built-in `assets/referrers/sources.tsv`
+    /// (same format): which referrers and tags are named, and their channels.
+    pub known_sources: Option<PathBuf>,
     pub geoip: GeoIpConfig,
     pub privacy: PrivacyConfig,
     pub filters: FilterConfig,
@@ -317,6 +320,7 @@ impl Default for Config {
             database: PathBuf::from("spoorloos.duckdb"),
             sites: vec!["localhost".into(), "127.0.0.1".into()],
             trusted_proxies: Vec::new(),
+            known_sources: None,
             geoip: GeoIpConfig::default(),
             privacy: PrivacyConfig::default(),
             filters: FilterConfig::default(),
@@ -530,6 +534,7 @@ impl Config {
                 &self.filters.referrer_spam_list,
             ),
             ("filters.bot_list", &self.filters.bot_list),
+            ("known_sources", &self.known_sources),
         ];
         for (key, path) in files {
             if let Some(path) = path

@@ -247,7 +247,7 @@
     });
     const data = await r.json().catch(() => ({ error: 'HTTP ' + r.status }));
     if (r.status === 401 && !SHARE) { location.assign('/login'); }
-    if (!r.ok) { const e = new Error(data.error || 'HTTP ' + r.status); e.status = r.status; throw e; }
+    if (!r.ok) { const e = new Error(data.error || 'HTTP ' + r.status); e.status = r.status; e.code = data.code; throw e; }
     return data;
   }
   async function realtime(site) {
@@ -414,7 +414,7 @@
   }
 
   function failure(box, err, again) {
-    const text = err.status === 400 && /reaches before/.test(err.message) ? t('horizon') : `${t('failed')}: ${err.message}`;
+    const text = err.code === 'past_event_retention' ? t('horizon') : `${t('failed')}: ${err.message}`;
     put(box, el('p', { class: 'notice', role: 'status' }, text),
       again ? el('button', { type: 'button', class: 'ghost', onclick: again }, t('retry')) : null);
   }
@@ -433,7 +433,7 @@
         data = await ask(body);
       } catch (err) {
         // Past the event retention, visit figures are not kept per page or goal.
-        if (err.status !== 400 || !/cannot answer visit metrics/.test(err.message)) throw err;
+        if (err.code !== 'past_event_retention' || metrics === COUNTS) throw err;
         metrics = COUNTS;
         data = await ask({ ...body, metrics });
       }

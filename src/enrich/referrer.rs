@@ -20,7 +20,9 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::LazyLock;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use url::{Host, Url};
@@ -175,15 +177,15 @@ enum Category {
     Other,
 }
 
-struct Source {
-    name: &'static str,
+struct Source<'a> {
+    name: &'a str,
     category: Category,
     /// Host suffixes (`facebook.com` also matches `m.facebook.com`), brand
     /// patterns (`google.*` matches `google.<tld>` and `google.<sld>.<cc>`
     /// with any subdomain) and Android packages (`android-app://pkg`).
-    hosts: Vec<&'static str>,
+    hosts: Vec<&'a str>,
     /// Lowercase tag values besides the lowercased name (`utm_source=fb`).
-    aliases: Vec<&'static str>,
+    aliases: Vec<&'a str>,
 }
 
 impl Category {
@@ -207,43 +209,105 @@ use Category::{Ai, Email, Search, Shopping, Social, Video};
 /// reading Rust (the file's header says how a line reads).
 const SOURCES_FILE: &str = include_str!("../../assets/referrers/sources.tsv");
 
-/// The sources of `text`, one a line: name, category, hosts, aliases, separated by
-/// tabs; `#` starts a comment line. A line that does not read so is left out (a test
-/// holds the built-in file to every line read).
-fn parse_sources(text: &'static str) -> Vec<Source> {
+/// A known-sources file read in place of the built-in one ([`use_sources_file`]).
+static CONFIGURED: OnceLock<&'static str> = OnceLock::new();
+
+/// Whether the known sources were read (after which they stay as they are).
+static READ: AtomicBool = AtomicBool::new(false);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    #[error("cannot read the known-sources file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "known-sources file {path}, line {line}: expected name, category, hosts and \
+         aliases separated by tabs, with a category of search, social, email, \
+         shopping, video, ai or other"
+    )]
+    Line { path: PathBuf, line: usize },
+    #[error("the known sources were read before {0} was given")]
+    TooLate(PathBuf),
+}
+
+/// Reads the known sources from `path` (the format of `assets/referrers/sources.tsv`)
+/// in place of the built-in ones, for the life of the process; every line must read.
+/// Call once at start-up, before the first hit. Returns how many sources it has.
+pub fn use_sources_file(path: &Path) -> Result<usize, SourcesError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SourcesError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        if is_comment(line) {
+            continue;
+        }
+        if parse_line(line).is_none() {
+            return Err(SourcesError::Line {
+                path: path.to_owned(),
+                line: i + 1,
+            });
+        }
+        count += 1;
+    }
+    // Read for as long as the process runs, as the built-in text is.
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    if READ.load(Ordering::Acquire) || CONFIGURED.set(text).is_err() {
+        return Err(SourcesError::TooLate(path.to_owned()));
+    }
+    Ok(count)
+}
+
+fn is_comment(line: &str) -> bool {
+    line.trim().is_empty() || line.starts_with('#')
+}
+
+/// One source: name, category, hosts, aliases, separated by tabs.
+fn parse_line(line: &str) -> Option<Source<'_>> {
+    let mut fields = line.split('\t');
+    let name = fields.next()?.trim();
+    let category = Category::parse(fields.next()?.trim())?;
+    let hosts: Vec<&str> = fields.next()?.split_whitespace().collect();
+    let aliases = fields
+        .next()
+        .unwrap_or("")
+        .split('|')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
+    (!name.is_empty() && !hosts.is_empty() && fields.next().is_none()).then_some(Source {
+        name,
+        category,
+        hosts,
+        aliases,
+    })
+}
+
+/// The sources of `text`, one a line; `#` starts a comment line. A line that does
+/// not read is left out (a test holds the built-in file to every line read, and a
+/// configured file is checked whole before it is used).
+fn parse_sources(text: &'static str) -> Vec<Source<'static>> {
     text.lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let mut fields = line.split('\t');
-            let name = fields.next()?.trim();
-            let category = Category::parse(fields.next()?.trim())?;
-            let hosts: Vec<&str> = fields.next()?.split_whitespace().collect();
-            let aliases = fields
-                .next()
-                .unwrap_or("")
-                .split('|')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .collect();
-            (!name.is_empty() && !hosts.is_empty() && fields.next().is_none()).then_some(Source {
-                name,
-                category,
-                hosts,
-                aliases,
-            })
-        })
+        .filter(|line| !is_comment(line))
+        .filter_map(parse_line)
         .collect()
 }
 
-static SOURCES: LazyLock<Vec<Source>> = LazyLock::new(|| parse_sources(SOURCES_FILE));
+static SOURCES: LazyLock<Vec<Source<'static>>> = LazyLock::new(|| {
+    READ.store(true, Ordering::Release);
+    parse_sources(CONFIGURED.get().copied().unwrap_or(SOURCES_FILE))
+});
 
 struct Index {
     /// Exact hosts and `android-app://` keys.
-    hosts: HashMap<&'static str, &'static Source>,
+    hosts: HashMap<&'static str, &'static Source<'static>>,
     /// Brand labels from `brand.*` patterns.
-    brands: HashMap<&'static str, &'static Source>,
+    brands: HashMap<&'static str, &'static Source<'static>>,
     /// Lowercased names and aliases.
-    tags: HashMap<String, &'static Source>,
+    tags: HashMap<String, &'static Source<'static>>,
 }
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
@@ -269,7 +333,7 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 
 /// Looks a host up by itself and its parent domains, most specific first, so
 /// `mail.google.com` is Gmail before `google.*` is Google.
-fn find_host(host: &str) -> Option<&'static Source> {
+fn find_host(host: &str) -> Option<&'static Source<'static>> {
     let index = &*INDEX;
     let mut suffix = host;
     loop {
@@ -306,7 +370,7 @@ fn is_public_suffix_like(labels: &[&str]) -> bool {
     }
 }
 
-fn find_android(package: &str) -> Option<&'static Source> {
+fn find_android(package: &str) -> Option<&'static Source<'static>> {
     INDEX
         .hosts
         .get(format!("android-app://{package}").as_str())
@@ -314,7 +378,7 @@ fn find_android(package: &str) -> Option<&'static Source> {
 }
 
 /// A tag value may be a name, an alias, a host or a URL.
-fn find_tag(raw: &str) -> Option<&'static Source> {
+fn find_tag(raw: &str) -> Option<&'static Source<'static>> {
     let tag = raw.trim().to_lowercase();
     if tag.is_empty() {
         return None;
@@ -341,7 +405,7 @@ fn find_tag(raw: &str) -> Option<&'static Source> {
 fn resolve_source(
     tag: Option<&str>,
     referrer: Option<&Referrer>,
-) -> (Option<String>, Option<&'static Source>) {
+) -> (Option<String>, Option<&'static Source<'static>>) {
     if let Some(tag) = tag.filter(|t| !t.trim().is_empty()) {
         return match find_tag(tag) {
             Some(known) => (Some(known.name.to_owned()), Some(known)),
@@ -380,7 +444,7 @@ static EMAIL_TAG: LazyLock<Regex> =
 /// used to count as "Organic Search".
 fn channel(
     source: Option<&str>,
-    known: Option<&Source>,
+    known: Option<&Source<'_>>,
     utm: &Utm,
     click_id: Option<&str>,
 ) -> &'static str {

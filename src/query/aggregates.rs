@@ -82,7 +82,7 @@ pub fn translate(
     events_from: NaiveDate,
 ) -> Result<AggQuery, QueryError> {
     let no = |what: String| {
-        QueryError::invalid(format!(
+        QueryError::PastEvents(format!(
             "this query reaches before {events_from}, where only daily aggregates are kept; \
              they cannot {what}"
         ))

@@ -2,7 +2,7 @@
 //! time zone and "today", parses the request, runs it on a query thread
 //! ([`pool`](super::pool): DuckDB calls block, and ingestion comes first), and shapes
 //! the JSON answer: `{results, meta, query}` for v2, the v1 shapes in [`v1`](super::v1),
-//! and `{"error": …}` with the status from [`QueryError`].
+//! and `{"error": …}` with the status from [`QueryError`] (and its `code`, if any).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,9 +41,13 @@ impl Answer {
             // line break in it must not forge a log line.
             tracing::error!("stats query failed: {}", detail.escape_debug());
         }
+        let body = match e.code() {
+            Some(code) => json!({ "error": e.to_string(), "code": code }),
+            None => json!({ "error": e.to_string() }),
+        };
         Self {
             status: e.status(),
-            body: json!({ "error": e.to_string() }).to_string(),
+            body: body.to_string(),
         }
     }
 }
@@ -129,7 +133,7 @@ fn v2_answer(site: &Site, v2: request::V2) -> Result<Value, QueryError> {
     let compared = match include.comparison {
         Some(other) => match compare(site, &query, &range, &other, time) {
             Ok(c) => Some(c),
-            Err(QueryError::Invalid(why)) => {
+            Err(QueryError::Invalid(why) | QueryError::PastEvents(why)) => {
                 meta.insert("comparison_unavailable".into(), json!(why));
                 None
             }

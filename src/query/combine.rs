@@ -171,7 +171,7 @@ pub fn run(
     let mut parts = Vec::new();
     if q.from < boundary {
         if q.from.time() != NaiveTime::MIN {
-            return Err(QueryError::invalid(format!(
+            return Err(QueryError::PastEvents(format!(
                 "this query reaches before {events_from}, where only daily aggregates are \
                  kept; they cannot answer part of a day"
             )));

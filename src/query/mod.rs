@@ -35,6 +35,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 pub enum QueryError {
     #[error("{0}")]
     Invalid(String),
+    /// A question the daily aggregates cannot answer for the days before the event
+    /// retention: `code` [`PAST_EVENTS`] in the answer, so a client can ask again
+    /// with what they keep.
+    #[error("{0}")]
+    PastEvents(String),
     #[error("Missing API key. Please use a valid API key as a Bearer Token.")]
     MissingKey,
     #[error("Invalid API key.")]
@@ -52,15 +57,26 @@ pub enum QueryError {
     TimedOut(u64),
 }
 
+/// The `code` of a [`QueryError::PastEvents`] answer.
+pub const PAST_EVENTS: &str = "past_event_retention";
+
 impl QueryError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::Invalid(message.into())
     }
 
+    /// A stable, machine-readable name for the refusals a client may act on.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::PastEvents(_) => Some(PAST_EVENTS),
+            _ => None,
+        }
+    }
+
     /// The HTTP status for this error, decided in one place.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Invalid(_) => 400,
+            Self::Invalid(_) | Self::PastEvents(_) => 400,
             Self::MissingKey | Self::BadKey => 401,
             Self::Forbidden(_) => 403,
             Self::Backend(_) => 500,

@@ -752,3 +752,69 @@ async fn files_are_private_whatever_the_umask() {
     let open: Vec<_> = found.iter().filter(|(_, mode)| mode & 0o077 != 0).collect();
     assert!(open.is_empty(), "readable by others: {open:?}");
 }
+
+/// A configured known-sources file replaces the built-in list: its sources are named
+/// and get their channel, and the built-in ones it leaves out are plain hosts; a line
+/// that does not read stops start-up with the file and the line named.
+#[tokio::test]
+async fn known_sources_come_from_a_configured_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sources = dir.path().join("sources.tsv");
+    std::fs::write(
+        &sources,
+        "# name\tcategory\thosts\taliases\nZoekMachine\tsearch\tzoekmachine.test\tzm\n",
+    )
+    .expect("sources");
+    let config = dir.path().join("sources.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"{SITE}\"]\nknown_sources = \"{}\"\n",
+            sources.display()
+        ),
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let server = start_in(dir, &["--config", &config]);
+    for referrer in [
+        "https://www.zoekmachine.test/?q=spoorloos",
+        "https://www.google.com/",
+    ] {
+        let body =
+            format!(r#"{{"n":"pageview","u":"https://{SITE}/","d":"{SITE}","r":"{referrer}"}}"#);
+        assert_eq!(server.event(&body, UA_DESKTOP, &[]).await.status(), 202);
+    }
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+    let rows = stopped.rows("SELECT source, channel FROM events ORDER BY ts");
+    assert_eq!(
+        rows[0],
+        ["ZoekMachine", "Organic Search"],
+        "{}",
+        stopped.output
+    );
+    assert_eq!(rows[1], ["google.com", "Referral"]);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let sources = dir.path().join("sources.tsv");
+    std::fs::write(
+        &sources,
+        "ZoekMachine\tsearch\tzoekmachine.test\t\nOops\tnews\toops.test\t\n",
+    )
+    .expect("sources");
+    let path = sources.display().to_string();
+    let config = dir.path().join("sources.toml");
+    std::fs::write(&config, format!("known_sources = \"{path}\"\n")).expect("config");
+    let (ok, out) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "x.duckdb",
+        "--config",
+        &config.display().to_string(),
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(&path) && out.contains("line 2"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+}

@@ -282,6 +282,8 @@ async fn events_and_aggregates_agree() {
              they cannot combine a filter on event:name with a breakdown by event:goal"
         )
     );
+    // A client tells this refusal from a malformed query by its code.
+    assert_eq!(refused["code"], json!("past_event_retention"));
     for body in [
         json!({"metrics": ["visitors"], "filters": [["contains", "event:page", ["blog"]]]}),
         json!({"metrics": ["visitors"], "dimensions": ["visit:os_version"]}),
