@@ -753,28 +753,28 @@ async fn files_are_private_whatever_the_umask() {
     assert!(open.is_empty(), "readable by others: {open:?}");
 }
 
+/// A folder with `sources.tsv` holding `sources` and `sources.toml` holding `config`
+/// with `{sources}` replaced by that file's path; the folder and both paths.
+fn sources_config(sources: &str, config: &str) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let tsv = dir.path().join("sources.tsv");
+    std::fs::write(&tsv, sources).expect("sources");
+    let tsv = tsv.display().to_string();
+    let toml = dir.path().join("sources.toml");
+    std::fs::write(&toml, config.replace("{sources}", &tsv)).expect("config");
+    let toml = toml.display().to_string();
+    (dir, tsv, toml)
+}
+
 /// A configured known-sources file replaces the built-in list: its sources are named
 /// and get their channel, and the built-in ones it leaves out are plain hosts; a line
 /// that does not read stops start-up with the file and the line named.
 #[tokio::test]
 async fn known_sources_come_from_a_configured_file() {
-    let dir = tempfile::tempdir().expect("dir");
-    let sources = dir.path().join("sources.tsv");
-    std::fs::write(
-        &sources,
+    let (dir, _, config) = sources_config(
         "# name\tcategory\thosts\taliases\nZoekMachine\tsearch\tzoekmachine.test\tzm\n",
-    )
-    .expect("sources");
-    let config = dir.path().join("sources.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "sites = [\"{SITE}\"]\nknown_sources = \"{}\"\n",
-            sources.display()
-        ),
-    )
-    .expect("config");
-    let config = config.display().to_string();
+        &format!("sites = [\"{SITE}\"]\nknown_sources = \"{{sources}}\"\n"),
+    );
     let server = start_in(dir, &["--config", &config]);
     for referrer in [
         "https://www.zoekmachine.test/?q=spoorloos",
@@ -795,16 +795,10 @@ async fn known_sources_come_from_a_configured_file() {
     );
     assert_eq!(rows[1], ["google.com", "Referral"]);
 
-    let dir = tempfile::tempdir().expect("dir");
-    let sources = dir.path().join("sources.tsv");
-    std::fs::write(
-        &sources,
+    let (_dir, path, config) = sources_config(
         "ZoekMachine\tsearch\tzoekmachine.test\t\nOops\tnews\toops.test\t\n",
-    )
-    .expect("sources");
-    let path = sources.display().to_string();
-    let config = dir.path().join("sources.toml");
-    std::fs::write(&config, format!("known_sources = \"{path}\"\n")).expect("config");
+        "known_sources = \"{sources}\"\n",
+    );
     let (ok, out) = run(&[
         "serve",
         "--listen",
@@ -812,7 +806,7 @@ async fn known_sources_come_from_a_configured_file() {
         "--database",
         "x.duckdb",
         "--config",
-        &config.display().to_string(),
+        &config,
     ]);
     assert!(!ok, "{out}");
     assert!(out.contains(&path) && out.contains("line 2"), "{out}");
