@@ -6,6 +6,81 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
+/// Known answers checked without stopping at the first wrong one: each mismatch is
+/// kept with the behaviour it belongs to and its line, and all are reported at the
+/// end (or, should a later step panic, before that panic's message).
+#[derive(Default)]
+struct Checks {
+    behaviour: &'static str,
+    failures: Vec<String>,
+}
+
+impl Checks {
+    fn fail(&mut self, line: u32, what: String, note: String) {
+        self.failures.push(format!(
+            "{} (stats.rs:{line}): {what} {note}",
+            self.behaviour
+        ));
+    }
+
+    fn done(mut self) {
+        let failures = std::mem::take(&mut self.failures);
+        assert!(
+            failures.is_empty(),
+            "{} known answers differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+impl Drop for Checks {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.failures.is_empty() {
+            eprintln!(
+                "known answers that differed before the panic:\n{}",
+                self.failures.join("\n")
+            );
+        }
+    }
+}
+
+/// `assert_eq!` that records the mismatch in a [`Checks`] and goes on.
+macro_rules! check_eq {
+    ($c:expr, $got:expr, $want:expr $(,)?) => {{
+        match (&$got, &$want) {
+            (got, want) => {
+                if *got != *want {
+                    $c.fail(line!(), format!("{got:?}\n    expected {want:?}"), String::new());
+                }
+            }
+        }
+    }};
+    ($c:expr, $got:expr, $want:expr, $($msg:tt)+) => {{
+        match (&$got, &$want) {
+            (got, want) => {
+                if *got != *want {
+                    $c.fail(line!(), format!("{got:?}\n    expected {want:?}"), format!($($msg)+));
+                }
+            }
+        }
+    }};
+}
+
+/// `assert!` that records the failure in a [`Checks`] and goes on.
+macro_rules! check {
+    ($c:expr, $cond:expr $(,)?) => {{
+        if !$cond {
+            $c.fail(line!(), stringify!($cond).to_owned(), String::new());
+        }
+    }};
+    ($c:expr, $cond:expr, $($msg:tt)+) => {{
+        if !$cond {
+            $c.fail(line!(), stringify!($cond).to_owned(), format!($($msg)+));
+        }
+    }};
+}
+
 const SITE: &str = "example.org";
 const OTHER: &str = "other.org";
 const KEY: &str = "test-key-all-sites";
@@ -255,16 +330,52 @@ async fn data_set(config: &std::path::Path) -> Server {
     server
 }
 
+/// One seeded collector, every behaviour below asked of it; each wrong answer is
+/// reported with its behaviour, all of them together.
 #[tokio::test]
 async fn stats_api_answers_known_numbers() {
     let dir = tempfile::tempdir().expect("dir");
     let config = config(dir.path());
     let s = data_set(&config).await;
 
-    // Every aggregate metric over both days. The privacy-signal hit is one visitor
-    // and one visit; engagement events are not events.
+    let mut c = Checks::default();
+    c.behaviour = "every_aggregate_metric_over_both_days";
+    every_aggregate_metric_over_both_days(&s, &mut c).await;
+    c.behaviour = "date_ranges_end_on_the_clock_s_today";
+    date_ranges_end_on_the_clock_s_today(&s, &mut c).await;
+    c.behaviour = "visit_properties_come_from_the_first_event";
+    visit_properties_come_from_the_first_event(&s, &mut c).await;
+    c.behaviour = "event_properties_count_their_events";
+    event_properties_count_their_events(&s, &mut c).await;
+    c.behaviour = "a_date_time_range_by_minute";
+    a_date_time_range_by_minute(&s, &mut c).await;
+    c.behaviour = "regions_and_cities_with_geoip_city";
+    regions_and_cities_with_geoip_city(&s, &mut c).await;
+    c.behaviour = "custom_properties_break_down_and_filter";
+    custom_properties_break_down_and_filter(&s, &mut c).await;
+    c.behaviour = "time_buckets";
+    time_buckets(&s, &mut c).await;
+    c.behaviour = "every_filter_operator_and_combinator";
+    every_filter_operator_and_combinator(&s, &mut c).await;
+    c.behaviour = "ordering_and_pagination";
+    ordering_and_pagination(&s, &mut c).await;
+    c.behaviour = "the_response_shape_and_its_query_echo";
+    the_response_shape_and_its_query_echo(&s, &mut c).await;
+    c.behaviour = "the_site_time_zone_moves_the_days";
+    the_site_time_zone_moves_the_days(&s, &mut c).await;
+    c.behaviour = "stats_api_v1_on_the_same_engine";
+    stats_api_v1_on_the_same_engine(&s, &mut c).await;
+    c.behaviour = "v2_include_labels_totals_and_comparisons";
+    v2_include_labels_totals_and_comparisons(&s, &mut c).await;
+    s.stop();
+    c.done();
+}
+
+/// Every aggregate metric over both days. The privacy-signal hit is one visitor
+/// and one visit; engagement events are not events.
+async fn every_aggregate_metric_over_both_days(s: &Server, c: &mut Checks) {
     let all = agg(
-        &s,
+        s,
         &[
             "visitors",
             "visits",
@@ -278,7 +389,8 @@ async fn stats_api_answers_known_numbers() {
         json!([]),
     )
     .await;
-    assert_eq!(
+    check_eq!(
+        c,
         all,
         vec![
             json!(6),
@@ -291,25 +403,32 @@ async fn stats_api_answers_known_numbers() {
             json!(100.0)
         ]
     );
+}
 
-    // Date ranges: "today" is 2026-01-12 on the second run's clock.
+/// Date ranges: "today" is 2026-01-12 on the second run's clock.
+async fn date_ranges_end_on_the_clock_s_today(s: &Server, c: &mut Checks) {
     let range = |r: Value| json!({"metrics": ["visitors"], "date_range": r});
-    assert_eq!(q(&s, range(json!("day"))).await[0].1, vec![json!(2)]);
-    assert_eq!(q(&s, range(json!("7d"))).await[0].1, vec![json!(6)]);
-    assert_eq!(q(&s, range(json!("month"))).await[0].1, vec![json!(6)]);
-    assert_eq!(q(&s, range(json!("all"))).await[0].1, vec![json!(6)]);
-    assert_eq!(
-        q(&s, range(json!(["2026-01-10", "2026-01-10"]))).await[0].1,
+    check_eq!(c, q(s, range(json!("day"))).await[0].1, vec![json!(2)]);
+    check_eq!(c, q(s, range(json!("7d"))).await[0].1, vec![json!(6)]);
+    check_eq!(c, q(s, range(json!("month"))).await[0].1, vec![json!(6)]);
+    check_eq!(c, q(s, range(json!("all"))).await[0].1, vec![json!(6)]);
+    check_eq!(
+        c,
+        q(s, range(json!(["2026-01-10", "2026-01-10"]))).await[0].1,
         vec![json!(4)]
     );
-    assert_eq!(
-        q(&s, range(json!(["2026-01-11", "2026-01-11"]))).await[0].1,
+    check_eq!(
+        c,
+        q(s, range(json!(["2026-01-11", "2026-01-11"]))).await[0].1,
         vec![json!(0)]
     );
+}
 
-    // Visit properties come from the visit's first event.
-    assert_eq!(
-        by(&s, "visit:country", &["visitors", "percentage"], json!([])).await,
+/// Visit properties come from the visit's first event.
+async fn visit_properties_come_from_the_first_event(s: &Server, c: &mut Checks) {
+    check_eq!(
+        c,
+        by(s, "visit:country", &["visitors", "percentage"], json!([])).await,
         rows(&[
             ("GB", json!([2, 33.3])),
             ("SE", json!([2, 33.3])),
@@ -317,17 +436,19 @@ async fn stats_api_answers_known_numbers() {
             ("US", json!([1, 16.7])),
         ])
     );
-    assert_eq!(
-        by(&s, "visit:device", &["visitors", "bounce_rate"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "visit:device", &["visitors", "bounce_rate"], json!([])).await,
         rows(&[
             ("Desktop", json!([4, 50])),
             ("Mobile", json!([1, 100])),
             ("Tablet", json!([1, 100])),
         ])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "visit:source",
             &["visitors", "visit_duration"],
             json!([])
@@ -340,8 +461,9 @@ async fn stats_api_answers_known_numbers() {
             ("newsletter", json!([1, 0])),
         ])
     );
-    assert_eq!(
-        by(&s, "visit:channel", &["visits"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "visit:channel", &["visits"], json!([])).await,
         rows(&[
             ("Direct", json!(3)),
             ("Email", json!(1)),
@@ -354,29 +476,26 @@ async fn stats_api_answers_known_numbers() {
         ("visit:utm_medium", "email"),
         ("visit:utm_campaign", "jan"),
     ] {
-        let got = by(&s, dim, &["visitors"], json!([])).await;
-        assert_eq!(
+        let got = by(s, dim, &["visitors"], json!([])).await;
+        check_eq!(
+            c,
             got,
             rows(&[("(none)", json!(5)), (label, json!(1))]),
             "{dim}"
         );
     }
-    assert_eq!(
-        by(&s, "visit:referrer", &["visitors"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "visit:referrer", &["visitors"], json!([])).await,
         rows(&[
             ("Direct / None", json!(4)),
             ("google.com", json!(1)),
             ("news.ycombinator.com", json!(1)),
         ])
     );
-    assert_eq!(
-        by(
-            &s,
-            "visit:entry_page",
-            &["visits", "bounce_rate"],
-            json!([])
-        )
-        .await,
+    check_eq!(
+        c,
+        by(s, "visit:entry_page", &["visits", "bounce_rate"], json!([])).await,
         rows(&[
             ("/", json!([3, 67])),
             ("/blog/a", json!([1, 100])),
@@ -384,17 +503,19 @@ async fn stats_api_answers_known_numbers() {
             ("/pricing", json!([1, 100])),
         ])
     );
-    assert_eq!(
-        by(&s, "visit:exit_page", &["visits"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "visit:exit_page", &["visits"], json!([])).await,
         rows(&[
             ("/", json!(2)),
             ("/blog/a", json!(2)),
             ("/pricing", json!(2)),
         ])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "visit:screen",
             &["visitors"],
             json!([["is", "visit:country", ["JP"]]])
@@ -402,9 +523,10 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("Laptop", json!(1))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "visit:connection_type",
             &["visitors"],
             json!([["is", "visit:country", ["JP"]]])
@@ -412,47 +534,52 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("4g", json!(1))])
     );
-    let browsers = by(&s, "visit:browser", &["visitors"], json!([])).await;
-    assert_eq!(
+    let browsers = by(s, "visit:browser", &["visitors"], json!([])).await;
+    check_eq!(
+        c,
         browsers
             .iter()
             .map(|r| r.1[0].as_i64().unwrap_or(0))
             .sum::<i64>(),
         6
     );
-    assert!(
+    check!(
+        c,
         browsers.contains(&("Firefox".into(), vec![json!(1)])),
         "{browsers:?}"
     );
     let versions = by(
-        &s,
+        s,
         "visit:browser_version",
         &["visitors"],
         json!([["is", "visit:browser", ["Firefox"]]]),
     )
     .await;
-    assert_eq!(versions, rows(&[("132", json!(1))]));
+    check_eq!(c, versions, rows(&[("132", json!(1))]));
     let os = by(
-        &s,
+        s,
         "visit:os",
         &["visitors"],
         json!([["is", "visit:country", ["JP"]]]),
     )
     .await;
-    assert_eq!(os.len(), 1);
+    check_eq!(c, os.len(), 1);
     let osv = by(
-        &s,
+        s,
         "visit:os_version",
         &["visitors"],
         json!([["is", "visit:country", ["JP"]]]),
     )
     .await;
-    assert_eq!(osv.len(), 1);
+    check_eq!(c, osv.len(), 1);
+}
 
-    // Event properties.
-    assert_eq!(
+/// Event properties.
+async fn event_properties_count_their_events(s: &Server, c: &mut Checks) {
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "event:page",
             &["visitors", "pageviews", "events", "bounce_rate"],
             json!([])
@@ -465,9 +592,10 @@ async fn stats_api_answers_known_numbers() {
             ("/blog/b", json!([1, 1, 1, 0])),
         ])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "event:page",
             &["time_on_page", "scroll_depth"],
             json!([["is", "event:page", ["/blog/a"]]])
@@ -475,22 +603,25 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("/blog/a", json!([20, 60]))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         agg(
-            &s,
+            s,
             &["visitors", "time_on_page", "scroll_depth"],
             json!([["is", "event:page", ["/blog/a"]]])
         )
         .await,
         vec![json!(2), json!(20), json!(60)]
     );
-    assert_eq!(
-        by(&s, "event:name", &["visitors", "events"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "event:name", &["visitors", "events"], json!([])).await,
         rows(&[("pageview", json!([6, 8])), ("Signup", json!([2, 2]))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "event:goal",
             &["visitors", "events", "conversion_rate"],
             json!([])
@@ -498,46 +629,55 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("Signup", json!([2, 2, 33.33]))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         agg(
-            &s,
+            s,
             &["visitors", "conversion_rate"],
             json!([["is", "event:goal", ["Signup"]]])
         )
         .await,
         vec![json!(2), json!(33.33)]
     );
-    // A date-time range by minute, as a live view asks: the second day's visits
-    // arrived in its 15:00 minute.
+}
+
+/// A date-time range by minute, as a live view asks: the second day's visits
+/// arrived in its 15:00 minute.
+async fn a_date_time_range_by_minute(s: &Server, c: &mut Checks) {
     let (status, answer) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "date_range": ["2026-01-12T14:50:00Z", "2026-01-12T15:10:00Z"],
                 "metrics": ["visitors", "pageviews"], "dimensions": ["time:minute"],
                 "include": {"time_labels": true}}),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(
+    check_eq!(c, status, 200, "{answer}");
+    check_eq!(
+        c,
         answer["results"],
         json!([{"dimensions": ["2026-01-12 15:00:00"], "metrics": [2, 3]}]),
         "{answer}"
     );
     let labels = answer["meta"]["time_labels"].as_array().expect("labels");
-    assert_eq!(labels.len(), 21, "{labels:?}");
-    assert_eq!(labels[10], "2026-01-12 15:00:00");
+    check_eq!(c, labels.len(), 21, "{labels:?}");
+    check_eq!(c, labels[10], "2026-01-12 15:00:00");
     let (status, answer) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "date_range": ["2026-01-01T00:00:00Z", "2026-01-12T15:10:00Z"],
                 "metrics": ["visitors"]}),
     )
     .await;
-    assert_eq!(status, 400, "{answer}");
-    // Regions (ISO 3166-2) and cities, kept with `geoip.city`.
-    assert_eq!(
+    check_eq!(c, status, 400, "{answer}");
+}
+
+/// Regions (ISO 3166-2) and cities, kept with `geoip.city`.
+async fn regions_and_cities_with_geoip_city(s: &Server, c: &mut Checks) {
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "visit:region",
             &["visitors"],
             json!([["is", "visit:country", ["GB", "US"]]])
@@ -545,9 +685,10 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("GB-ENG", json!([2])), ("US-WA", json!([1]))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "visit:city",
             &["visitors"],
             json!([["is", "visit:region", ["GB-ENG"]]])
@@ -555,19 +696,24 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("Boxford", json!([2]))])
     );
-    // Custom properties: a breakdown (events without the key are "(none)"), a filter,
-    // a key with the JSON Pointer's special characters, and v1.
-    assert_eq!(
-        by(&s, "event:props:plan", &["visitors", "events"], json!([])).await,
+}
+
+/// Custom properties: a breakdown (events without the key are "(none)"), a filter,
+/// a key with the JSON Pointer's special characters, and v1.
+async fn custom_properties_break_down_and_filter(s: &Server, c: &mut Checks) {
+    check_eq!(
+        c,
+        by(s, "event:props:plan", &["visitors", "events"], json!([])).await,
         rows(&[
             ("(none)", json!([6, 8])),
             ("free", json!([1, 1])),
             ("pro", json!([1, 1]))
         ])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "event:goal",
             &["visitors"],
             json!([["is", "event:props:plan", ["pro"]]])
@@ -575,9 +721,10 @@ async fn stats_api_answers_known_numbers() {
         .await,
         rows(&[("Signup", json!([1]))])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         by(
-            &s,
+            s,
             "event:props:a/b~c",
             &["visitors"],
             json!([["is_not", "event:props:a/b~c", ["(none)"]]])
@@ -586,33 +733,34 @@ async fn stats_api_answers_known_numbers() {
         rows(&[("odd key", json!([1]))])
     );
     let (status, answer) = v1(
-        &s,
+        s,
         &format!(
             "breakdown?site_id={SITE}&period=custom&date=2026-01-10,2026-01-12&property=event:props:plan&filters=event:props:plan%3D%3Dfree"
         ),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["results"][0]["plan"], "free", "{answer}");
+    check_eq!(c, status, 200, "{answer}");
+    check_eq!(c, answer["results"][0]["plan"], "free", "{answer}");
     let (status, answer) = v1(
-        &s,
+        s,
         &format!("props?site_id={SITE}&period=custom&date=2026-01-10,2026-01-12"),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["results"], json!(["plan", "a/b~c"]), "{answer}");
+    check_eq!(c, status, 200, "{answer}");
+    check_eq!(c, answer["results"], json!(["plan", "a/b~c"]), "{answer}");
     let (status, answer) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "date_range": "7d", "metrics": ["visitors"],
                 "dimensions": ["event:props:a", "event:props:b", "event:props:c",
                                "event:props:d", "event:props:e"]}),
     )
     .await;
-    assert_eq!(status, 400, "{answer}");
-    assert_eq!(
+    check_eq!(c, status, 400, "{answer}");
+    check_eq!(
+        c,
         agg(
-            &s,
+            s,
             &["conversion_rate"],
             json!([
                 ["is", "event:name", ["Signup"]],
@@ -622,15 +770,19 @@ async fn stats_api_answers_known_numbers() {
         .await,
         vec![json!(100.0)]
     );
-    assert_eq!(
-        by(&s, "event:hostname", &["visitors"], json!([])).await,
+    check_eq!(
+        c,
+        by(s, "event:hostname", &["visitors"], json!([])).await,
         rows(&[("example.org", json!(6))])
     );
+}
 
-    // Time buckets.
-    assert_eq!(
+/// Time buckets.
+async fn time_buckets(s: &Server, c: &mut Checks) {
+    check_eq!(
+        c,
         q(
-            &s,
+            s,
             json!({"metrics": ["visitors", "pageviews"], "dimensions": ["time:day"]})
         )
         .await,
@@ -639,17 +791,19 @@ async fn stats_api_answers_known_numbers() {
             (vec!["2026-01-12".to_owned()], vec![json!(2), json!(3)]),
         ]
     );
-    assert_eq!(
+    check_eq!(
+        c,
         q(
-            &s,
+            s,
             json!({"metrics": ["visitors"], "dimensions": ["time"], "date_range": "day"})
         )
         .await,
         vec![(vec!["2026-01-12 15:00:00".to_owned()], vec![json!(2)])]
     );
-    assert_eq!(
+    check_eq!(
+        c,
         q(
-            &s,
+            s,
             json!({"metrics": ["visits"], "dimensions": ["time:week"]})
         )
         .await,
@@ -658,57 +812,66 @@ async fn stats_api_answers_known_numbers() {
             (vec!["2026-01-12".to_owned()], vec![json!(2)]),
         ]
     );
-    assert_eq!(
+    check_eq!(
+        c,
         q(
-            &s,
+            s,
             json!({"metrics": ["visits"], "dimensions": ["time:month"]})
         )
         .await,
         vec![(vec!["2026-01-01".to_owned()], vec![json!(6)])]
     );
-    assert_eq!(
-        q(&s, json!({"metrics": ["visitors"], "dimensions": ["time:hour", "visit:country"], "date_range": ["2026-01-10", "2026-01-10"]})).await.len(),
+    check_eq!(c,
+        q(s, json!({"metrics": ["visitors"], "dimensions": ["time:hour", "visit:country"], "date_range": ["2026-01-10", "2026-01-10"]})).await.len(),
         4
     );
+}
 
-    // Every filter operator and combinator.
-    let visitors = |f: Value| {
-        let s = &s;
-        async move { agg(s, &["visitors"], f).await[0].clone() }
-    };
-    assert_eq!(
+/// Every filter operator and combinator.
+async fn every_filter_operator_and_combinator(s: &Server, c: &mut Checks) {
+    let visitors = |f: Value| async move { agg(s, &["visitors"], f).await[0].clone() };
+    check_eq!(
+        c,
         visitors(json!([["is", "visit:country", ["GB", "US"]]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["is_not", "visit:country", ["GB"]]])).await,
         json!(4)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["contains", "event:page", ["blog"]]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["contains", "event:page", ["BLOG"], {"case_sensitive": false}]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["contains", "event:page", ["BLOG"]]])).await,
         json!(0)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["contains_not", "event:page", ["blog"]]])).await,
         json!(5)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["matches", "event:page", ["^/blog/[ab]$"]]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["matches_not", "event:page", ["^/blog"]]])).await,
         json!(5)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([[
             "or",
             [
@@ -719,11 +882,13 @@ async fn stats_api_answers_known_numbers() {
         .await,
         json!(2)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["not", ["is", "visit:country", ["GB"]]]])).await,
         json!(4)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([[
             "and",
             [
@@ -734,77 +899,99 @@ async fn stats_api_answers_known_numbers() {
         .await,
         json!(2)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["is", "visit:source", ["Direct / None"]]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["is", "visit:entry_page", ["/"]]])).await,
         json!(3)
     );
-    assert_eq!(
+    check_eq!(
+        c,
         visitors(json!([["is", "event:hostname", ["example.org"]]])).await,
         json!(6)
     );
+}
 
-    // Ordering and pagination.
+/// Ordering and pagination.
+async fn ordering_and_pagination(s: &Server, c: &mut Checks) {
     let page = q(
-        &s,
+        s,
         json!({"metrics": ["visitors"], "dimensions": ["visit:country"], "order_by": [["visit:country", "desc"]], "pagination": {"limit": 2, "offset": 1}}),
     )
     .await;
-    assert_eq!(
+    check_eq!(
+        c,
         page,
         vec![
             (vec!["SE".to_owned()], vec![json!(2)]),
             (vec!["JP".to_owned()], vec![json!(1)]),
         ]
     );
+}
 
-    // The response's shape and its `query` echo.
+/// The response's shape and its `query` echo.
+async fn the_response_shape_and_its_query_echo(s: &Server, c: &mut Checks) {
     let (status, answer) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "metrics": ["visitors"], "date_range": "7d"}),
     )
     .await;
-    assert_eq!(status, 200);
-    assert_eq!(
+    check_eq!(c, status, 200);
+    check_eq!(
+        c,
         answer["results"],
         json!([{"dimensions": [], "metrics": [6]}])
     );
-    assert_eq!(answer["meta"], json!({}));
-    assert_eq!(
+    check_eq!(c, answer["meta"], json!({}));
+    check_eq!(
+        c,
         answer["query"]["date_range"],
         json!(["2026-01-06T00:00:00+00:00", "2026-01-12T23:59:59+00:00"])
     );
-    assert_eq!(answer["query"]["order_by"], json!([["visitors", "desc"]]));
-    assert_eq!(
+    check_eq!(
+        c,
+        answer["query"]["order_by"],
+        json!([["visitors", "desc"]])
+    );
+    check_eq!(
+        c,
         answer["query"]["pagination"],
         json!({"limit": 10000, "offset": 0})
     );
+}
 
-    // The site's time zone: other.org runs on New York time (15:00 UTC = 10:00).
+/// The site's time zone: other.org runs on New York time (15:00 UTC = 10:00).
+async fn the_site_time_zone_moves_the_days(s: &Server, c: &mut Checks) {
     let (status, answer) = post(
-        &s,
+        s,
         Some(OTHER_KEY),
         &json!({"site_id": OTHER, "metrics": ["visitors"], "dimensions": ["time:hour"], "date_range": "day"}),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(
+    check_eq!(c, status, 200, "{answer}");
+    check_eq!(
+        c,
         answer["results"],
         json!([{"dimensions": ["2026-01-12 10:00:00"], "metrics": [1]}])
     );
-    assert_eq!(
+    check_eq!(
+        c,
         answer["query"]["date_range"][0],
         json!("2026-01-12T00:00:00-05:00")
     );
+}
 
-    // Stats API v1 on the same engine.
-    let (status, a) = v1(&s, &format!("aggregate?site_id={SITE}&period=7d&metrics=visitors,pageviews,bounce_rate,visit_duration,views_per_visit,visits,events")).await;
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(
+/// Stats API v1 on the same engine.
+async fn stats_api_v1_on_the_same_engine(s: &Server, c: &mut Checks) {
+    let (status, a) = v1(s, &format!("aggregate?site_id={SITE}&period=7d&metrics=visitors,pageviews,bounce_rate,visit_duration,views_per_visit,visits,events")).await;
+    check_eq!(c, status, 200, "{a}");
+    check_eq!(
+        c,
         a["results"],
         json!({
             "visitors": {"value": 6}, "pageviews": {"value": 8}, "bounce_rate": {"value": 67},
@@ -812,115 +999,128 @@ async fn stats_api_answers_known_numbers() {
             "visits": {"value": 6}, "events": {"value": 10}
         })
     );
-    let (_, a) = v1(&s, &format!("aggregate?site_id={SITE}&period=custom&date=2026-01-11,2026-01-12&metrics=visitors,bounce_rate&compare=previous_period")).await;
-    assert_eq!(
+    let (_, a) = v1(s, &format!("aggregate?site_id={SITE}&period=custom&date=2026-01-11,2026-01-12&metrics=visitors,bounce_rate&compare=previous_period")).await;
+    check_eq!(
+        c,
         a["results"],
         json!({"visitors": {"value": 2, "change": -50}, "bounce_rate": {"value": 50, "change": -25}})
     );
     let (_, a) = v1(
-        &s,
+        s,
         &format!(
             "aggregate?site_id={SITE}&period=day&date=2026-01-10&filters=visit:country%3D%3DGB%7CUS"
         ),
     )
     .await;
-    assert_eq!(a["results"]["visitors"]["value"], json!(2));
+    check_eq!(c, a["results"]["visitors"]["value"], json!(2));
     let (_, a) = v1(
-        &s,
+        s,
         &format!("timeseries?site_id={SITE}&period=7d&metrics=visitors,pageviews"),
     )
     .await;
     let series = a["results"].as_array().expect("results");
-    assert_eq!(series.len(), 7, "{a}");
-    assert_eq!(
+    check_eq!(c, series.len(), 7, "{a}");
+    check_eq!(
+        c,
         series[4],
         json!({"date": "2026-01-10", "visitors": 4, "pageviews": 5})
     );
-    assert_eq!(
+    check_eq!(
+        c,
         series[5],
         json!({"date": "2026-01-11", "visitors": 0, "pageviews": 0})
     );
-    assert_eq!(
+    check_eq!(
+        c,
         series[6],
         json!({"date": "2026-01-12", "visitors": 2, "pageviews": 3})
     );
-    let (_, a) = v1(&s, &format!("breakdown?site_id={SITE}&period=7d&property=visit:country&filters=event:page%3D%3D/blog/**")).await;
-    assert_eq!(
+    let (_, a) = v1(s, &format!("breakdown?site_id={SITE}&period=7d&property=visit:country&filters=event:page%3D%3D/blog/**")).await;
+    check_eq!(
+        c,
         a["results"],
         json!([{"country": "GB", "visitors": 2}, {"country": "US", "visitors": 1}])
     );
-    let (_, a) = v1(&s, &format!("breakdown?site_id={SITE}&period=7d&property=visit:country&filters=visit:country!%3DGB;event:page%3D%3D/blog/*")).await;
-    assert_eq!(a["results"], json!([{"country": "US", "visitors": 1}]));
+    let (_, a) = v1(s, &format!("breakdown?site_id={SITE}&period=7d&property=visit:country&filters=visit:country!%3DGB;event:page%3D%3D/blog/*")).await;
+    check_eq!(c, a["results"], json!([{"country": "US", "visitors": 1}]));
     let (_, a) = v1(
-        &s,
+        s,
         &format!("breakdown?site_id={SITE}&period=7d&property=visit:country&limit=1&page=2"),
     )
     .await;
-    assert_eq!(a["results"], json!([{"country": "SE", "visitors": 2}]));
-    let (_, a) = v1(&s, &format!("breakdown?site_id={SITE}&period=7d&property=event:page&metrics=visitors&filters=event:page%3D%3D/blog*")).await;
-    assert_eq!(a["results"], json!([]));
-    let (status, a) = v1(&s, &format!("realtime/visitors?site_id={SITE}")).await;
-    assert_eq!((status, a), (200, json!(2)));
-    // v2 `include`: every time bucket, the row count before pagination, and each
-    // row next to its counterpart in another period (the v1 figures above).
+    check_eq!(c, a["results"], json!([{"country": "SE", "visitors": 2}]));
+    let (_, a) = v1(s, &format!("breakdown?site_id={SITE}&period=7d&property=event:page&metrics=visitors&filters=event:page%3D%3D/blog*")).await;
+    check_eq!(c, a["results"], json!([]));
+    let (status, a) = v1(s, &format!("realtime/visitors?site_id={SITE}")).await;
+    check_eq!(c, (status, a), (200, json!(2)));
+}
+
+/// v2 `include`: every time bucket, the row count before pagination, and each
+/// row next to its counterpart in another period (the v1 figures above).
+async fn v2_include_labels_totals_and_comparisons(s: &Server, c: &mut Checks) {
     let (status, a) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "metrics": ["visitors"],
         "dimensions": ["time:day"], "date_range": ["2026-01-10", "2026-01-12"],
         "include": {"time_labels": true, "imports": true}}),
     )
     .await;
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(
+    check_eq!(c, status, 200, "{a}");
+    check_eq!(
+        c,
         a["meta"]["time_labels"],
         json!(["2026-01-10", "2026-01-11", "2026-01-12"])
     );
-    assert_eq!(a["results"].as_array().map(Vec::len), Some(2), "{a}");
+    check_eq!(c, a["results"].as_array().map(Vec::len), Some(2), "{a}");
     let (status, a) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "metrics": ["visitors"],
         "dimensions": ["visit:country"], "date_range": "7d", "pagination": {"limit": 1},
         "include": {"total_rows": true}}),
     )
     .await;
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["meta"]["total_rows"], json!(4));
-    assert_eq!(
+    check_eq!(c, status, 200, "{a}");
+    check_eq!(c, a["meta"]["total_rows"], json!(4));
+    check_eq!(
+        c,
         a["results"],
         json!([{"dimensions": ["GB"], "metrics": [2]}])
     );
     let previous = json!({"mode": "previous_period"});
     let (_, a) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "metrics": ["visitors", "bounce_rate"],
         "date_range": ["2026-01-11", "2026-01-12"], "include": {"comparisons": previous}}),
     )
     .await;
-    assert_eq!(
+    check_eq!(
+        c,
         a["results"],
         json!([{"dimensions": [], "metrics": [2, 50],
                 "comparison": {"dimensions": [], "metrics": [4, 75], "change": [-50, -25]}}])
     );
     let (_, a) = post(
-        &s,
+        s,
         Some(KEY),
         &json!({"site_id": SITE, "metrics": ["visitors"],
         "dimensions": ["time:day"], "date_range": ["2026-01-11", "2026-01-12"],
         "include": {"comparisons": previous}}),
     )
     .await;
-    assert_eq!(
+    check_eq!(
+        c,
         a["results"],
         json!([{"dimensions": ["2026-01-12"], "metrics": [2],
                 "comparison": {"dimensions": ["2026-01-10"], "metrics": [4], "change": [-50]}}])
     );
-    let (_, a) = post(&s, Some(KEY), &json!({"site_id": SITE, "metrics": ["visitors"],
+    let (_, a) = post(s, Some(KEY), &json!({"site_id": SITE, "metrics": ["visitors"],
         "dimensions": ["visit:country"], "date_range": ["2026-01-12", "2026-01-12"],
         "include": {"comparisons": {"mode": "custom", "date_range": ["2026-01-10", "2026-01-10"]}}})).await;
-    assert_eq!(
+    check_eq!(
+        c,
         a["results"][0],
         json!({"dimensions": ["GB"], "metrics": [1],
                "comparison": {"dimensions": ["GB"], "metrics": [1], "change": [0]}})
@@ -936,26 +1136,26 @@ async fn stats_api_answers_known_numbers() {
         (json!({"funnel": true}), "funnel"),
     ] {
         let (status, a) = post(
-            &s,
+            s,
             Some(KEY),
             &json!({"site_id": SITE, "metrics": ["visitors"],
             "date_range": "7d", "include": include}),
         )
         .await;
-        assert_eq!(status, 400, "{include} → {a}");
-        assert!(
+        check_eq!(c, status, 400, "{include} → {a}");
+        check!(
+            c,
             a["error"].as_str().unwrap_or_default().contains(needle),
             "{a}"
         );
     }
-    let (status, a) = v1(&s, &format!("aggregate?site_id={SITE}&period=3d")).await;
-    assert_eq!(status, 400);
-    assert!(
+    let (status, a) = v1(s, &format!("aggregate?site_id={SITE}&period=3d")).await;
+    check_eq!(c, status, 400);
+    check!(
+        c,
         a["error"].as_str().unwrap_or_default().contains("period"),
         "{a}"
     );
-
-    s.stop();
 }
 
 #[tokio::test]
