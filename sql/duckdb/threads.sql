@@ -1,3 +1,3 @@
 -- DuckDB's worker threads for the whole database ($1): the writer's store raises
--- them while a query, sealing or the roll-up runs (src/store/duckdb.rs).
+-- them while sealing, the roll-up or compaction runs (src/store/duckdb.rs).
 SET threads = ?;

@@ -124,6 +124,7 @@ const DESTRUCTION_DUE_INSERT: &str = include_str!("../../sql/duckdb/destruction_
 const DESTRUCTION_DONE: &str = include_str!("../../sql/duckdb/destruction_done.sql");
 const MEMORY_LIMIT: &str = include_str!("../../sql/duckdb/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/duckdb/threads.sql");
+const ROLLBACK: &str = include_str!("../../sql/duckdb/rollback.sql");
 const EXPORT_DAILY: &str = include_str!("../../sql/duckdb/export/daily.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
 
@@ -206,6 +207,9 @@ impl DbHandle {
             let _working = self.work.working(&conn, true)?;
             f(&conn)
         };
+        // A connection left inside a transaction would answer the next reader from
+        // that transaction's snapshot. The refusal when none is open says nothing.
+        let _ = conn.execute_batch(ROLLBACK);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < IDLE_CONNECTIONS {
             idle.push(conn);
@@ -1180,6 +1184,29 @@ mod tests {
             )
             .expect("several");
         assert!(several > 100, "{several}");
+    }
+
+    /// Readers' connections are kept between uses, but not one left inside a
+    /// transaction: the next reader would see that transaction's snapshot.
+    #[test]
+    fn a_reader_left_in_a_transaction_passes_no_snapshot_on() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("snapshot.duckdb")).expect("open");
+        let handle = store.handle();
+        let count = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+                .expect("count")
+        };
+        let before = handle
+            .with(|conn| {
+                conn.execute_batch("BEGIN TRANSACTION").expect("begin");
+                count(conn)
+            })
+            .expect("reader");
+        assert_eq!(before, 0);
+        store.conn.execute(GENERATE, [1_000]).expect("generate");
+        assert_eq!(handle.with(count).expect("reader"), 1_000);
+        assert_eq!(handle.with(count).expect("reader"), 1_000);
     }
 
     #[test]
