@@ -71,6 +71,9 @@ pub struct LifecycleChores {
     back: Option<Computed>,
     /// Days whose visits are to be stored, in order: a day waits for the one before.
     to_store: VecDeque<Pending>,
+    /// Sealed days whose exact pairs are to be stored, after every due day's
+    /// visits: after an import, queries read all the days' visits sooner.
+    to_pair: VecDeque<NaiveDate>,
     /// Sealed days whose partials are to be computed, in order.
     to_seal: VecDeque<Pending>,
     due: Instant,
@@ -92,6 +95,7 @@ impl LifecycleChores {
             out: None,
             back: None,
             to_store: VecDeque::new(),
+            to_pair: VecDeque::new(),
             to_seal: VecDeque::new(),
             due: Instant::now(),
         }
@@ -138,6 +142,8 @@ impl LifecycleChores {
         let found = if self.to_store.is_empty() {
             partials::pending(store, now, self.policy.session_timeout, events_from)
                 .map(|days| self.to_store = days.into())
+                .and_then(|()| store.days_without_pairs(events_from))
+                .map(|days| self.to_pair = days.into())
         } else {
             Ok(())
         };
@@ -161,12 +167,15 @@ impl LifecycleChores {
         Ok(())
     }
 
-    /// Stores the visits (and exact pairs) of the next due day; once none is left,
-    /// lists the days whose partials are to be computed. After a failure the rest
-    /// waits for the next run.
+    /// Stores the visits of the next due day (its exact pairs follow); once none is
+    /// left, lists the days whose partials are to be computed. After a failure the
+    /// rest waits for the next run.
     fn store_visits(&mut self, store: &mut dyn Store, day: &Pending) {
         match store.store_visits(day.day, day.last_day) {
-            Ok(_) => tracing::info!("stored the visits of day {}", day.day),
+            Ok(_) => {
+                tracing::info!("stored the visits of day {}", day.day);
+                self.to_pair.push_back(day.day);
+            }
             Err(e) => {
                 self.to_store.clear();
                 self.failed(store, &format!("storing the visits of day {}", day.day), &e);
@@ -177,6 +186,23 @@ impl LifecycleChores {
             && let Err(e) = self.refill_partials(store, self.events_from())
         {
             self.failed(store, "finding visit days to seal", &e);
+        }
+    }
+
+    /// Stores the exact pairs of the next sealed day, unless its events have expired
+    /// meanwhile (their pairs were folded then). After a failure the rest waits for
+    /// the next run.
+    fn store_pairs(&mut self, store: &mut dyn Store, day: NaiveDate) {
+        if day < self.events_from() {
+            return;
+        }
+        match store.store_pairs(day) {
+            Ok(true) => tracing::info!("stored the exact pairs of day {day}"),
+            Ok(false) => {}
+            Err(e) => {
+                self.to_pair.clear();
+                self.failed(store, &format!("storing the exact pairs of day {day}"), &e);
+            }
         }
     }
 
@@ -244,18 +270,22 @@ impl writer::Chores for LifecycleChores {
         }
         self.back.is_some()
             || !self.to_store.is_empty()
+            || !self.to_pair.is_empty()
             || (self.out.is_none() && !self.to_seal.is_empty())
     }
 
-    /// One step: partials back from the sealer stored (and the next day sent),
-    /// else the visits of the next due day (queries read them from then on), else
-    /// the next day's partials sent to the sealer thread, one day out at a time.
+    /// One step: partials back from the sealer stored, else the visits of the next
+    /// due day (queries read them from then on), else the exact pairs of the next
+    /// sealed day; and the next day's partials sent to the sealer thread once no
+    /// visits wait, one day out at a time.
     fn step(&mut self, store: &mut dyn Store) {
         if let Some(computed) = self.back.take() {
             self.store_partials(store, computed);
         } else if let Some(day) = self.to_store.pop_front() {
             self.store_visits(store, &day);
             return;
+        } else if let Some(day) = self.to_pair.pop_front() {
+            self.store_pairs(store, day);
         }
         if self.out.is_some() {
             return;

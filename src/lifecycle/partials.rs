@@ -1,6 +1,6 @@
 //! Sealing: once every visit that began on a day has ended, its visits are stored,
-//! one row each (the day is then sealed, and queries read them as they are), and
-//! then the query engine's own answers over those visits are stored as visit
+//! one row each (the day is then sealed, and queries read them as they are), then
+//! its exact pairs, and the query engine's own answers over those visits as visit
 //! partials (per site and property value, whole and per day their events fall on),
 //! so stats queries over many days read a few thousand rows
 //! ([`crate::query::partials`]).
@@ -119,8 +119,9 @@ pub fn store(
     Ok(true)
 }
 
-/// Seals every pending day at once, on this thread, visits first, then partials
-/// (tests and benchmarks; the writer splits the work with its sealer thread).
+/// Seals every pending day at once, on this thread: visits first, then the exact
+/// pairs, then partials (tests and benchmarks; the writer splits the work with its
+/// sealer thread).
 pub fn seal(
     store: &mut dyn Store,
     reader: &dyn Backend,
@@ -131,6 +132,9 @@ pub fn seal(
     let mut sealed = Vec::new();
     for day in pending(store, now, session_timeout, events_from)? {
         store.store_visits(day.day, day.last_day)?;
+    }
+    for day in store.days_without_pairs(events_from)? {
+        store.store_pairs(day)?;
     }
     for day in without_partials(store, events_from)? {
         let rows = compute(reader, &day)?;

@@ -106,6 +106,8 @@ const VISITS_DELETE: &str = include_str!("../../sql/duckdb/retention/visits_dele
 const VISITS_DELETE_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_delete_day.sql");
 const VISITS_INSERT_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_insert_day.sql");
 const VISITS_STORED_DAY: &str = include_str!("../../sql/duckdb/rollup/visits_stored_day.sql");
+const DAYS_WITHOUT_PAIRS: &str = include_str!("../../sql/duckdb/rollup/days_without_pairs.sql");
+const SEALED_DAY_EXISTS: &str = include_str!("../../sql/duckdb/rollup/sealed_day_exists.sql");
 const DAYS_WITHOUT_PARTIALS: &str =
     include_str!("../../sql/duckdb/rollup/days_without_partials.sql");
 const PARTIALS_DELETE: &str = include_str!("../../sql/duckdb/retention/partials_delete.sql");
@@ -717,13 +719,11 @@ impl Store for DuckDbStore {
     }
 
     fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError> {
-        let visit_day = day;
         let (day, last_day) = (day.to_string(), last_day.to_string());
         self.working(|conn| {
             let tx = conn.transaction()?;
             tx.execute(VISITS_DELETE_DAY, [&day])?;
             let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
-            exact_pairs(&tx, visit_day)?;
             tx.execute(VISITS_STORED_DAY, [&day, &last_day])?;
             tx.commit()?;
             // A day's visits are megabytes of WAL: checkpointed now, under the raised
@@ -732,6 +732,35 @@ impl Store for DuckDbStore {
             conn.execute_batch(CHECKPOINT)?;
             Ok(stored)
         })
+    }
+
+    fn store_pairs(&mut self, day: NaiveDate) -> Result<bool, StoreError> {
+        self.working(|conn| {
+            let tx = conn.transaction()?;
+            let sealed: i64 = tx.query_row(SEALED_DAY_EXISTS, [day.to_string()], |r| r.get(0))?;
+            if sealed == 0 {
+                return Ok(false);
+            }
+            exact_pairs(&tx, day)?;
+            tx.commit()?;
+            // Over a million rows a day: checkpointed now, as the visits are.
+            conn.execute_batch(CHECKPOINT)?;
+            Ok(true)
+        })
+    }
+
+    fn days_without_pairs(&mut self, from: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut stmt = self.conn.prepare(DAYS_WITHOUT_PAIRS)?;
+        let rows = stmt.query_map([from.to_string()], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let day = row?;
+            out.push(
+                day.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("sealed day {day:?}")))?,
+            );
+        }
+        Ok(out)
     }
 
     fn days_without_partials(
@@ -1141,7 +1170,8 @@ mod tests {
         let visit_day: NaiveDate = day.parse().expect("day");
         store
             .store_visits(visit_day, visit_day.succ_opt().expect("day"))
-            .expect("visits and pairs");
+            .expect("visits");
+        assert!(store.store_pairs(visit_day).expect("pairs"));
         let compare = "
             WITH e AS (
                 SELECT *, session_id AS skey, coalesce(visitor_id, session_id) AS vkey
@@ -1253,7 +1283,8 @@ mod tests {
         assert_eq!(wal, "64.0 MiB");
         store
             .store_visits(day, next)
-            .expect("visits and pairs within 256 MiB");
+            .expect("visits within 256 MiB");
+        assert!(store.store_pairs(day).expect("pairs within 256 MiB"));
         store.roll_up_day(day, 1).expect("roll-up within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
         // A query raises the memory limit only: the query threads give it company.

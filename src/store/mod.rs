@@ -124,11 +124,17 @@ pub trait Store: Send {
         from: NaiveDate,
         before: NaiveDate,
     ) -> Result<Vec<(NaiveDate, String, i64)>, StoreError>;
-    /// Stores one row per visit that began on `day` (`visits`) and the day's exact
-    /// daily pairs, replacing any stored before, and marks the day sealed without
-    /// partials (`last_day`: its visits' latest event), atomically; returns how many
-    /// visits. Once its visits have ended.
+    /// Stores one row per visit that began on `day` (`visits`), replacing any stored
+    /// before, and marks the day sealed without partials (`last_day`: its visits'
+    /// latest event), atomically; returns how many visits. Once its visits have
+    /// ended. Its exact pairs follow ([`Store::store_pairs`]).
     fn store_visits(&mut self, day: NaiveDate, last_day: NaiveDate) -> Result<u64, StoreError>;
+    /// Stores the exact daily pairs of sealed visit day `day`, replacing any stored
+    /// before, and marks them stored, atomically; nothing for a day not sealed (any
+    /// more). Returns whether it stored them.
+    fn store_pairs(&mut self, day: NaiveDate) -> Result<bool, StoreError>;
+    /// Sealed days from `from` on whose exact pairs are not stored, in order.
+    fn days_without_pairs(&mut self, from: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Sealed days from `from` on whose partials are not stored, in order, each with
     /// its visits' last day and a site with events that day (`None`: no events).
     fn days_without_partials(
