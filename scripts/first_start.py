@@ -129,8 +129,17 @@ def run(binary, store, config, seconds, label, hits):
     if streamer:
         stop.set()
         streamer.join()
-        time.sleep(2)
-        print(f"{label}: hits at {hits}/s: {hits_metrics(url)}")
+        # Accepted hits may wait in the queue behind a sealing step (seconds).
+        waited = time.monotonic()
+        while True:
+            time.sleep(1)
+            counts = hits_metrics(url)
+            stored = int(counts.get("spoorloos_events_stored_total", "0"))
+            if stored >= int(counts.get("spoorloos_hits_accepted_total", "0")) \
+                    or time.monotonic() - waited > 60:
+                break
+        print(f"{label}: hits at {hits}/s, {time.monotonic() - waited:.0f} s after the "
+              f"last: {counts}")
     proc.terminate()
     proc.wait(timeout=60)
 

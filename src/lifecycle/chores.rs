@@ -1,8 +1,9 @@
 //! The lifecycle's chores on the writer thread ([`writer::Chores`]): every
 //! [`LIFECYCLE_EVERY`] (and at start-up) the roll-up and retention, the visit days
 //! due for sealing, and the compaction a destroyed salt is still owed; between
-//! batches, one sealing step at a time (a day's visits and pairs stored, a day's
-//! partials stored), so ingestion waits on one such step at most. A day's partials
+//! batches, one sealing step at a time (a day's visits stored, then, once every due
+//! day's are, a day's exact pairs; a day's partials stored), so ingestion waits on
+//! one such step at most. A day's partials
 //! are computed through the query engine on a sealer thread of their own, so the
 //! writer keeps draining the queue meanwhile, and stored by the writer when they
 //! come back.

@@ -544,6 +544,27 @@ fn exact_pairs(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The days `sql` lists as text for its one parameter, `day`; `what` names them in
+/// the error a day that does not read gives.
+fn listed_days(
+    conn: &Connection,
+    sql: &str,
+    day: NaiveDate,
+    what: &str,
+) -> Result<Vec<NaiveDate>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([day.to_string()], |row| row.get::<_, String>(0))?;
+    let mut days = Vec::new();
+    for day in rows {
+        let day = day?;
+        days.push(
+            day.parse()
+                .map_err(|e| StoreError::Corrupt(format!("{what} {day:?}: {e}")))?,
+        );
+    }
+    Ok(days)
+}
+
 /// A date as DuckDB's `DATE`.
 fn date32(day: NaiveDate) -> Value {
     Value::Date32(days_since_epoch(day))
@@ -671,17 +692,7 @@ impl Store for DuckDbStore {
     }
 
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
-        let mut stmt = self.conn.prepare(ROLLUP_PENDING)?;
-        let rows = stmt.query_map([today.to_string()], |row| row.get::<_, String>(0))?;
-        let mut days = Vec::new();
-        for day in rows {
-            let day = day?;
-            days.push(
-                day.parse()
-                    .map_err(|e| StoreError::Corrupt(format!("event day {day:?}: {e}")))?,
-            );
-        }
-        Ok(days)
+        listed_days(&self.conn, ROLLUP_PENDING, today, "event day")
     }
 
     fn roll_up_day(&mut self, day: NaiveDate, min_crowd: u32) -> Result<(), StoreError> {
@@ -750,17 +761,7 @@ impl Store for DuckDbStore {
     }
 
     fn days_without_pairs(&mut self, from: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
-        let mut stmt = self.conn.prepare(DAYS_WITHOUT_PAIRS)?;
-        let rows = stmt.query_map([from.to_string()], |row| row.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let day = row?;
-            out.push(
-                day.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("sealed day {day:?}")))?,
-            );
-        }
-        Ok(out)
+        listed_days(&self.conn, DAYS_WITHOUT_PAIRS, from, "sealed day")
     }
 
     fn days_without_partials(
