@@ -64,10 +64,10 @@ pub enum OwnRows {
 
 impl OwnRows {
     fn of(prop: &Prop) -> Option<Self> {
-        match prop.name {
-            "event:page" => Some(Self::Page),
-            "event:goal" | "event:name" => Some(Self::Name),
-            _ => None,
+        if prop.name == "event:page" {
+            Some(Self::Page)
+        } else {
+            prop.is_goal_or_name().then_some(Self::Name)
         }
     }
 

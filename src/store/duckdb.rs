@@ -239,8 +239,8 @@ impl DbHandle {
 /// spill string aggregate states) and one thread halves their speed. A stats query
 /// raises only the memory limit and runs on the usual threads: the query threads
 /// run as many queries at once, and a dashboard asks several together (six in
-/// flight on two cores: a median of 85 ms a query instead of 104 ms, the slowest
-/// 248 ms instead of 275 ms, `benches/dashboard.rs`). A limit is a cap, not a
+/// flight on two cores: a median of 83–93 ms a query instead of 104 ms,
+/// `benches/dashboard.rs`, docs/figures.md). A limit is a cap, not a
 /// reservation.
 struct WorkLimits {
     /// (usual, query) MiB when the query limit is the higher one.
