@@ -186,23 +186,45 @@ fn lifecycle(store: &mut DuckDbStore, events: i64) {
     let (rollup_wall, rollup_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let (wall, cpu) = (Instant::now(), cpu_seconds());
     let reader = DuckDbBackend::new(store.handle());
-    let sealed = lifecycle::partials::seal(
-        store,
-        &reader,
-        now(),
-        policy.session_timeout,
-        policy.events_from(now().date_naive()),
-    )
-    .expect("seal");
+    let (now, timeout) = (now(), policy.session_timeout);
+    let events_from = policy.events_from(now.date_naive());
+    let mut step_cpu = cpu_seconds();
+    let mut steps = Vec::new();
+    let mut lap = |name: &'static str| {
+        let c = cpu_seconds();
+        steps.push(format!(
+            "{name} {:.1}",
+            (c - step_cpu) / (events as f64 / 1e6)
+        ));
+        step_cpu = c;
+    };
+    for day in lifecycle::partials::pending(store, now, timeout, events_from).expect("pending") {
+        store.store_visits(day.day, day.last_day).expect("visits");
+    }
+    lap("visits");
+    for day in store.days_without_pairs(events_from).expect("days") {
+        store.store_pairs(day).expect("pairs");
+    }
+    lap("pairs");
+    let mut sealed = Vec::new();
+    for day in lifecycle::partials::without_partials(store, events_from).expect("days") {
+        let rows = lifecycle::partials::compute(&reader, &day).expect("partials");
+        if lifecycle::partials::store(store, &day, &rows, events_from).expect("seal") {
+            sealed.push(day.day);
+        }
+    }
+    lap("partials");
     store.checkpoint().expect("checkpoint");
+    lap("checkpoint");
     let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let millions = events as f64 / 1e6;
     println!(
         "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits, pairs and partials \
-         of {} days {seal_wall:.1} s ({:.1} CPU-s per million events)",
+         of {} days {seal_wall:.1} s ({:.1} CPU-s per million events: {})",
         rollup_cpu / millions,
         sealed.len(),
         seal_cpu / millions,
+        steps.join(", "),
     );
 }
 

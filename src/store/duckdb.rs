@@ -833,11 +833,18 @@ impl Store for DuckDbStore {
                 .query_map([&day], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
             // Counted exact like a sealed day's, then folded with the others below.
-            for unsealed in &unpaired {
-                let unsealed = unsealed
+            // The pairs read a day's stored visits: a day never sealed gets them now
+            // (its visits have long ended), and loses them with its events below.
+            for unpaired in &unpaired {
+                let sealed: i64 = tx.query_row(SEALED_DAY_EXISTS, [unpaired], |r| r.get(0))?;
+                if sealed == 0 {
+                    tx.execute(VISITS_DELETE_DAY, [unpaired])?;
+                    tx.execute(VISITS_INSERT_DAY, [unpaired])?;
+                }
+                let unpaired = unpaired
                     .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("visit day {unsealed:?}")))?;
-                exact_pairs(&tx, unsealed)?;
+                    .map_err(|_| StoreError::Corrupt(format!("visit day {unpaired:?}")))?;
+                exact_pairs(&tx, unpaired)?;
             }
             execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
             tx.commit()?;

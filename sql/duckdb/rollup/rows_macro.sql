@@ -6,7 +6,7 @@
 -- '(other)', so no row describes fewer than k visitors (the daily total excepted).
 CREATE OR REPLACE MACRO rollup_rows(first_day, last_day, k) AS TABLE
 WITH visits AS (
-    FROM rollup_visits(first_day, last_day, false)
+    FROM rollup_visits(first_day, last_day)
 ),
 visit_rows AS (
     SELECT site, day, dimension, value, vkey, pageviews, custom, duration_s
@@ -47,7 +47,7 @@ by_event AS (
         0                                         AS bounces,
         0                                         AS duration_s,
         count(*)                                  AS events
-    FROM rollup_event_values(first_day, last_day, false)
+    FROM rollup_event_values(first_day, last_day)
     GROUP BY ALL
 ),
 all_rows AS (

@@ -1,27 +1,21 @@
--- The visits both roll-ups count (rows_macro.sql for daily_aggregates,
--- pairs_visits.sql for daily_pairs), one row per site × day × visit for the days
--- [first_day, last_day]. With `by_visit` false, days are UTC days and visits are cut
--- at midnight (a visit counts on each day it touches); with `by_visit` true, a day
--- is the day visits began (`visit_day`) and each visit counts whole on it, as the
--- query engine counts the visits of a sealed day. A pageview or custom event makes a
--- visit, engagement events alone do not; an event without a session or visitor id
--- is a visit and a visitor of its own. Attributes come from the visit's first event
--- of the day, entry and exit page from its first and last pageview. `rollup_counted`
--- gives the events of those visits, with the same keys, for the event-level
--- dimensions (page, hostname, name); the keys are derived from the event, so both
--- agree however often they are read.
-CREATE OR REPLACE MACRO rollup_counted(first_day, last_day, by_visit) AS TABLE
+-- The visits the daily roll-up counts (rows_macro.sql for daily_aggregates), one
+-- row per site × UTC day × visit for the days [first_day, last_day]: visits are cut
+-- at midnight (a visit counts on each day it touches). A pageview or custom event
+-- makes a visit, engagement events alone do not; an event without a session or
+-- visitor id is a visit and a visitor of its own. Attributes come from the visit's
+-- first event of the day, entry and exit page from its first and last pageview.
+-- `rollup_counted` gives the events of those visits, with the same keys, for the
+-- event-level dimensions (page, hostname, name); the keys are derived from the
+-- event, so both agree however often they are read.
+CREATE OR REPLACE MACRO rollup_counted(first_day, last_day) AS TABLE
 WITH e AS (
     SELECT
         *,
-        CASE WHEN by_visit THEN visit_day ELSE CAST(ts AS DATE) END AS day,
+        CAST(ts AS DATE) AS day,
         coalesce(session_id, hash(site, ts, name, pathname)) AS skey,
         coalesce(visitor_id, session_id, hash(site, ts, name, pathname)) AS vkey
     FROM events
-    WHERE CASE WHEN by_visit
-        THEN visit_day BETWEEN CAST(first_day AS DATE) AND CAST(last_day AS DATE)
-        ELSE ts >= CAST(first_day AS DATE) AND ts < CAST(last_day AS DATE) + INTERVAL 1 DAY
-    END
+    WHERE ts >= CAST(first_day AS DATE) AND ts < CAST(last_day AS DATE) + INTERVAL 1 DAY
 ),
 counted AS (
     SELECT * FROM e
@@ -29,7 +23,7 @@ counted AS (
 )
 FROM counted;
 
-CREATE OR REPLACE MACRO rollup_visits(first_day, last_day, by_visit) AS TABLE
+CREATE OR REPLACE MACRO rollup_visits(first_day, last_day) AS TABLE
 SELECT
     site,
     day,
@@ -56,13 +50,13 @@ SELECT
     coalesce(arg_min(connection_type, ts), '(none)')                   AS connection_type,
     coalesce(arg_min(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS entry_page,
     coalesce(arg_max(pathname, ts) FILTER (WHERE name = 'pageview'), '(none)') AS exit_page
-FROM rollup_counted(first_day, last_day, by_visit)
+FROM rollup_counted(first_day, last_day)
 GROUP BY site, day, skey;
 
 -- The counted events with the value of each event-level dimension (page, hostname,
 -- name), one row per event and dimension; engagement events carry none.
-CREATE OR REPLACE MACRO rollup_event_values(first_day, last_day, by_visit) AS TABLE
+CREATE OR REPLACE MACRO rollup_event_values(first_day, last_day) AS TABLE
 SELECT counted.*, d.dimension, d.value
-FROM rollup_counted(first_day, last_day, by_visit) AS counted,
+FROM rollup_counted(first_day, last_day) AS counted,
     LATERAL (VALUES ('page', pathname), ('hostname', hostname), ('name', name)) d(dimension, value)
 WHERE name <> 'engagement';

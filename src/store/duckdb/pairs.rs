@@ -1,4 +1,4 @@
-//! A sealed visit day's exact pairs in DuckDB: the visits and event values read
+//! A sealed visit day's exact pairs in DuckDB: its stored visits and its events read
 //! with `sql/duckdb/rollup/pairs_*.sql`, counted in memory (`store::pairs`), appended as
 //! Arrow columns, in the order queries filter them.
 
@@ -13,14 +13,12 @@ use duckdb::{Connection, Row};
 
 use super::super::columns::CHUNK_ROWS;
 use super::super::pairs::{
-    self, Dictionary, EVENT_PROPERTIES, EventValue, Sums, VISIT_PROPERTIES, Visit,
+    self, Dictionary, EVENT_PROPERTIES, Event, EventKind, VISIT_PROPERTIES, Visit,
 };
 use super::StoreError;
 
 const VISITS: &str = include_str!("../../../sql/duckdb/rollup/pairs_visits.sql");
-const EVENT_VALUES: &str = include_str!("../../../sql/duckdb/rollup/pairs_event_values.sql");
-const EVENT_CELLS: &str = include_str!("../../../sql/duckdb/rollup/pairs_events.sql");
-const PAGES: &str = include_str!("../../../sql/duckdb/rollup/pairs_pages.sql");
+const EVENTS: &str = include_str!("../../../sql/duckdb/rollup/pairs_events.sql");
 
 /// Column `i` as text, or `None` for NULL.
 fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
@@ -89,77 +87,53 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
             Ok(())
         },
     )?;
+    let properties = [
+        event_property("page")?,
+        event_property("hostname")?,
+        event_property("name")?,
+    ];
     let mut events = Vec::new();
-    // (visit, value) of the pages and event names that get own rows.
-    let mut owners = Vec::new();
-    let name = event_property("name")?;
     each_row(
         conn,
-        EVENT_VALUES,
+        EVENTS,
         &param,
         &mut dictionary,
         |row, site, dictionary| {
             let session: u64 = row.get(1)?;
+            // A session of engagement events alone is no visit.
             let Some(&visit) = sessions.get(&(site, session)) else {
                 return Ok(());
             };
-            let property = event_property(text(row, 2)?.unwrap_or_default())?;
-            let value = dictionary.value(site, property, text(row, 3)?.unwrap_or_default());
-            if property == name {
-                owners.push((visit, value));
+            let name = text(row, 2)?;
+            let kind = match name {
+                Some("pageview") => EventKind::Pageview,
+                Some("engagement") => EventKind::Engagement,
+                _ => EventKind::Custom,
+            };
+            let name = name.filter(|_| kind != EventKind::Engagement);
+            let mut values = [None; 3];
+            for ((slot, property), value) in
+                values
+                    .iter_mut()
+                    .zip(properties)
+                    .zip([text(row, 3)?, text(row, 4)?, name])
+            {
+                *slot = value.map(|v| dictionary.value(site, property, v));
             }
-            events.push(EventValue {
+            events.push(Event {
                 visit,
-                value,
-                pageviews: row.get(4)?,
-                events: row.get(5)?,
+                kind,
+                values,
             });
             Ok(())
         },
     )?;
-    let mut cells = pairs::count(&visits, &events);
+    let of_events = pairs::of_events(&visits, &events);
     drop(events);
-    let page = event_property("page")?;
-    each_row(
-        conn,
-        PAGES,
-        &param,
-        &mut dictionary,
-        |row, site, dictionary| {
-            let session: u64 = row.get(1)?;
-            if let (Some(&visit), Some(path)) = (sessions.get(&(site, session)), text(row, 2)?) {
-                owners.push((visit, dictionary.value(site, page, path)));
-            }
-            Ok(())
-        },
-    )?;
-    cells.extend(pairs::visited(&visits, &owners));
-    drop((visits, owners, sessions));
-    each_row(
-        conn,
-        EVENT_CELLS,
-        &param,
-        &mut dictionary,
-        |row, site, dictionary| {
-            let mut id = |p: usize, v: usize| -> Result<u32, StoreError> {
-                let property = event_property(text(row, p)?.unwrap_or_default())?;
-                Ok(dictionary.value(site, property, text(row, v)?.unwrap_or_default()))
-            };
-            let (a, b) = (id(1, 2)?, id(3, 4)?);
-            cells.insert(
-                (a, b),
-                Sums {
-                    visitors: row.get(5)?,
-                    visits: row.get(6)?,
-                    pageviews: row.get(7)?,
-                    bounces: 0,
-                    duration_s: 0,
-                    events: row.get(8)?,
-                },
-            );
-            Ok(())
-        },
-    )?;
+    let mut cells = pairs::count(&visits, &of_events.values);
+    cells.extend(pairs::visited(&visits, &of_events.owners));
+    cells.extend(of_events.cells);
+    drop((visits, sessions));
     let rows = pairs::rows(&dictionary, cells);
     let day32 = super::days_since_epoch(day);
     let schema = Arc::new(Schema::new(
