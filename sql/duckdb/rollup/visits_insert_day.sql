@@ -51,14 +51,23 @@ WITH v AS (
              arg_min(os, ts), arg_min(os_version, ts), arg_min(screen, ts),
              arg_min(connection_type, ts))                               AS steady_key
     FROM (
-        -- Whether an event is its visitor's first (but engagement) on its page.
-        SELECT *,
-            visitor_id IS NULL OR row_number() OVER (
-                PARTITION BY site, visitor_id, pathname, name = 'engagement'
-                ORDER BY ts, session_id) = 1 AS first_on_page
+        -- Whether an event is its visitor's first (but engagement) on its page,
+        -- windowed over narrow rows and joined back by row: a window moves every
+        -- column it is given (on a day of 334,000 events, 3.5 CPU-s for this
+        -- statement with the whole events, 2.85 with these).
+        SELECT events.*, firsts.first_on_page
         FROM events
-        WHERE visit_day = CAST($1 AS DATE)
-          AND session_id IS NOT NULL
+        JOIN (
+            SELECT rowid AS event_row,
+                visitor_id IS NULL OR row_number() OVER (
+                    PARTITION BY site, visitor_id, pathname, name = 'engagement'
+                    ORDER BY ts, session_id) = 1 AS first_on_page
+            FROM events
+            WHERE visit_day = CAST($1 AS DATE)
+              AND session_id IS NOT NULL
+        ) AS firsts ON events.rowid = firsts.event_row
+        WHERE events.visit_day = CAST($1 AS DATE)
+          AND events.session_id IS NOT NULL
     )
     GROUP BY site, visit_day, session_id
 ),

@@ -183,7 +183,9 @@ pub fn by_visit(q: &Query) -> bool {
 }
 
 /// Whether the query is one of [`by_visit`]'s but for one time dimension, filtered by
-/// visit properties: a graph of a filtered view. Its visits are counted in their
+/// visit properties (a graph of a filtered view), or unfiltered over stored visits
+/// alone (a sealed day's partials by day: 2.5 instead of 4.9 CPU-s a day, since an
+/// unfiltered query would join every event of the day). Its visits are counted in their
 /// buckets from their first and last event times and, for the few that span
 /// buckets, from their events' times (`sql/duckdb/query/by_visit_time.sql`), instead of
 /// joining every event of the range onto the visits. Stored visits keep those times
@@ -197,11 +199,21 @@ pub fn by_visit_time(q: &Query) -> bool {
         .count();
     times == 1
         && q.offsets.iter().all(|o| o.offset_secs % 3600 == 0)
-        && visit_filters_only(q)
+        && (visit_filters_only(q) || (q.filters.is_empty() && stored_visits_only(q)))
         && q.dimensions.iter().all(|d| {
             matches!(d, Dimension::Time(_)) || matches!(d, Dimension::Prop(p) if !p.is_event())
         })
         && q.metrics.iter().all(|m| per_visit(*m))
+}
+
+/// Whether every visit the query reads is stored: its visit days lie inside its
+/// stored ones. Elsewhere an unfiltered graph counts its events directly, which costs
+/// less than grouping them into visits first.
+fn stored_visits_only(q: &Query) -> bool {
+    match (q.visits, q.stored_visits) {
+        (VisitDays::Only(first, last), Some((from, to))) => from <= first && last <= to,
+        _ => false,
+    }
 }
 
 /// Whether a metric can be counted from visits alone.
