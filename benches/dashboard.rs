@@ -198,22 +198,9 @@ fn lifecycle(store: &mut DuckDbStore, events: i64) {
         ));
         step_cpu = c;
     };
-    for day in lifecycle::partials::pending(store, now, timeout, events_from).expect("pending") {
-        store.store_visits(day.day, day.last_day).expect("visits");
-    }
-    lap("visits");
-    for day in store.days_without_pairs(events_from).expect("days") {
-        store.store_pairs(day).expect("pairs");
-    }
-    lap("pairs");
-    let mut sealed = Vec::new();
-    for day in lifecycle::partials::without_partials(store, events_from).expect("days") {
-        let rows = lifecycle::partials::compute(&reader, &day).expect("partials");
-        if lifecycle::partials::store(store, &day, &rows, events_from).expect("seal") {
-            sealed.push(day.day);
-        }
-    }
-    lap("partials");
+    let sealed =
+        lifecycle::partials::seal_in_steps(store, &reader, now, timeout, events_from, &mut lap)
+            .expect("seal");
     store.checkpoint().expect("checkpoint");
     lap("checkpoint");
     let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);

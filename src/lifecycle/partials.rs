@@ -129,19 +129,35 @@ pub fn seal(
     session_timeout: chrono::Duration,
     events_from: NaiveDate,
 ) -> Result<Vec<NaiveDate>, StoreError> {
+    seal_in_steps(store, reader, now, session_timeout, events_from, |_| ())
+}
+
+/// [`seal`], calling `after` with each step's name ("visits", "pairs", "partials")
+/// once that step is done for every day (a benchmark times the steps).
+pub fn seal_in_steps(
+    store: &mut dyn Store,
+    reader: &dyn Backend,
+    now: DateTime<Utc>,
+    session_timeout: chrono::Duration,
+    events_from: NaiveDate,
+    mut after: impl FnMut(&'static str),
+) -> Result<Vec<NaiveDate>, StoreError> {
     let mut sealed = Vec::new();
     for day in pending(store, now, session_timeout, events_from)? {
         store.store_visits(day.day, day.last_day)?;
     }
+    after("visits");
     for day in store.days_without_pairs(events_from)? {
         store.store_pairs(day)?;
     }
+    after("pairs");
     for day in without_partials(store, events_from)? {
         let rows = compute(reader, &day)?;
         if self::store(store, &day, &rows, events_from)? {
             sealed.push(day.day);
         }
     }
+    after("partials");
     Ok(sealed)
 }
 

@@ -535,6 +535,13 @@ impl DuckDbStore {
     }
 }
 
+/// Replaces the stored visits of visit day `day` (as text) with those its events
+/// give; how many were stored.
+fn replace_visits(conn: &Connection, day: &str) -> Result<u64, StoreError> {
+    conn.execute(VISITS_DELETE_DAY, [day])?;
+    Ok(conn.execute(VISITS_INSERT_DAY, [day])? as u64)
+}
+
 /// Replaces the pairs of visit day `day` with its exact pairs, and marks it so.
 fn exact_pairs(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
     let param = day.to_string();
@@ -733,8 +740,7 @@ impl Store for DuckDbStore {
         let (day, last_day) = (day.to_string(), last_day.to_string());
         self.working(|conn| {
             let tx = conn.transaction()?;
-            tx.execute(VISITS_DELETE_DAY, [&day])?;
-            let stored = tx.execute(VISITS_INSERT_DAY, [&day])? as u64;
+            let stored = replace_visits(&tx, &day)?;
             tx.execute(VISITS_STORED_DAY, [&day, &last_day])?;
             tx.commit()?;
             // A day's visits are megabytes of WAL: checkpointed now, under the raised
@@ -838,8 +844,7 @@ impl Store for DuckDbStore {
             for unpaired in &unpaired {
                 let sealed: i64 = tx.query_row(SEALED_DAY_EXISTS, [unpaired], |r| r.get(0))?;
                 if sealed == 0 {
-                    tx.execute(VISITS_DELETE_DAY, [unpaired])?;
-                    tx.execute(VISITS_INSERT_DAY, [unpaired])?;
+                    replace_visits(&tx, unpaired)?;
                 }
                 let unpaired = unpaired
                     .parse()

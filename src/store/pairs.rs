@@ -282,13 +282,14 @@ pub fn of_events(visits: &[Visit], events: &[Event]) -> EventCounts {
         .collect();
     in_cells.sort_unstable();
     in_cells.dedup();
-    let mut visitors: Vec<(u32, u32, u32, u64)> = Vec::with_capacity(in_cells.len());
+    // A value's number names its site too, so (a, b, visitor) is one visitor.
+    let mut visitors: Vec<(u32, u32, u64)> = Vec::with_capacity(in_cells.len());
     for &(a, b, visit) in &in_cells {
         let Some(v) = visits.get(visit) else { continue };
         if let Some(s) = out.cells.get_mut(&(a, b)) {
             s.visits += 1;
         }
-        visitors.push((a, b, v.site, v.visitor));
+        visitors.push((a, b, v.visitor));
     }
     visitors.sort_unstable();
     visitors.dedup();
