@@ -77,6 +77,7 @@ pub struct Metrics {
     auth_failures: Counter,
     auth_limited: Counter,
     sealed: Counter,
+    rolled_up: Counter,
     lifecycle_errors: Counter,
     /// Hits dropped per configured site, UTC day and reason, not yet written to the
     /// store (the writer takes them every flush; the dashboard shows them by period).
@@ -110,6 +111,7 @@ impl Metrics {
         let auth_failures = Counter::default();
         let auth_limited = Counter::default();
         let sealed = Counter::default();
+        let rolled_up = Counter::default();
         let lifecycle_errors = Counter::default();
         registry.register(
             "store_write_errors",
@@ -179,6 +181,11 @@ impl Metrics {
             sealed.clone(),
         );
         registry.register(
+            "days_rolled_up",
+            "Ended days rolled up into the anonymous daily aggregates",
+            rolled_up.clone(),
+        );
+        registry.register(
             "lifecycle_errors",
             "Roll-up, retention or sealing runs that failed (retried every 10 minutes; \
              retention runs even when a roll-up fails)",
@@ -205,6 +212,7 @@ impl Metrics {
             auth_failures,
             auth_limited,
             sealed,
+            rolled_up,
             lifecycle_errors,
             site_drops: std::sync::Mutex::default(),
         }
@@ -242,6 +250,11 @@ impl Metrics {
 
     pub fn sealed(&self) {
         self.sealed.inc();
+    }
+
+    pub fn rolled_up(&self, days: usize) {
+        self.rolled_up
+            .inc_by(u64::try_from(days).unwrap_or(u64::MAX));
     }
 
     pub fn lifecycle_failed(&self) {

@@ -1,12 +1,12 @@
 //! The lifecycle's chores on the writer thread ([`writer::Chores`]): every
-//! [`LIFECYCLE_EVERY`] (and at start-up) the roll-up and retention, the visit days
-//! due for sealing, and the compaction a destroyed salt is still owed; between
-//! batches, one sealing step at a time (a day's visits stored, then, once every due
-//! day's are, a day's exact pairs; a day's partials stored), so ingestion waits on
-//! one such step at most. A day's partials
-//! are computed through the query engine on a sealer thread of their own, so the
-//! writer keeps draining the queue meanwhile, and stored by the writer when they
-//! come back.
+//! [`LIFECYCLE_EVERY`] (and at start-up) retention (with the roll-up of the days
+//! about to expire), the visit days due for sealing, the ended days to roll up, and
+//! the compaction a destroyed salt is still owed; between batches, one step at a
+//! time (a day's visits stored, then, once every due day's are, a day's exact pairs,
+//! then a day's roll-up; a day's partials stored), so ingestion waits on one such
+//! step at most. A day's partials are computed through the query engine on a sealer
+//! thread of their own, so the writer keeps draining the queue meanwhile, and
+//! stored by the writer when they come back.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -77,6 +77,10 @@ pub struct LifecycleChores {
     to_pair: VecDeque<NaiveDate>,
     /// Sealed days whose partials are to be computed, in order.
     to_seal: VecDeque<Pending>,
+    /// Ended days to roll up, once no visits or pairs wait: queries read a day's
+    /// aggregates only after its events expire, and a day about to expire is rolled
+    /// up by the run itself.
+    to_roll: VecDeque<NaiveDate>,
     due: Instant,
 }
 
@@ -98,6 +102,7 @@ impl LifecycleChores {
             to_store: VecDeque::new(),
             to_pair: VecDeque::new(),
             to_seal: VecDeque::new(),
+            to_roll: VecDeque::new(),
             due: Instant::now(),
         }
     }
@@ -207,6 +212,20 @@ impl LifecycleChores {
         }
     }
 
+    /// Rolls up the next ended day. After a failure the rest waits for the next run.
+    fn roll_up(&mut self, store: &mut dyn Store, day: NaiveDate) {
+        match super::roll_up_day(store, &self.policy, day) {
+            Ok(()) => {
+                self.metrics.rolled_up(1);
+                tracing::info!("rolled up day {day}");
+            }
+            Err(e) => {
+                self.to_roll.clear();
+                self.failed(store, &format!("rolling up day {day}"), &e);
+            }
+        }
+    }
+
     /// Stores a day the sealer computed.
     fn store_partials(&mut self, store: &mut dyn Store, (day, rows): Computed) {
         self.out = None;
@@ -239,17 +258,19 @@ impl writer::Chores for LifecycleChores {
         Instant::now() >= self.due
     }
 
-    /// Rolls up ended days and expires old data, so that even a collector stopped
-    /// right after start-up has done it (a day takes about a second), and finds the
-    /// visit days due for sealing, which the steps take a day at a time (a day of
-    /// 334,000 events takes a few seconds); a failure is retried next time.
+    /// Expires old data (rolling up first the days whose events expire), so that
+    /// even a collector stopped right after start-up has done it, and finds the visit
+    /// days due for sealing and the ended days to roll up, which the steps take a
+    /// day at a time (a day of 334,000 events takes a few seconds); a failure is
+    /// retried next time.
     fn run(&mut self, store: &mut dyn Store) {
         self.finish_destruction(store);
         self.due = Instant::now() + LIFECYCLE_EVERY;
         let now = self.clock.now();
         self.start_sealing(store, now);
-        match super::run(store, &self.policy, now) {
+        match super::run_expiring(store, &self.policy, now) {
             Ok(report) => {
+                self.metrics.rolled_up(report.days_rolled_up.len());
                 if report != super::Report::default() {
                     tracing::info!(
                         "rolled up {} day(s); expired {} event(s) and {} aggregate row(s)",
@@ -260,6 +281,10 @@ impl writer::Chores for LifecycleChores {
                 }
             }
             Err(e) => self.failed(store, "roll-up or retention", &e),
+        }
+        match super::roll_up_later(store, now) {
+            Ok(days) => self.to_roll = days.into(),
+            Err(e) => self.failed(store, "finding days to roll up", &e),
         }
     }
 
@@ -272,12 +297,13 @@ impl writer::Chores for LifecycleChores {
         self.back.is_some()
             || !self.to_store.is_empty()
             || !self.to_pair.is_empty()
+            || !self.to_roll.is_empty()
             || (self.out.is_none() && !self.to_seal.is_empty())
     }
 
     /// One step: partials back from the sealer stored, else the visits of the next
     /// due day (queries read them from then on), else the exact pairs of the next
-    /// sealed day; and the next day's partials sent to the sealer thread once no
+    /// sealed day, else the roll-up of the next ended day; and the next day's partials sent to the sealer thread once no
     /// visits wait, one day out at a time.
     fn step(&mut self, store: &mut dyn Store) {
         if let Some(computed) = self.back.take() {
@@ -287,6 +313,8 @@ impl writer::Chores for LifecycleChores {
             return;
         } else if let Some(day) = self.to_pair.pop_front() {
             self.store_pairs(store, day);
+        } else if let Some(day) = self.to_roll.pop_front() {
+            self.roll_up(store, day);
         }
         if self.out.is_some() {
             return;

@@ -39,6 +39,44 @@ pub fn run(
     policy: &Lifecycle,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report, StoreError> {
+    run_rolling_up_before(store, policy, now, now.date_naive())
+}
+
+/// As [`run`], but rolls up only the days whose events expire now; the other ended
+/// days are left for [`roll_up_later`]. Queries read a day's aggregates only once its
+/// events have expired, so on a first start with many days to do (an import) the
+/// cores go to the sealing that queries wait for, not to aggregates nobody reads yet.
+pub fn run_expiring(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Report, StoreError> {
+    run_rolling_up_before(store, policy, now, policy.events_from(now.date_naive()))
+}
+
+/// The ended days still to be rolled up (by [`roll_up_day`]), in order.
+pub fn roll_up_later(
+    store: &mut dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<NaiveDate>, StoreError> {
+    store.pending_rollup_days(now.date_naive())
+}
+
+/// Rolls up one ended day.
+pub fn roll_up_day(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    day: NaiveDate,
+) -> Result<(), StoreError> {
+    store.roll_up_day(day, policy.min_crowd)
+}
+
+fn run_rolling_up_before(
+    store: &mut dyn Store,
+    policy: &Lifecycle,
+    now: chrono::DateTime<chrono::Utc>,
+    before: NaiveDate,
+) -> Result<Report, StoreError> {
     let today = now.date_naive();
     let mut report = Report::default();
     // Days follow the clock: if it went back, the days it has not reached again
@@ -52,7 +90,7 @@ pub fn run(
                 "the clock went back: days from today on are rolled up and sealed again once they end"
             );
         }
-        roll_up(store, policy, today, &mut report)
+        roll_up(store, policy, today, before, &mut report)
     });
     if rolled_up.is_err() {
         warn_of_unrolled_expiry(store, policy.events_from(today), today);
@@ -67,9 +105,14 @@ fn roll_up(
     store: &mut dyn Store,
     policy: &Lifecycle,
     today: NaiveDate,
+    before: NaiveDate,
     report: &mut Report,
 ) -> Result<(), StoreError> {
-    for day in store.pending_rollup_days(today)? {
+    for day in store
+        .pending_rollup_days(today)?
+        .into_iter()
+        .filter(|day| *day < before)
+    {
         store.roll_up_day(day, policy.min_crowd)?;
         report.days_rolled_up.push(day);
     }

@@ -75,11 +75,14 @@ async fn days_roll_up_and_expired_events_leave_no_bytes() {
     let ids = stopped.rows("SELECT DISTINCT CAST(visitor_id AS VARCHAR) FROM events");
     assert_eq!(ids.len(), 7);
 
-    // The next day, the ended day is rolled up at start-up; events stay (within
-    // retention). Its visits, pairs and partials follow, a step at a time.
+    // The next day, the ended day's visits, pairs and partials are stored and it is
+    // rolled up, a step at a time; events stay (within retention).
     let server = start_at(stopped.dir, "2026-01-11T00:30:00Z");
     server
         .wait_metric("spoorloos_visit_days_sealed_total", 1)
+        .await;
+    server
+        .wait_metric("spoorloos_days_rolled_up_total", 1)
         .await;
     let stopped = server.stop();
     let totals = stopped.rows(
@@ -333,7 +336,11 @@ async fn days_follow_the_clock_when_it_goes_back() {
     let stopped = server.stop();
 
     // The clock jumps two days ahead: day 10 has ended and is rolled up.
-    let stopped = start_at(stopped.dir, "2026-01-12T12:00:00Z").stop();
+    let server = start_at(stopped.dir, "2026-01-12T12:00:00Z");
+    server
+        .wait_metric("spoorloos_days_rolled_up_total", 1)
+        .await;
+    let stopped = server.stop();
     assert_eq!(total(&stopped), [["2026-01-10", "BigInt(2)"]]);
 
     // Back on day 10, the day is open again and takes another visitor.
@@ -351,6 +358,10 @@ async fn days_follow_the_clock_when_it_goes_back() {
     );
 
     // Once it ends, it is rolled up with all three.
-    let stopped = start_at(stopped.dir, "2026-01-11T00:30:00Z").stop();
+    let server = start_at(stopped.dir, "2026-01-11T00:30:00Z");
+    server
+        .wait_metric("spoorloos_days_rolled_up_total", 1)
+        .await;
+    let stopped = server.stop();
     assert_eq!(total(&stopped), [["2026-01-10", "BigInt(3)"]]);
 }
