@@ -10,7 +10,7 @@ prints how long each took, from the first start and again after a restart. With
 trusted proxy header); each phase then ends with what /metrics says became of them.
 
   python3 scripts/first_start.py --store /tmp/bench.duckdb [--binary PATH] [--hits 100]
-      [--restart-only --restart-seconds 120]
+      [--restart-only --restart-seconds 120] [--log collector.log]
 
 Needs the Python duckdb package of the bundled DuckDB's version (2.0.0).
 """
@@ -67,7 +67,13 @@ def ask_view(url, qs):
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda q: ask(url, q), qs))
     bad = [s for s, _ in answers if s != 200]
-    return time.monotonic() - started, max(t for _, t in answers), bad
+    slowest = max(range(len(answers)), key=lambda i: answers[i][1])
+    return time.monotonic() - started, answers[slowest][1], asked(qs[slowest]), bad
+
+
+def asked(q):
+    """A query's short name: its first dimension, else its first metric."""
+    return (q.get("dimensions") or q["metrics"])[0]
 
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
@@ -100,11 +106,20 @@ def hits_metrics(url):
             if line.startswith(wanted)}
 
 
-def run(binary, store, config, seconds, label, hits):
+def keep_log(lines, path, label, started):
+    """Appends the collector's log to `path`, each line with the seconds since start."""
+    with open(path, "a") as out:
+        for line in lines:
+            out.write(f"{label} t={time.monotonic() - started:6.1f} s  {line}")
+            out.flush()
+
+
+def run(binary, store, config, seconds, label, hits, log=None):
     env = dict(os.environ, SPOORLOOS_CLOCK_START="2026-01-31T12:00:00Z")
     proc = subprocess.Popen([binary, "--config", config, "--database", store,
                              "--listen", "127.0.0.1:0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE if log else subprocess.DEVNULL, text=True)
     started = time.monotonic()
     url = None
     for line in proc.stdout:
@@ -113,6 +128,12 @@ def run(binary, store, config, seconds, label, hits):
             url = m.group(1).rstrip("/")
             break
     print(f"{label}: serving after {time.monotonic() - started:.1f} s")
+    # Pipes are drained: a full one would hold up the collector.
+    threading.Thread(target=keep_log, args=(proc.stdout, os.devnull, label, started),
+                     daemon=True).start()
+    if log:
+        threading.Thread(target=keep_log, args=(proc.stderr, log, label, started),
+                         daemon=True).start()
     stop = threading.Event()
     streamer = None
     if hits:
@@ -121,9 +142,9 @@ def run(binary, store, config, seconds, label, hits):
     views = [("none", None), ("device", ["is", "visit:device", ["Desktop"]])]
     while time.monotonic() - started < seconds:
         for name, filt in views:
-            wall, slowest, bad = ask_view(url, view("30d", filt))
+            wall, slowest, which, bad = ask_view(url, view("30d", filt))
             print(f"{label}: t={time.monotonic() - started:6.1f} s  30d {name:<7} view "
-                  f"{wall * 1000:6.0f} ms, slowest query {slowest * 1000:6.0f} ms"
+                  f"{wall * 1000:6.0f} ms, slowest query {slowest * 1000:6.0f} ms ({which})"
                   + (f", not 200: {bad}" if bad else ""), flush=True)
         time.sleep(3)
     if streamer:
@@ -152,6 +173,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=150)
     ap.add_argument("--restart-seconds", type=float, default=20)
     ap.add_argument("--hits", type=float, default=0, help="pixel hits a second meanwhile")
+    ap.add_argument("--log", help="append the collector's log here, with seconds since start")
     ap.add_argument("--restart-only", action="store_true",
                     help="keep what the lifecycle derived: a restart of a sealed store")
     args = ap.parse_args()
@@ -173,8 +195,8 @@ def main():
         f.write(f'sites = ["{SITE}"]\ntrusted_proxies = ["127.0.0.1/32"]\n\n'
                 f'[[api_keys]]\nname = "bench"\nhash = "{key_hash}"\n')
     if not args.restart_only:
-        run(args.binary, store, config, args.seconds, "first start", args.hits)
-    run(args.binary, store, config, args.restart_seconds, "restart", args.hits)
+        run(args.binary, store, config, args.seconds, "first start", args.hits, args.log)
+    run(args.binary, store, config, args.restart_seconds, "restart", args.hits, args.log)
     shutil.rmtree(work)
 
 
