@@ -23,6 +23,7 @@ use crate::pseudonymise::Pseudonymiser;
 use crate::pseudonymise::salt::SaltError;
 use crate::query::Backend;
 use crate::query::api::Engine;
+use crate::query::backlog::Backlog;
 use crate::query::duckdb::DuckDbBackend;
 use crate::query::guard::AuthGuard;
 use crate::receive::{self, State};
@@ -152,7 +153,10 @@ pub async fn run(
     let api: Arc<dyn Backend> =
         Arc::new(DuckDbBackend::new(store.handle()).with_deadline(deadline));
     let backend: Arc<dyn Backend> = Arc::new(DuckDbBackend::new(store.handle()));
-    let stats = Engine::new(api, &config, clock)?;
+    // Which days' visits the lifecycle is still storing: queries over many of them
+    // are refused at once instead of grouping their events.
+    let backlog = Backlog::default();
+    let stats = Engine::new(api, &config, clock)?.with_backlog(backlog.clone());
 
     let dashboard = Arc::new(Dashboard::new(&config)?);
     let metrics = Arc::new(Metrics::new());
@@ -169,7 +173,8 @@ pub async fn run(
         clock,
         Some(backend),
         metrics.clone(),
-    );
+    )
+    .with_backlog(backlog);
     let (queue, writer) = Writer::spawn(
         Box::new(store),
         Box::new(chores),

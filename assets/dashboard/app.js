@@ -45,6 +45,7 @@
       noVisitFigures: 'Older days keep only anonymous daily totals, without bounce rate, views per visit or visit duration per page or goal: for this period those figures are left out.',
       approximate: 'For older days this overview comes from anonymous daily totals per combination; combinations shared by only a few visitors are merged into “(other)” or left out, so figures can be slightly low.',
       failed: 'This panel could not be loaded',
+      preparing: 'Spoorloos is still preparing the visits of earlier days (after an import or a longer stop), a few seconds a day. This panel loads by itself once they are ready.',
       retry: 'Retry',
       readOnly: 'Read-only view shared with you',
       emptyTitle: 'No visits yet',
@@ -96,6 +97,7 @@
       noVisitFigures: 'Van oudere dagen zijn alleen anonieme dagtotalen bewaard, zonder bouncepercentage, weergaven per bezoek of bezoekduur per pagina of doel: voor deze periode ontbreken die cijfers.',
       approximate: 'Voor oudere dagen komt dit overzicht uit anonieme dagtotalen per combinatie; combinaties van maar een paar bezoekers zijn samengenomen als ‘(other)’ of weggelaten, dus de cijfers kunnen iets te laag zijn.',
       failed: 'Dit onderdeel kon niet worden geladen',
+      preparing: 'Spoorloos bereidt de bezoeken van eerdere dagen nog voor (na een import of een langere onderbreking), een paar seconden per dag. Dit onderdeel laadt vanzelf zodra ze klaar zijn.',
       retry: 'Opnieuw proberen',
       readOnly: 'Alleen lezen: deze weergave is met je gedeeld',
       emptyTitle: 'Nog geen bezoeken',
@@ -414,9 +416,15 @@
   }
 
   function failure(box, err, again) {
-    const text = err.code === 'past_event_retention' ? t('horizon') : `${t('failed')}: ${err.message}`;
+    const text = err.code === 'past_event_retention' ? t('horizon')
+      : err.code === 'preparing' ? t('preparing') : `${t('failed')}: ${err.message}`;
     put(box, el('p', { class: 'notice', role: 'status' }, text),
       again ? el('button', { type: 'button', class: 'ghost', onclick: again }, t('retry')) : null);
+    // The collector stores a day's visits in seconds: ask again while the view stands.
+    if (err.code === 'preparing' && again) {
+      const gen = generation;
+      setTimeout(() => { if (gen === generation && box.isConnected) again(); }, 10000);
+    }
   }
 
   async function loadTop(gen) {

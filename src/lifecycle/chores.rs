@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Lifecycle;
 use crate::metrics::Metrics;
 use crate::query::Backend;
+use crate::query::backlog::Backlog;
 use crate::store::writer::{self, Nudge};
 use crate::store::{PartialRow, Store, StoreError};
 
@@ -72,6 +73,8 @@ pub struct LifecycleChores {
     back: Option<Computed>,
     /// Days whose visits are to be stored, in order: a day waits for the one before.
     to_store: VecDeque<Pending>,
+    /// The same days, for the query engine, which refuses a query over many of them.
+    backlog: Backlog,
     /// Sealed days whose exact pairs are to be stored, after every due day's
     /// visits: after an import, queries read all the days' visits sooner.
     to_pair: VecDeque<NaiveDate>,
@@ -100,11 +103,24 @@ impl LifecycleChores {
             out: None,
             back: None,
             to_store: VecDeque::new(),
+            backlog: Backlog::default(),
             to_pair: VecDeque::new(),
             to_seal: VecDeque::new(),
             to_roll: VecDeque::new(),
             due: Instant::now(),
         }
+    }
+
+    /// Tells `backlog` which days' visits wait.
+    #[must_use]
+    pub fn with_backlog(mut self, backlog: Backlog) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// The query engine learns which days' visits are still to be stored.
+    fn show_backlog(&self) {
+        self.backlog.set(self.to_store.iter().map(|p| p.day));
     }
 
     fn failed(&self, store: &mut dyn Store, what: &str, e: &StoreError) {
@@ -153,6 +169,7 @@ impl LifecycleChores {
         } else {
             Ok(())
         };
+        self.show_backlog();
         if let Err(e) = found.and_then(|()| self.refill_partials(store, events_from)) {
             self.failed(store, "finding visit days to seal", &e);
         }
@@ -187,6 +204,7 @@ impl LifecycleChores {
                 self.failed(store, &format!("storing the visits of day {}", day.day), &e);
             }
         }
+        self.show_backlog();
         // The days just stored get their partials after those listed.
         if self.to_store.is_empty()
             && let Err(e) = self.refill_partials(store, self.events_from())

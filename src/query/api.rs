@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
+use super::backlog::Backlog;
 use super::keys::Keys;
 use super::pool::Pool;
 use super::request;
@@ -84,6 +85,7 @@ pub struct Engine {
     clock: Clock,
     lifecycle: Lifecycle,
     pool: Pool,
+    backlog: Backlog,
 }
 
 /// At most this many rows are counted for `include.total_rows` and compared with.
@@ -240,7 +242,16 @@ impl Engine {
             clock,
             lifecycle: config.retention.lifecycle(),
             pool: Pool::new(usize::try_from(config.store.query_threads()).unwrap_or(1))?,
+            backlog: Backlog::default(),
         })
+    }
+
+    /// Refuses queries over many days whose visits `backlog` says are still to be
+    /// stored ([`Backlog`]).
+    #[must_use]
+    pub fn with_backlog(mut self, backlog: Backlog) -> Self {
+        self.backlog = backlog;
+        self
     }
 
     /// The configured sites, in the config's order.
@@ -290,6 +301,7 @@ impl Engine {
             now: now.naive_utc(),
             events_from: self.lifecycle.events_from(now.date_naive()),
             min_crowd: self.lifecycle.min_crowd,
+            backlog: self.backlog.clone(),
             name,
             tz,
         })

@@ -18,6 +18,7 @@
 
 pub mod aggregates;
 pub mod api;
+pub mod backlog;
 pub mod combine;
 pub mod duckdb;
 pub mod guard;
@@ -55,10 +56,20 @@ pub enum QueryError {
          period or fewer breakdowns."
     )]
     TimedOut(u64),
+    /// The period reaches this many ended days whose visits the collector is still
+    /// storing (after an import or a long stop): `code` [`PREPARING`].
+    #[error(
+        "The collector is still preparing the visits of {0} days in this period (after an \
+         import or a long stop, a few seconds a day); ask again in a minute."
+    )]
+    Preparing(usize),
 }
 
 /// The `code` of a [`QueryError::PastEvents`] answer.
 pub const PAST_EVENTS: &str = "past_event_retention";
+
+/// The `code` of a [`QueryError::Preparing`] answer.
+pub const PREPARING: &str = "preparing";
 
 impl QueryError {
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -69,6 +80,7 @@ impl QueryError {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             Self::PastEvents(_) => Some(PAST_EVENTS),
+            Self::Preparing(_) => Some(PREPARING),
             _ => None,
         }
     }
@@ -80,7 +92,7 @@ impl QueryError {
             Self::MissingKey | Self::BadKey => 401,
             Self::Forbidden(_) => 403,
             Self::Backend(_) => 500,
-            Self::Busy | Self::TimedOut(_) => 503,
+            Self::Busy | Self::TimedOut(_) | Self::Preparing(_) => 503,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use super::backlog::Backlog;
 use super::request::Ctx;
 use super::{Backend, Query, QueryError, Row, combine};
 
@@ -21,6 +22,8 @@ pub struct Site {
     pub events_from: NaiveDate,
     /// Breakdown rows with fewer visitors are folded into `(other)`.
     pub min_crowd: u32,
+    /// The ended days whose visits are still to be stored.
+    pub backlog: Backlog,
 }
 
 impl Site {
@@ -32,6 +35,9 @@ impl Site {
     }
 
     pub fn run(&self, q: &Query) -> Result<Vec<Row>, QueryError> {
+        if let Some(waiting) = self.backlog.too_many(q.from, q.to) {
+            return Err(QueryError::Preparing(waiting));
+        }
         combine::run(self.backend.as_ref(), q, self.events_from, self.min_crowd)
     }
 
