@@ -2,9 +2,9 @@
 //! [`LIFECYCLE_EVERY`] (and at start-up) retention (with the roll-up of the days
 //! about to expire), the visit days due for sealing, the ended days to roll up, and
 //! the compaction a destroyed salt is still owed; between batches, one step at a
-//! time (a day's visits stored, then, once every due day's are, a day's exact pairs,
-//! then a day's roll-up; a day's partials stored), so ingestion waits on one such
-//! step at most. A day's partials are computed through the query engine on a sealer
+//! time (a day's visits stored; once every due day's are, a day's partials stored;
+//! once every listed day's are, a day's exact pairs, then a day's roll-up), so
+//! ingestion waits on one such step at most. A day's partials are computed through the query engine on a sealer
 //! thread of their own, so the writer keeps draining the queue meanwhile, and
 //! stored by the writer when they come back.
 
@@ -244,6 +244,15 @@ impl LifecycleChores {
         }
     }
 
+    /// Whether listed days' partials are still to come. Exact pairs and roll-ups
+    /// wait for them: the sealer then has one core and queries the other, and a
+    /// dashboard's first view (no filter) reads partials, not pairs. After an import
+    /// that view is fast minutes sooner; a filtered one reads the stored visits
+    /// meanwhile.
+    fn partials_pending(&self) -> bool {
+        self.out.is_some() || !self.to_seal.is_empty()
+    }
+
     /// Stores a day the sealer computed.
     fn store_partials(&mut self, store: &mut dyn Store, (day, rows): Computed) {
         self.out = None;
@@ -314,14 +323,14 @@ impl writer::Chores for LifecycleChores {
         }
         self.back.is_some()
             || !self.to_store.is_empty()
-            || !self.to_pair.is_empty()
-            || !self.to_roll.is_empty()
+            || (!self.partials_pending() && (!self.to_pair.is_empty() || !self.to_roll.is_empty()))
             || (self.out.is_none() && !self.to_seal.is_empty())
     }
 
     /// One step: partials back from the sealer stored, else the visits of the next
-    /// due day (queries read them from then on), else the exact pairs of the next
-    /// sealed day, else the roll-up of the next ended day; and the next day's partials sent to the sealer thread once no
+    /// due day (queries read them from then on), else, once no partials are to
+    /// come, the exact pairs of the next sealed day, else the roll-up of the next
+    /// ended day; and the next day's partials sent to the sealer thread once no
     /// visits wait, one day out at a time.
     fn step(&mut self, store: &mut dyn Store) {
         if let Some(computed) = self.back.take() {
@@ -329,10 +338,12 @@ impl writer::Chores for LifecycleChores {
         } else if let Some(day) = self.to_store.pop_front() {
             self.store_visits(store, &day);
             return;
-        } else if let Some(day) = self.to_pair.pop_front() {
-            self.store_pairs(store, day);
-        } else if let Some(day) = self.to_roll.pop_front() {
-            self.roll_up(store, day);
+        } else if !self.partials_pending() {
+            if let Some(day) = self.to_pair.pop_front() {
+                self.store_pairs(store, day);
+            } else if let Some(day) = self.to_roll.pop_front() {
+                self.roll_up(store, day);
+            }
         }
         if self.out.is_some() {
             return;
