@@ -4,9 +4,9 @@
 //! the compaction a destroyed salt is still owed; between batches, one step at a
 //! time (a day's visits stored; once every due day's are, a day's partials stored;
 //! once every listed day's are, a day's exact pairs, then a day's roll-up), so
-//! ingestion waits on one such step at most. A day's partials are computed through the query engine on a sealer
-//! thread of their own, so the writer keeps draining the queue meanwhile, and
-//! stored by the writer when they come back.
+//! ingestion waits on one such step at most. A day's partials are computed through
+//! the query engine on a sealer thread of their own, so the writer keeps draining
+//! the queue meanwhile, and stored by the writer when they come back.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -76,11 +76,12 @@ pub struct LifecycleChores {
     /// The same days, for the query engine, which refuses a query over many of them.
     backlog: Backlog,
     /// Sealed days whose exact pairs are to be stored, after every due day's
-    /// visits: after an import, queries read all the days' visits sooner.
+    /// visits and every listed day's partials: after an import, queries read all
+    /// the days' visits, then their partials, sooner.
     to_pair: VecDeque<NaiveDate>,
     /// Sealed days whose partials are to be computed, in order.
     to_seal: VecDeque<Pending>,
-    /// Ended days to roll up, once no visits or pairs wait: queries read a day's
+    /// Ended days to roll up, once nothing else waits: queries read a day's
     /// aggregates only after its events expire, and a day about to expire is rolled
     /// up by the run itself.
     to_roll: VecDeque<NaiveDate>,
