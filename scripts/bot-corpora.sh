@@ -9,6 +9,8 @@
 #   apps-matomo.txt          device_detector: the fixtures whose client is a mobile app
 #   browsers-intoli.txt      user-agents (npm): recent real browser User-Agents
 #   browsers-crawlerdetect.txt  crawlerdetect: CrawlerDetect's devices
+#   browsers-topua.txt       top-user-agents (npm): today's most common browser User-Agents
+#   browsers-fakeua.txt      fake-useragent (PyPI): recent real browser User-Agents
 #
 # In-app browsers and desktop web apps (Instagram, Facebook, Electron) listed as
 # crawlers are people's browsers here and are left out of the crawler files.
@@ -21,8 +23,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
-(cd "$work" && npm pack --silent crawler-user-agents user-agents >/dev/null)
-(cd "$work" && python3 -m pip download --quiet --no-deps device_detector -d . \
+(cd "$work" && npm pack --silent crawler-user-agents user-agents top-user-agents >/dev/null)
+(cd "$work" && python3 -m pip download --quiet --no-deps device_detector fake-useragent -d . \
     && python3 -m pip download --quiet --no-deps --no-binary :all: crawlerdetect -d .)
 for f in "$work"/*.tgz; do mkdir -p "$f.d" && tar xzf "$f" -C "$f.d"; done
 for f in "$work"/*.whl; do mkdir -p "$f.d" && (cd "$f.d" && python3 -m zipfile -e "$f" .); done
@@ -104,6 +106,12 @@ write("crawlers-crawlerdetect.txt",
        if not people.search(l)])
 write("browsers-crawlerdetect.txt",
       open(os.path.join(cd, "devices.txt"), encoding="utf-8", errors="replace").read().splitlines())
+
+top = os.path.dirname(one("top-user-agents*/package/src/index.json"))
+write("browsers-topua.txt",
+      [ua for name in ("index", "desktop", "mobile") for ua in json.load(open(os.path.join(top, name + ".json")))])
+write("browsers-fakeua.txt",
+      [json.loads(l)["useragent"] for l in open(one("fake_useragent*/**/data/browsers.jsonl"))])
 PY
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/spoorloos-target}"

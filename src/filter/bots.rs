@@ -312,7 +312,8 @@ static RULES: LazyLock<RegexSet> = LazyLock::new(|| {
             r"^dart[ /:]|dart:io|reqwest|(?:^|[^a-z])hyper/\d|httpie|postmanruntime|insomnia|",
             r"scrapy|colly|winhttp|powershell|^httpclient|restsharp|^k6/|artillery|locust|",
             r"jmeter|gatling|^wrk|^vegeta|^ab/|apachebench|^lua-resty|^http\.rb|",
-            r"^ktor|^unirest|^feign|^jersey|^cpp-httplib|^aria2|^fasthttp"
+            r"^ktor|^unirest|^feign|^jersey|^cpp-httplib|^aria2|^fasthttp|",
+            r"(?:^|[^a-z])http client|(?:^|[^a-z])siege/"
         ),
         // Generic crawler vocabulary. "bot" must end a word so that model
         // names such as "IDbot553" survive; "cubot" phones are blanked first.
@@ -463,7 +464,12 @@ static SHAPES: LazyLock<Regex> = LazyLock::new(|| {
         r"\(khtml, ?like gecko;|time/\d{10}|observatory|",
         r"(?:^|[^a-z])(?:word|excel|powerpoint|onenote)/\d|",
         r"archiv|scans?(?:$|[^a-z])|reaver|recon/|securityheaders|cookiescan|cookiehub|",
-        r"w\.x\.y\.z|geckoversion|firefoxversion|youruseragent|user ?agent|nameofagent"
+        r"w\.x\.y\.z|geckoversion|firefoxversion|youruseragent|user ?agent|nameofagent|",
+        // A contact written out, a web site's own domain as a word of its own,
+        // screenshot services.
+        r"(?:^|[^a-z])at [a-z0-9-]+(?:\.| dot )[a-z]{2,}|[a-z0-9] dot (?:com|net|org)(?:$|[^a-z])|",
+        r"(?:^|[ (;,])[a-z0-9-]+\.(?:com|net|org|io)(?:$|[ /);,])|ms web services client|",
+        r"screenshot|thumbnail|webthumb|mshots"
     ))
     .expect("shape regex is constant and valid")
 });
@@ -640,6 +646,15 @@ mod tests {
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/534.34 (KHTML, like Gecko) wkhtmltopdf Safari/534.34",
             // Unfilled templates.
             "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app) Chrome/W.X.Y.Z Safari/537.36",
+            // A contact written out, a service's own domain, screenshot services.
+            "Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0 (contact: webteam at example.org)",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0 ops dot example dot com",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15 (SiteGlimpse, siteglimpse.com)",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 PageThumbnail/2.1",
+            // HTTP clients and load generators that borrow a browser's shape.
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Acme Http Client",
+            "Mozilla/5.0 (pc-x86_64-linux-gnu) Siege/4.1.6",
+            "Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)",
         ];
         for ua in cases {
             assert!(is_bot(ua, &no_hints()), "UA: {ua:?}");
