@@ -206,7 +206,7 @@ fn lifecycle(store: &mut DuckDbStore, events: i64) {
     let (seal_wall, seal_cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let millions = events as f64 / 1e6;
     println!(
-        "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits, pairs and partials \
+        "roll-up {rollup_wall:.1} s ({:.1} CPU-s per million events); visits, partials and pairs \
          of {} days {seal_wall:.1} s ({:.1} CPU-s per million events: {})",
         rollup_cpu / millions,
         sealed.len(),

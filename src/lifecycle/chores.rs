@@ -233,7 +233,7 @@ impl LifecycleChores {
 
     /// Rolls up the next ended day. After a failure the rest waits for the next run.
     fn roll_up(&mut self, store: &mut dyn Store, day: NaiveDate) {
-        match super::roll_up_day(store, &self.policy, day) {
+        match store.roll_up_day(day, self.policy.min_crowd) {
             Ok(()) => {
                 self.metrics.rolled_up(1);
                 tracing::info!("rolled up day {day}");
@@ -310,7 +310,7 @@ impl writer::Chores for LifecycleChores {
             }
             Err(e) => self.failed(store, "roll-up or retention", &e),
         }
-        match super::roll_up_later(store, now) {
+        match store.pending_rollup_days(now.date_naive()) {
             Ok(days) => self.to_roll = days.into(),
             Err(e) => self.failed(store, "finding days to roll up", &e),
         }

@@ -43,7 +43,7 @@ pub fn run(
 }
 
 /// As [`run`], but rolls up only the days whose events expire now; the other ended
-/// days are left for [`roll_up_later`]. Queries read a day's aggregates only once its
+/// days are left for the [`chores`]' steps. Queries read a day's aggregates only once its
 /// events have expired, so on a first start with many days to do (an import) the
 /// cores go to the sealing that queries wait for, not to aggregates nobody reads yet.
 pub fn run_expiring(
@@ -52,23 +52,6 @@ pub fn run_expiring(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report, StoreError> {
     run_rolling_up_before(store, policy, now, policy.events_from(now.date_naive()))
-}
-
-/// The ended days still to be rolled up (by [`roll_up_day`]), in order.
-pub fn roll_up_later(
-    store: &mut dyn Store,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<NaiveDate>, StoreError> {
-    store.pending_rollup_days(now.date_naive())
-}
-
-/// Rolls up one ended day.
-pub fn roll_up_day(
-    store: &mut dyn Store,
-    policy: &Lifecycle,
-    day: NaiveDate,
-) -> Result<(), StoreError> {
-    store.roll_up_day(day, policy.min_crowd)
 }
 
 fn run_rolling_up_before(

@@ -119,9 +119,9 @@ pub fn store(
     Ok(true)
 }
 
-/// Seals every pending day at once, on this thread: visits first, then the exact
-/// pairs, then partials (tests and benchmarks; the writer splits the work with its
-/// sealer thread).
+/// Seals every pending day at once, on this thread: visits first, then partials,
+/// then the exact pairs, in the writer's order (tests and benchmarks; the writer
+/// splits the work with its sealer thread).
 pub fn seal(
     store: &mut dyn Store,
     reader: &dyn Backend,
@@ -132,7 +132,7 @@ pub fn seal(
     seal_in_steps(store, reader, now, session_timeout, events_from, |_| ())
 }
 
-/// [`seal`], calling `after` with each step's name ("visits", "pairs", "partials")
+/// [`seal`], calling `after` with each step's name ("visits", "partials", "pairs")
 /// once that step is done for every day (a benchmark times the steps).
 pub fn seal_in_steps(
     store: &mut dyn Store,
@@ -147,10 +147,6 @@ pub fn seal_in_steps(
         store.store_visits(day.day, day.last_day)?;
     }
     after("visits");
-    for day in store.days_without_pairs(events_from)? {
-        store.store_pairs(day)?;
-    }
-    after("pairs");
     for day in without_partials(store, events_from)? {
         let rows = compute(reader, &day)?;
         if self::store(store, &day, &rows, events_from)? {
@@ -158,6 +154,10 @@ pub fn seal_in_steps(
         }
     }
     after("partials");
+    for day in store.days_without_pairs(events_from)? {
+        store.store_pairs(day)?;
+    }
+    after("pairs");
     Ok(sealed)
 }
 

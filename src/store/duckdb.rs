@@ -535,8 +535,6 @@ impl DuckDbStore {
     }
 }
 
-/// Replaces the stored visits of visit day `day` (as text) with those its events
-/// give; how many were stored.
 /// Checkpoints what was just committed. DuckDB refuses while another connection
 /// holds its checkpoint lock; what was committed is safe in the WAL either way, and
 /// the next step checkpoints it, so a refusal is no failure of the step (failing
@@ -547,6 +545,8 @@ fn checkpoint_committed(conn: &Connection, what: &str) {
     }
 }
 
+/// Replaces the stored visits of visit day `day` (as text) with those its events
+/// give; how many were stored.
 fn replace_visits(conn: &Connection, day: &str) -> Result<u64, StoreError> {
     conn.execute(VISITS_DELETE_DAY, [day])?;
     Ok(conn.execute(VISITS_INSERT_DAY, [day])? as u64)
