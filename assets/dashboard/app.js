@@ -61,7 +61,7 @@
       privacy_signal: 'Privacy signals, under the drop policy', overload: 'Lost: collector overloaded',
       store_error: 'Lost: the store failed',
       allSites: 'All sites', trend: 'Trend',
-      keyboard: 'Keys: r last 30 minutes, d today, e yesterday, w 7 days, f 30 days, m month, y year, l 12 months, a all, c compare',
+      keyboard: 'Keys: r last 30 minutes, d today, e yesterday, w 7 days, t 28 days, f 30 days, m this month, p last month, s 6 months, l 12 months, y this year, a all time, u custom range, c compare',
     },
     nl: {
       visitors: 'Unieke bezoekers', visits: 'Bezoeken', pageviews: 'Paginaweergaven',
@@ -113,13 +113,14 @@
       privacy_signal: 'Privacysignalen, bij het beleid ‘drop’', overload: 'Verloren: collector overbelast',
       store_error: 'Verloren: opslag mislukt',
       allSites: 'Alle websites', trend: 'Verloop',
-      keyboard: 'Toetsen: r afgelopen 30 minuten, d vandaag, e gisteren, w 7 dagen, f 30 dagen, m maand, y jaar, l 12 maanden, a alles, c vergelijken',
+      keyboard: 'Toetsen: r afgelopen 30 minuten, d vandaag, e gisteren, w 7 dagen, t 28 dagen, f 30 dagen, m deze maand, p vorige maand, s 6 maanden, l 12 maanden, y dit jaar, a alles, u zelf kiezen, c vergelijken',
     },
   };
 
   // ---- state in the URL ---------------------------------------------------------
   const PERIODS = ['realtime', 'day', 'yesterday', '7d', '28d', '30d', 'month', 'lastmonth', '6mo', '12mo', 'year', 'all', 'custom'];
-  const KEYS = { r: 'realtime', d: 'day', e: 'yesterday', w: '7d', f: '30d', m: 'month', y: 'year', l: '12mo', a: 'all' };
+  const KEYS = { r: 'realtime', d: 'day', e: 'yesterday', w: '7d', t: '28d', f: '30d', m: 'month', p: 'lastmonth',
+    s: '6mo', l: '12mo', y: 'year', a: 'all', u: 'custom' };
   const OPS = ['is', 'is_not', 'contains'];
 
   function readState() {
@@ -171,7 +172,7 @@
   if (boot.places !== '1') { delete PROPS['visit:region']; delete PROPS['visit:city']; }
   const PANELS = [
     { id: 'sources', title: 'sources', tabs: [
-      ['sources', 'visit:source'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
+      ['sources', 'visit:source'], ['referrers', 'visit:referrer'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
       ['utmMedium', 'visit:utm_medium'], ['utmCampaign', 'visit:utm_campaign'],
       ['utmContent', 'visit:utm_content'], ['utmTerm', 'visit:utm_term']] },
     { id: 'pages', title: 'pages', tabs: [
@@ -258,7 +259,19 @@
     return r.ok ? r.json() : null;
   }
 
-  function today() { return (SITES.find((s) => s.site === state.site) || {}).today || new Date().toISOString().slice(0, 10); }
+  // The chosen site's calendar day and hour now, on the collector's clock.
+  function siteClock() {
+    const site = SITES.find((s) => s.site === state.site) || {};
+    try {
+      const parts = new Intl.DateTimeFormat('en-CA', { timeZone: site.tz || 'UTC', year: 'numeric', month: '2-digit',
+        day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(serverNow());
+      const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+      return { day: `${p.year}-${p.month}-${p.day}`, hour: Number(p.hour) };
+    } catch (_) {
+      return { day: site.today || serverNow().toISOString().slice(0, 10), hour: serverNow().getUTCHours() };
+    }
+  }
+  function today() { return siteClock().day; }
   function shiftDay(iso, n) {
     const d = new Date(iso + 'T00:00:00Z'); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10);
   }
@@ -372,9 +385,19 @@
 
   function filterEditor() {
     const prop = el('select', { 'aria-label': t('property') }, Object.entries(PROPS).map(([p, k]) => el('option', { value: p }, t(k))));
+    // The period's custom property keys join the list once the editor opens.
+    let keys = null;
+    const opened = async () => {
+      if (keys) return;
+      keys = [];
+      const r = await fetch(`/dashboard/api/v1/stats/props?site_id=${encodeURIComponent(state.site)}&${v1Period()}`,
+        { headers: headers(), credentials: 'same-origin' }).catch(() => null);
+      keys = r && r.ok ? (await r.json()).results : [];
+      if (keys.length) prop.append(el('optgroup', { label: t('properties') }, keys.map((k) => el('option', { value: 'event:props:' + k }, k))));
+    };
     const op = el('select', { 'aria-label': t('filterBy') }, OPS.map((o) => el('option', { value: o }, t(o))));
     const value = el('input', { type: 'text', placeholder: t('value'), 'aria-label': t('value'), maxlength: 500 });
-    return el('details', { class: 'editor' }, el('summary', {}, t('addFilter')),
+    return el('details', { class: 'editor', ontoggle: (e) => { if (e.target.open) opened(); } }, el('summary', {}, t('addFilter')),
       el('form', { class: 'inline', onsubmit: (e) => {
         e.preventDefault();
         if (value.value.trim()) go({ filters: state.filters.concat([{ op: op.value, prop: prop.value, value: value.value.trim() }]) });
@@ -411,8 +434,15 @@
     loadGraph(gen);
     // A live view asks again every half minute.
     if (state.period === 'realtime') setTimeout(() => { if (gen === generation) render(); }, 30000);
-    PANELS.forEach((p) => loadPanel(p, p.tabs[0], gen));
+    PANELS.forEach((p) => loadPanel(p, firstTab(p), gen));
     tickNow(gen);
+  }
+
+  // A panel opens on its first tab; under a filter on one source, the sources panel
+  // opens on that source's referrers.
+  function firstTab(panel) {
+    const bySource = state.filters.some((f) => f.prop === 'visit:source' && f.op === 'is');
+    return (bySource && panel.tabs.find((tb) => tb[1] === 'visit:referrer')) || panel.tabs[0];
   }
 
   function failure(box, err, again) {
@@ -591,12 +621,15 @@
     if (dim === 'time:hour') return label.slice(11, 16);
     return fmtDate(label.slice(0, 10), long ? { weekday: 'short', day: 'numeric', month: 'long' } : { day: 'numeric', month: 'short' });
   }
+  // Whether the graph's last bucket is still filling: it holds the site's now.
   function openBucket(label, dim) {
-    const now = today();
+    const { day, hour } = siteClock();
+    const start = label.slice(0, 10);
     if (dim === 'time:minute') return true;
-    if (dim === 'time:hour') return label.slice(0, 10) === now && Number(label.slice(11, 13)) === new Date().getHours();
-    if (dim === 'time:month') return label.slice(0, 7) === now.slice(0, 7);
-    return label.slice(0, 10) === now;
+    if (dim === 'time:hour') return start === day && Number(label.slice(11, 13)) === hour;
+    if (dim === 'time:week') return start <= day && day <= shiftDay(start, 6);
+    if (dim === 'time:month') return label.slice(0, 7) === day.slice(0, 7);
+    return start === day;
   }
 
   async function loadPanel(panel, tab, gen) {
@@ -604,9 +637,7 @@
     if (tab[1] === 'props') return loadProps(panel, tab, gen, box);
     const [labelKey, prop] = tab;
     const metrics = panel.metrics || ['visitors'];
-    const tabs = panel.tabs.length > 1 ? el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
-      el('button', { type: 'button', role: 'tab', 'aria-selected': tb === tab ? 'true' : 'false',
-        onclick: () => loadPanel(panel, tb, gen) }, t(tb[0])))) : null;
+    const tabs = panel.tabs.length > 1 ? tabsOf(panel, tab, gen) : null;
     put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
     try {
       // Countries: all of them, for the map; the table shows the first ten.
@@ -636,13 +667,25 @@
       : Array.isArray(range) ? `period=custom&date=${range[0]},${range[1]}` : `period=${range}`;
   }
 
-  // Custom properties: the keys the period's events carry, then a breakdown by one.
+  // A panel's tabs: one is tabbed to, the arrow keys move between them.
   function tabsOf(panel, tab, gen) {
-    return el('div', { class: 'tabs', role: 'tablist' }, panel.tabs.map((tb) =>
+    const list = el('div', { class: 'tabs', role: 'tablist', 'aria-label': t(panel.title) }, panel.tabs.map((tb) =>
       el('button', { type: 'button', role: 'tab', 'aria-selected': tb === tab ? 'true' : 'false',
-        onclick: () => loadPanel(panel, tb, gen) }, t(tb[0]))));
+        tabindex: tb === tab ? '0' : '-1', 'data-prop': tb[1], onclick: () => loadPanel(panel, tb, gen) }, t(tb[0]))));
+    list.addEventListener('keydown', (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (!step) return;
+      const i = (panel.tabs.indexOf(tab) + step + panel.tabs.length) % panel.tabs.length;
+      e.preventDefault();
+      loadPanel(panel, panel.tabs[i], gen).then(() => {
+        const next = document.querySelector(`#panel-${panel.id} [role=tab][aria-selected=true]`);
+        if (next) next.focus();
+      });
+    });
+    return list;
   }
 
+  // Custom properties: the keys the period's events carry, then a breakdown by one.
   async function loadProps(panel, tab, gen, box, chosen) {
     const tabs = tabsOf(panel, tab, gen);
     put(box, el('h2', {}, t(panel.title)), tabs, el('p', { class: 'loading' }, '…'));
@@ -820,8 +863,10 @@
     const input = el('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search') });
     let timer = null;
     input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => { search = input.value.trim(); page = 0; load(); }, 250); });
-    let last = [];
-    const csv = el('button', { type: 'button', id: 'csv', onclick: () => download(prop, all, last, labelKey) }, t('csv'));
+    const csv = el('button', { type: 'button', id: 'csv', onclick: async () => {
+      csv.disabled = true;
+      try { download(prop, all, await everyRow(prop, all, order, search), labelKey); } catch (err) { failure(body, err); } finally { csv.disabled = false; }
+    } }, t('csv'));
     dialog.append(el('div', { class: 'details-head' }, el('h2', {}, t(labelKey)), input, csv,
       el('button', { type: 'button', class: 'ghost', onclick: () => dialog.close() }, t('close'))), body);
     dialog.addEventListener('close', () => dialog.remove());
@@ -834,7 +879,6 @@
         const data = await ask({ site_id: state.site, date_range: dateRange(), filters: f, metrics: all,
           dimensions: [prop], order_by: [[order[0], order[1]]], pagination: { limit: PAGE + 1, offset: page * PAGE } });
         const results = data.results.slice(0, PAGE);
-        last = results;
         const head = el('tr', {}, el('th', { scope: 'col' }, t(labelKey)), all.map((m) =>
           el('th', { scope: 'col', class: 'num', 'aria-sort': order[0] === m ? (order[1] === 'desc' ? 'descending' : 'ascending') : 'none' },
             el('button', { type: 'button', class: 'link', onclick: () => {
@@ -846,10 +890,27 @@
           el('div', { class: 'pager' },
             el('button', { type: 'button', disabled: page === 0, onclick: () => { page -= 1; load(); } }, t('less')),
             el('span', {}, String(page + 1)),
-            el('button', { type: 'button', disabled: data.results.length <= PAGE, onclick: () => { page += 1; load(); } }, t('more'))));
+            el('button', { type: 'button', disabled: data.results.length <= PAGE, onclick: () => { page += 1; load(); } }, t('more'))),
+          results.some((r) => r.dimensions[0] === '(other)') ? el('p', { class: 'hint' }, t('folded')) : null,
+          data.meta && data.meta.approximate ? el('p', { class: 'notice' }, t('approximate')) : null);
       } catch (err) { failure(body, err, load); }
     }
     load();
+  }
+
+  // Every row of a breakdown as the details view sorts and searches it, for the CSV.
+  const CSV_PAGE = 10000, CSV_MAX = 100000;
+  async function everyRow(prop, metrics, order, search) {
+    const f = filters();
+    if (search) f.push(['contains', prop, [search]]);
+    const out = [];
+    for (let offset = 0; offset < CSV_MAX; offset += CSV_PAGE) {
+      const data = await ask({ site_id: state.site, date_range: dateRange(), filters: f, metrics, dimensions: [prop],
+        order_by: [[order[0], order[1]]], pagination: { limit: CSV_PAGE, offset } });
+      out.push(...data.results);
+      if (data.results.length < CSV_PAGE) break;
+    }
+    return out;
   }
 
   function download(prop, metrics, results, labelKey) {
@@ -882,7 +943,11 @@
 
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName) || document.querySelector('dialog[open]')) return;
-    if (KEYS[e.key]) { go({ period: KEYS[e.key] }); e.preventDefault(); }
+    if (KEYS[e.key]) {
+      go({ period: KEYS[e.key] });
+      e.preventDefault();
+      if (KEYS[e.key] === 'custom') { const from = document.getElementById('from'); if (from) from.focus(); }
+    }
     if (e.key === 'c') { go({ compare: state.compare ? '' : 'previous_period' }); e.preventDefault(); }
   });
   window.addEventListener('popstate', () => { state = readState(); words = WORDS[state.lang] || WORDS.en; render(); });

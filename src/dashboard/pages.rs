@@ -277,8 +277,8 @@ pub struct Boot<'a> {
     pub csrf: &'a str,
     /// A shared link's token, sent back with every query.
     pub share: Option<&'a str>,
-    /// The sites, each with today's date in its time zone.
-    pub sites: Vec<(String, String)>,
+    /// The sites the viewer may see.
+    pub sites: Vec<BootSite>,
     /// The first day with event-level data (older days: anonymous daily totals).
     pub events_from: String,
     /// Whether regions and cities are kept.
@@ -288,13 +288,22 @@ pub struct Boot<'a> {
     pub now: String,
 }
 
+/// A site as the script starts with it.
+pub struct BootSite {
+    pub site: String,
+    /// Today in the site's time zone.
+    pub today: String,
+    /// The site's IANA time zone: the script finds the site's current hour with it.
+    pub tz: String,
+}
+
 /// The dashboard page: a shell the script fills. The boot facts travel in data
 /// attributes (escaped), since no inline script is allowed.
 pub fn app(boot: &Boot<'_>) -> String {
     let sites: Vec<serde_json::Value> = boot
         .sites
         .iter()
-        .map(|(site, today)| serde_json::json!({"site": site, "today": today}))
+        .map(|s| serde_json::json!({"site": s.site, "today": s.today, "tz": s.tz}))
         .collect();
     let noscript = match boot.lang {
         Lang::En => "The dashboard needs JavaScript.",
@@ -353,7 +362,11 @@ mod tests {
             user: Some("\"><img src=x onerror=alert(1)>"),
             csrf: "c",
             share: None,
-            sites: vec![("a\"b.example".into(), "2026-12-07".into())],
+            sites: vec![BootSite {
+                site: "a\"b.example".into(),
+                today: "2026-12-07".into(),
+                tz: "Europe/Amsterdam".into(),
+            }],
             events_from: "2026-11-07".into(),
             places: false,
             now: "2026-12-07T10:00:00Z".into(),

@@ -268,8 +268,15 @@ impl Engine {
 
     /// Today in the site's time zone.
     pub fn today(&self, site: &str) -> NaiveDate {
-        let tz = self.zones.get(site).copied().unwrap_or(chrono_tz::UTC);
-        self.clock.now().with_timezone(&tz).date_naive()
+        self.clock
+            .now()
+            .with_timezone(&self.timezone(site))
+            .date_naive()
+    }
+
+    /// The site's time zone (UTC unless `[site_timezones]` names one).
+    pub fn timezone(&self, site: &str) -> chrono_tz::Tz {
+        self.zones.get(site).copied().unwrap_or(chrono_tz::UTC)
     }
 
     /// The first UTC day whose events are kept: before it, only anonymous daily

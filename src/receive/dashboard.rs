@@ -21,7 +21,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::State;
 use super::body;
 use super::client_ip::client_ip;
-use crate::dashboard::pages::{self, Boot, Lang, Notice};
+use crate::dashboard::pages::{self, Boot, BootSite, Lang, Notice};
 use crate::dashboard::sessions::COOKIE;
 use crate::dashboard::{Session, UsersError, Viewer, same_token};
 use crate::query::api::{Access, Answer};
@@ -94,7 +94,7 @@ pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incomin
                         user: None,
                         csrf: "",
                         share: Some(token),
-                        sites: vec![(site.clone(), state.stats.today(&site).to_string())],
+                        sites: vec![boot_site(state, &site)],
                         events_from: state.stats.events_from().to_string(),
                         places: state.dashboard.places,
                         now: state.stats.now(),
@@ -177,6 +177,14 @@ fn same_origin(state: &State, req: &Request<Incoming>) -> bool {
             .is_some_and(|public| public == origin)
 }
 
+fn boot_site(state: &State, site: &str) -> BootSite {
+    BootSite {
+        site: site.to_owned(),
+        today: state.stats.today(site).to_string(),
+        tz: state.stats.timezone(site).name().to_owned(),
+    }
+}
+
 fn home(state: &State, req: &Request<Incoming>) -> Resp {
     let Some((_, session)) = signed_in(state, req.headers()) else {
         return redirect("/login");
@@ -186,7 +194,7 @@ fn home(state: &State, req: &Request<Incoming>) -> Resp {
         .sites()
         .iter()
         .filter(|s| session.sites.is_empty() || session.sites.contains(s))
-        .map(|s| (s.clone(), state.stats.today(s).to_string()))
+        .map(|s| boot_site(state, s))
         .collect();
     let boot = Boot {
         lang: lang(req),

@@ -3,7 +3,7 @@
 // of the last 12 months filtered by a source, on a collector whose days with events
 // have passed the event retention (seeded by tests/it/dashboard.rs). Filtered by a
 // page, the top figures show what those totals keep and say why the visit figures
-// are missing. Signs in through the setup link, in English, then in Dutch.
+// are missing; the graph marks where event-level data begins. Signs in through the setup link, in English, then in Dutch.
 //
 //   node tests/browser/approximate.mjs <collector-url> <setup-token>
 //
@@ -35,6 +35,8 @@ async function pagesNotice(context, locale, signIn) {
   if (!text.includes(NOTICE[locale])) throw new Error(`${locale} notice: ${text}`);
   const rows = await page.locator('#panel-pages tbody tr').allTextContents();
   if (!rows.some((r) => r.includes('/popular'))) throw new Error(`${locale} rows: ${rows}`);
+  // The graph marks where event-level data begins.
+  await page.locator('#graph line.horizon').waitFor({ state: 'attached', timeout: 20000 });
 
   await page.goto(`${PAGE_VIEW}&lang=${locale.slice(0, 2)}`);
   const top = page.locator('#top .notice');

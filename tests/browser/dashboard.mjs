@@ -53,10 +53,11 @@ async function panelsDrawn(page) {
     && document.querySelector('#graph svg, #graph .notice'), null, { timeout: 20000 });
 }
 
-async function axe(context, url, label) {
+async function axe(context, url, label, prepare) {
   const page = await context.newPage();
   await page.goto(url);
   await panelsDrawn(page).catch(() => {});
+  if (prepare) await prepare(page);
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
@@ -209,6 +210,96 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await step('details: pages of 50 rows, the folded rows explained, every row in the CSV', async () => {
+    await page.click('#panel-pages button.details');
+    const dialog = page.locator('dialog[open]');
+    await dialog.locator('tbody tr').first().waitFor();
+    check(await dialog.locator('tbody tr').count() === 50, 'a details page is not 50 rows');
+    let folded = false;
+    for (let n = 0; n < 3 && !folded; n++) {
+      const labels = await dialog.locator('tbody tr td:first-child').allTextContents();
+      folded = labels.includes('(other)');
+      if (folded) check(await dialog.locator('p.hint').count() === 1, 'an (other) row without the note');
+      else if (await dialog.locator('.pager button').last().isEnabled()) {
+        const first = labels[0];
+        await dialog.locator('.pager button').last().click();
+        await page.waitForFunction((f) => document.querySelector('dialog[open] tbody td')?.textContent !== f, first);
+      }
+    }
+    check(folded, 'no (other) row for the pages seen by one visitor');
+    const [download] = await Promise.all([page.waitForEvent('download'), dialog.locator('#csv').click()]);
+    const file = path.join(os.tmpdir(), `spoorloos-all-${process.pid}.csv`);
+    await download.saveAs(file);
+    const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+    fs.unlinkSync(file);
+    check(lines.length - 1 === 65, `${lines.length - 1} CSV rows, not the breakdown's 65`);
+    check(lines.some((l) => l.startsWith('"/docs/59"')) && lines.some((l) => l.startsWith('"(other)"')), 'CSV rows missing');
+    await page.keyboard.press('Escape');
+  });
+
+  await step('a source opens its referrers; a campaign named in markup shows as text', async () => {
+    await page.goto(base + '/');
+    await panelsDrawn(page);
+    const tab = page.locator('#panel-sources [role=tab]').first();
+    await tab.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.activeElement?.dataset.prop === 'visit:referrer'
+      && document.activeElement.getAttribute('aria-selected') === 'true');
+    await page.locator('#panel-sources [role=tab]', { hasText: 'Sources' }).click();
+    await page.locator('#panel-sources tbody button.link', { hasText: 'Google' }).click();
+    await page.waitForURL(/f=is%7Cvisit%3Asource/);
+    await panelsDrawn(page);
+    const selected = await page.getAttribute('#panel-sources [role=tab][aria-selected=true]', 'data-prop');
+    check(selected === 'visit:referrer', `the sources panel under a source filter opens on ${selected}`);
+    check(await page.locator('#panel-sources tbody tr').count() > 0, 'no referrers of Google');
+    await page.click('.chip button.x');
+    await page.waitForFunction(() => !document.querySelector('.chip'));
+    await panelsDrawn(page);
+    await page.locator('#panel-sources [role=tab]', { hasText: 'UTM campaign' }).click();
+    const cell = page.locator('#panel-sources tbody button.link', { hasText: 'onerror' });
+    await cell.waitFor();
+    check((await cell.textContent()) === '<img src=x onerror=alert(1)>', `campaign ${await cell.textContent()}`);
+    check(await page.locator('#panel-sources tbody img').count() === 0, 'a campaign name became markup');
+  });
+
+  await step('the filter editor: is not, contains, and a custom property', async () => {
+    await page.locator('details.editor summary').click();
+    const prop = page.locator('details.editor select').first();
+    await page.waitForFunction(() => document.querySelector('details.editor option[value="event:props:plan"]'));
+    await prop.selectOption('event:props:plan');
+    await page.locator('details.editor select').nth(1).selectOption('is_not');
+    await page.fill('details.editor input', 'pro');
+    await page.locator('details.editor button[type=submit]').click();
+    await page.waitForURL(/f=is_not%7Cevent%3Aprops%3Aplan%7Cpro/);
+    await page.locator('.chip', { hasText: 'plan is not' }).waitFor();
+    await page.locator('details.editor summary').click();
+    await page.locator('details.editor select').first().selectOption('event:page');
+    await page.locator('details.editor select').nth(1).selectOption('contains');
+    await page.fill('details.editor input', 'docs');
+    await page.locator('details.editor button[type=submit]').click();
+    await page.waitForURL(/f=contains%7Cevent%3Apage%7Cdocs/);
+    await panelsDrawn(page);
+    const pages = await page.locator('#panel-pages tbody td.label').allTextContents();
+    check(pages.length > 0 && pages.every((p) => p.includes('/docs/') || p === '(other)'), `pages containing docs: ${pages}`);
+    await page.locator('.filters button.ghost', { hasText: 'Clear all' }).click();
+    await page.waitForFunction(() => !document.querySelector('.chip'));
+  });
+
+  await step('keys for every period; the theme button cycles', async () => {
+    await page.keyboard.press('t');
+    await page.waitForURL(/period=28d/);
+    await page.keyboard.press('p');
+    await page.waitForURL(/period=lastmonth/);
+    await page.keyboard.press('f');
+    await page.waitForFunction(() => !location.search.includes('period='));
+    const themes = [];
+    for (let i = 0; i < 3; i++) {
+      await page.click('#theme');
+      themes.push(await page.evaluate(() => document.documentElement.dataset.theme));
+    }
+    check(themes.join() === 'light,dark,system', `themes ${themes}`);
+  });
+
   await step('custom properties: the keys, a breakdown, a filter', async () => {
     await page.goto(base + '/');
     await panelsDrawn(page);
@@ -317,6 +408,9 @@ try {
     check(other === 403, `another site through the shared link: ${other}`);
     await g.goto(base + '/');
     check(new URL(g.url()).pathname === '/login', 'a shared link signed the guest in');
+    const shared = await browser.newContext({ locale: 'en-GB', userAgent: UA, bypassCSP: true });
+    await axe(shared, `${base}/share/${shareToken}`, 'shared link');
+    await shared.close();
     const bad = await g.goto(`${base}/share/not-a-token`);
     check(bad.status() === 404, `bad token ${bad.status()}`);
     await guest.close();
@@ -327,6 +421,11 @@ try {
     await axe(a11y, base + '/', 'dashboard en');
     await axe(a11y, base + '/?lang=nl', 'dashboard nl');
     await axe(a11y, base + '/login', 'sign-in');
+    await axe(a11y, base + '/', 'details', async (p) => {
+      await p.click('#panel-pages button.details');
+      await p.locator('dialog[open] tbody tr').first().waitFor();
+    });
+    await axe(a11y, base + '/?site=*', 'all sites');
     await a11y.close();
     const dark = await browser.newContext({ locale: 'nl-NL', userAgent: UA, bypassCSP: true, colorScheme: 'dark', storageState: await context.storageState() });
     await axe(dark, base + '/', 'dashboard dark');

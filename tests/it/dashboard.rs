@@ -97,6 +97,28 @@ async fn seed(server: &Server) -> u64 {
             n += 1;
         }
     }
+    // A long tail: 60 documentation pages two visitors each (more rows than a
+    // details page shows), two pages one visitor each (folded into "(other)"), and a
+    // campaign whose name is markup (shown as text).
+    let tail = (0..60)
+        .flat_map(|i| [(format!("/docs/{i}"), 0), (format!("/docs/{i}"), 1)])
+        .chain([("/lonely/1".to_owned(), 2), ("/lonely/2".to_owned(), 3)])
+        .chain((4..6).map(|v| {
+            let campaign = "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E";
+            (format!("/?utm_campaign={campaign}"), v)
+        }));
+    for (path, visitor) in tail {
+        let ua = format!(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{}.1 Safari/605.1.15",
+            12 + visitor
+        );
+        let body = format!(r#"{{"n":"pageview","u":"http://localhost{path}","d":"localhost"}}"#);
+        let r = server
+            .event(&body, &ua, &[("x-forwarded-for", "2.125.160.216")])
+            .await;
+        assert_eq!(r.status(), 202);
+        n += 1;
+    }
     n
 }
 
