@@ -81,6 +81,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         15,
         include_str!("../../sql/duckdb/migrations/0015_name_visit_figures.sql"),
     ),
+    (
+        16,
+        include_str!("../../sql/duckdb/migrations/0016_fold_visitors.sql"),
+    ),
 ];
 const SCHEMA_MIGRATIONS: &str = include_str!("../../sql/duckdb/schema_migrations.sql");
 const SCHEMA_VERSION: &str = include_str!("../../sql/duckdb/schema_version.sql");
@@ -100,6 +104,7 @@ const UNROLL_FROM: &str = include_str!("../../sql/duckdb/rollup/unroll_from.sql"
 const PAIRS_DELETE_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_delete_day.sql");
 const PAIRS_MARK_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_mark_day.sql");
 const PAIRS_FOLD: &str = include_str!("../../sql/duckdb/retention/pairs_fold.sql");
+const FOLDING_DAYS: &str = include_str!("../../sql/duckdb/retention/folding_days.sql");
 const UNPAIRED_DAYS: &str = include_str!("../../sql/duckdb/retention/unpaired_days.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/duckdb/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/duckdb/retention/visits_delete.sql");
@@ -860,6 +865,9 @@ impl Store for DuckDbStore {
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("visit day {unpaired:?}")))?;
                 exact_pairs(&tx, unpaired)?;
+            }
+            for folding in listed_days(&tx, FOLDING_DAYS, before, "paired day")? {
+                pairs::append_fold_visitors(&tx, folding, i64::from(min_crowd))?;
             }
             execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
             tx.commit()?;

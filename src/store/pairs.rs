@@ -47,7 +47,7 @@ pub const EVENT_PROPERTIES: [&str; 3] = ["page", "hostname", "name"];
 const PROPERTIES: usize = VISIT_PROPERTIES.len() + EVENT_PROPERTIES.len();
 
 /// The name of property number `property` (visit properties first).
-fn property_name(property: usize) -> &'static str {
+pub fn property_name(property: usize) -> &'static str {
     VISIT_PROPERTIES
         .iter()
         .chain(EVENT_PROPERTIES.iter())
@@ -108,6 +108,13 @@ impl Dictionary {
             ),
             None => ("", "", ""),
         }
+    }
+
+    /// The property number of a value's number.
+    fn property(&self, id: u32) -> Option<usize> {
+        self.names
+            .get(id as usize)
+            .map(|&(_, property, _)| property)
     }
 
     /// Each number's place when values are ordered by property name, then value: the
@@ -391,6 +398,72 @@ pub fn count(visits: &[Visit], events: &[EventValue]) -> HashMap<(u32, u32), Sum
     cells
 }
 
+/// The distinct visitors of each `(value, "(other)")` row a fold makes, keyed (filter
+/// value, breakdown property number): when a day's events expire, each of its cells
+/// under `min_crowd` visitors (of [`count`] and [`of_events`], in both orders) joins
+/// its filter value's `(other)` row for the breakdown's property. One visitor can be
+/// in many such cells (six pages read after one rare source), so their visitors do
+/// not add up: the fold takes these instead, and keeps the row only if they reach
+/// `min_crowd`.
+pub fn fold_visitors(
+    dictionary: &Dictionary,
+    visits: &[Visit],
+    events: &[Event],
+    cells: &HashMap<(u32, u32), Sums>,
+    min_crowd: i64,
+) -> HashMap<(u32, usize), i64> {
+    // The cells as count() and of_events() key them: visit values in property order,
+    // an event value before a visit value, an event's values in property order;
+    // engagement events are in none.
+    let mut by_visit: Vec<Vec<&Event>> = vec![Vec::new(); visits.len()];
+    for e in events.iter().filter(|e| e.kind != EventKind::Engagement) {
+        if let Some(list) = by_visit.get_mut(e.visit) {
+            list.push(e);
+        }
+    }
+    let mut order: Vec<usize> = (0..visits.len()).collect();
+    order.sort_unstable_by_key(|&i| (visits[i].site, visits[i].visitor));
+    let mut out: HashMap<(u32, usize), i64> = HashMap::default();
+    let mut keys: Vec<(u32, usize)> = Vec::new();
+    let small = |a: u32, b: u32, keys: &mut Vec<(u32, usize)>| {
+        if cells.get(&(a, b)).is_some_and(|s| s.visitors < min_crowd) {
+            keys.extend(dictionary.property(b).map(|p| (a, p)));
+            keys.extend(dictionary.property(a).map(|p| (b, p)));
+        }
+    };
+    for group in order.chunk_by(|&a, &b| {
+        (visits[a].site, visits[a].visitor) == (visits[b].site, visits[b].visitor)
+    }) {
+        keys.clear();
+        for &i in group {
+            let v = &visits[i];
+            for (p, a) in v.values.iter().enumerate() {
+                let Some(a) = *a else { continue };
+                for b in v.values[p + 1..].iter().flatten() {
+                    small(a, *b, &mut keys);
+                }
+            }
+            for e in by_visit.get(i).map_or(&[][..], Vec::as_slice) {
+                for (x, a) in e.values.iter().enumerate() {
+                    let Some(a) = *a else { continue };
+                    for b in v.values.iter().flatten() {
+                        small(a, *b, &mut keys);
+                    }
+                    for b in e.values[x + 1..].iter().flatten() {
+                        small(a, *b, &mut keys);
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for &key in &keys {
+            *out.entry(key).or_default() += 1;
+        }
+    }
+    out
+}
+
 /// Empties a set for the next visitor, and lets go of the room one with many visits
 /// took, so emptying stays cheap.
 fn reset<T>(set: &mut HashSet<T>) {
@@ -438,6 +511,29 @@ mod tests {
             duration_s: 0,
             values,
         }
+    }
+
+    #[test]
+    fn a_fold_counts_each_visitor_once_over_the_cells_it_takes() {
+        let mut d = Dictionary::default();
+        // Visitor 1 came from Rare in three visits, each from another country;
+        // visitor 2 from Rare once. Every (Rare, country) cell has one visitor.
+        let visits = vec![
+            visit(&mut d, 1, 10, "NL", "Rare"),
+            visit(&mut d, 1, 11, "DE", "Rare"),
+            visit(&mut d, 1, 12, "BE", "Rare"),
+            visit(&mut d, 2, 20, "FR", "Rare"),
+        ];
+        let site = d.site("example.test");
+        let rare = d.value(site, 10, "Rare");
+        let nl = d.value(site, 3, "NL");
+        let cells = count(&visits, &[]);
+        let folded = fold_visitors(&d, &visits, &[], &cells, 2);
+        // (Rare, country (other)): two people, not four cells' worth.
+        assert_eq!(folded.get(&(rare, 3)), Some(&2));
+        assert_eq!(folded.get(&(nl, 10)), Some(&1));
+        // Nothing folds where every cell reaches the crowd size.
+        assert!(fold_visitors(&d, &visits, &[], &cells, 1).is_empty());
     }
 
     #[test]

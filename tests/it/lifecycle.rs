@@ -56,6 +56,50 @@ async fn a_day_never_sealed_gets_its_pairs_as_its_events_expire() {
     );
 }
 
+/// One visitor who came from a rare source and read six pages is one visitor in
+/// each of six small cells: folded, those cells must not add up to a row that names
+/// the source as if a crowd had come from it.
+#[tokio::test]
+async fn a_folded_row_counts_each_visitor_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_at(dir, "2026-01-10T12:00:00Z");
+    for i in 0..6 {
+        let ip = format!("203.0.113.{}", i + 1);
+        let body = r#"{"n":"pageview","u":"http://example.test/popular","d":"example.test","r":"https://www.google.com/"}"#;
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+    }
+    let alone = [("x-forwarded-for", "198.51.100.77")];
+    for page in 0..6 {
+        let body = format!(
+            r#"{{"n":"pageview","u":"http://example.test/read-{page}","d":"example.test","r":"https://rare-source.example/"}}"#
+        );
+        server.event(&body, UA_FIREFOX, &alone).await;
+    }
+    server.wait_stored(12).await;
+    let stopped = server.stop();
+    let server = start_at(stopped.dir, "2026-01-11T00:30:00Z");
+    server
+        .wait_metric("spoorloos_visit_days_sealed_total", 1)
+        .await;
+    let stopped = server.stop();
+    let stopped = start_at(stopped.dir, "2026-03-01T12:00:00Z").stop();
+    assert_eq!(stopped.rows("SELECT count(*) FROM events"), [["BigInt(0)"]]);
+    let named = stopped.rows(
+        "SELECT dimension, value, dimension2, value2, visitors FROM daily_pairs \
+         WHERE value LIKE '%rare-source%' OR value2 LIKE '%rare-source%'",
+    );
+    assert!(named.is_empty(), "{named:?}");
+    assert_eq!(
+        stopped.rows(
+            "SELECT value2, visitors FROM daily_pairs WHERE dimension = 'source' \
+             AND value = 'Google' AND dimension2 = 'page'"
+        ),
+        [["/popular", "BigInt(6)"]]
+    );
+}
+
 #[tokio::test]
 async fn days_roll_up_and_expired_events_leave_no_bytes() {
     let dir = tempfile::tempdir().expect("dir");

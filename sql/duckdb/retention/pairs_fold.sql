@@ -1,15 +1,28 @@
 -- Folds the exact pairs of the days before $1, whose events expire now, to the
--- minimum crowd size $2: in each order, a cell under $2
--- visitors joins its filter value's (value, '(other)') row, and a row still under
--- $2 is not kept. One transaction, statement by statement
+-- minimum crowd size $2. A cell of $2 visitors or more is kept as it is. In each
+-- order, a cell under $2 joins its filter value's (value, '(other)') row, whose
+-- visitors are the distinct visitors of the cells it took (pairs_fold_visitors,
+-- counted from the day's visits just before: one visitor can be in many cells). A
+-- row under $2 visitors is not kept. One transaction, statement by statement.
 INSERT INTO pairs_folding
-SELECT site, day, dimension, value, dimension2,
-    CASE WHEN visitors < $2 THEN '(other)' ELSE value2 END AS value2,
-    sum(visitors), sum(visits), sum(pageviews), sum(bounces), sum(duration_s), sum(events)
+SELECT site, day, dimension, value, dimension2, value2,
+    visitors, visits, pageviews, bounces, duration_s, events
 FROM daily_pairs
 WHERE day IN (SELECT day FROM exact_pairs_days WHERE day < CAST($1 AS DATE))
-GROUP BY ALL
-HAVING sum(visitors) >= $2;
+  AND visitors >= $2;
+INSERT INTO pairs_folding
+SELECT p.site, p.day, p.dimension, p.value, p.dimension2, '(other)',
+    any_value(f.visitors), sum(p.visits), sum(p.pageviews), sum(p.bounces),
+    sum(p.duration_s), sum(p.events)
+FROM daily_pairs AS p
+JOIN pairs_fold_visitors AS f
+  ON f.site = p.site AND f.day = p.day AND f.dimension = p.dimension
+ AND f.value = p.value AND f.dimension2 = p.dimension2
+WHERE p.day IN (SELECT day FROM exact_pairs_days WHERE day < CAST($1 AS DATE))
+  AND p.visitors < $2
+GROUP BY p.site, p.day, p.dimension, p.value, p.dimension2
+HAVING any_value(f.visitors) >= $2;
+DELETE FROM pairs_fold_visitors;
 DELETE FROM daily_pairs
 WHERE day IN (SELECT day FROM exact_pairs_days WHERE day < CAST($1 AS DATE));
 INSERT INTO daily_pairs

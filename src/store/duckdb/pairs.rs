@@ -56,9 +56,15 @@ fn each_row(
     Ok(())
 }
 
-/// Appends the exact pairs of visit day `day` to `daily_pairs` (the caller deletes
-/// what the day had, in the same transaction).
-pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreError> {
+/// A visit day's stored visits and their events, numbered.
+struct Day {
+    dictionary: Dictionary,
+    visits: Vec<Visit>,
+    events: Vec<Event>,
+}
+
+/// Reads the stored visits of visit day `day` and their events.
+fn read(conn: &Connection, day: NaiveDate) -> Result<Day, StoreError> {
     let param = day.to_string();
     let mut dictionary = Dictionary::default();
     let mut visits = Vec::new();
@@ -128,12 +134,35 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
             Ok(())
         },
     )?;
+    Ok(Day {
+        dictionary,
+        visits,
+        events,
+    })
+}
+
+/// Every cell of a day but the own rows: visit × visit, event × visit, event × event.
+fn cells(day: &Day) -> foldhash::HashMap<(u32, u32), pairs::Sums> {
+    let of_events = pairs::of_events(&day.visits, &day.events);
+    let mut cells = pairs::count(&day.visits, &of_events.values);
+    cells.extend(of_events.cells);
+    cells
+}
+
+/// Appends the exact pairs of visit day `day` to `daily_pairs` (the caller deletes
+/// what the day had, in the same transaction).
+pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreError> {
+    let Day {
+        dictionary,
+        visits,
+        events,
+    } = read(conn, day)?;
     let of_events = pairs::of_events(&visits, &events);
     drop(events);
     let mut cells = pairs::count(&visits, &of_events.values);
     cells.extend(pairs::visited(&visits, &of_events.owners));
     cells.extend(of_events.cells);
-    drop((visits, sessions));
+    drop(visits);
     let rows = pairs::rows(&dictionary, cells);
     let day32 = super::days_since_epoch(day);
     let schema = Arc::new(Schema::new(
@@ -199,4 +228,34 @@ pub(super) fn append(conn: &Connection, day: NaiveDate) -> Result<u64, StoreErro
     }
     appender.flush()?;
     Ok(rows.len() as u64)
+}
+
+/// Appends to `pairs_fold_visitors` the distinct visitors of each `(value, "(other)")`
+/// row folding visit day `day`'s pairs to `min_crowd` makes ([`pairs::fold_visitors`]),
+/// from its stored visits and events, which expire in the same transaction.
+pub(super) fn append_fold_visitors(
+    conn: &Connection,
+    day: NaiveDate,
+    min_crowd: i64,
+) -> Result<(), StoreError> {
+    let read = read(conn, day)?;
+    let cells = cells(&read);
+    let folded = pairs::fold_visitors(
+        &read.dictionary,
+        &read.visits,
+        &read.events,
+        &cells,
+        min_crowd,
+    );
+    let day = day.to_string();
+    let mut appender = conn.appender("pairs_fold_visitors")?;
+    for ((value, property), visitors) in folded {
+        let (site, dimension, value) = read.dictionary.name(value);
+        let dimension2 = pairs::property_name(property);
+        appender.append_row(duckdb::params![
+            site, day, dimension, value, dimension2, visitors
+        ])?;
+    }
+    appender.flush()?;
+    Ok(())
 }

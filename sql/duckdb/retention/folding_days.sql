@@ -1,0 +1,5 @@
+-- The days whose exact pairs are folded now: those before $1, whose events expire.
+SELECT CAST(day AS VARCHAR) AS day
+FROM exact_pairs_days
+WHERE day < CAST($1 AS DATE)
+ORDER BY day
