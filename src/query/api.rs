@@ -259,6 +259,18 @@ impl Engine {
         &self.sites
     }
 
+    /// `GET /api/v1/sites`: the sites `authorization` may read, with their time zones
+    /// (the key itself was checked before).
+    pub fn sites_for_key(&self, authorization: Option<&str>) -> Answer {
+        let sites: Vec<Value> = self
+            .sites
+            .iter()
+            .filter(|s| self.keys.authorize(authorization, s).is_ok())
+            .map(|s| json!({"domain": s, "timezone": self.timezone(s).name()}))
+            .collect();
+        Answer::ok(&json!({ "sites": sites }))
+    }
+
     /// The collector's clock, UTC, to the second (RFC 3339).
     pub fn now(&self) -> String {
         self.clock

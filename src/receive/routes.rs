@@ -34,7 +34,7 @@ const DROPPED_HEADER: &str = "x-spoorloos-dropped";
 pub(super) async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let path = req.uri().path();
     let is_pixel = path == "/p.gif";
-    let is_stats = path == "/api/v2/query" || path.starts_with("/api/v1/stats/");
+    let is_stats = path == "/api/v2/query" || path.starts_with("/api/v1/");
     let secs = state.limits.request_timeout_secs;
     match tokio::time::timeout(Duration::from_secs(secs), route(state, peer, req)).await {
         Ok(resp) => resp,
@@ -80,6 +80,7 @@ async fn route(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             .unwrap_or_default(),
         (Method::POST, "/api/v2/query") => stats(state, peer, req).await,
         (Method::GET, path) if path.starts_with("/api/v1/stats/") => stats(state, peer, req).await,
+        (Method::GET, "/api/v1/sites" | "/api/v1/privacy") => stats(state, peer, req).await,
         (Method::OPTIONS, "/api/v2/query") => {
             cors(Response::builder().status(StatusCode::NO_CONTENT))
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
@@ -308,6 +309,10 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
             Ok(bytes) => state.stats.v2(Access::Key(auth), &bytes).await,
             Err(e) => body::api_answer(&e, max),
         }
+    } else if parts.uri.path() == "/api/v1/sites" {
+        state.stats.sites_for_key(auth)
+    } else if parts.uri.path() == "/api/v1/privacy" {
+        privacy(state, parts.uri.query().unwrap_or_default())
     } else {
         let endpoint = parts.uri.path().trim_start_matches("/api/v1/stats/");
         let query = parts.uri.query().unwrap_or_default();
@@ -318,6 +323,22 @@ async fn stats(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp 
         state.metrics.auth_failed();
     }
     json(&answer)
+}
+
+/// `GET /api/v1/privacy[?lang=nl]`: what the collector stores, for how long and how
+/// (the dashboard's "What we store"), as Markdown from the running configuration.
+fn privacy(state: &State, query: &str) -> Answer {
+    let dutch =
+        url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "lang" && v == "nl");
+    let (lang, text) = if dutch {
+        ("nl", &state.dashboard.privacy.1)
+    } else {
+        ("en", &state.dashboard.privacy.0)
+    };
+    Answer {
+        status: 200,
+        body: serde_json::json!({ "lang": lang, "privacy": text }).to_string(),
+    }
 }
 
 /// Too many request bodies arriving at once (the buffered-body budget is used up).

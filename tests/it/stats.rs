@@ -1193,6 +1193,54 @@ async fn keys_and_bad_queries() {
             .map(|v| v.as_bytes()),
         Some(&b"*"[..])
     );
+    // The sites a key may read, and what the collector stores, for API clients.
+    let get = |path: &str, key: &str| {
+        Server::client()
+            .get(format!("{}/api/v1/{path}", s.url))
+            .bearer_auth(key)
+            .send()
+    };
+    let all: Value = get("sites", KEY)
+        .await
+        .expect("sites")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        all,
+        json!({"sites": [{"domain": SITE, "timezone": "UTC"}, {"domain": OTHER, "timezone": "America/New_York"}]})
+    );
+    let one: Value = get("sites", OTHER_KEY)
+        .await
+        .expect("sites")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        one,
+        json!({"sites": [{"domain": OTHER, "timezone": "America/New_York"}]})
+    );
+    assert_eq!(get("sites", "wrong").await.expect("sites").status(), 401);
+    let en: Value = get("privacy", KEY)
+        .await
+        .expect("privacy")
+        .json()
+        .await
+        .expect("json");
+    let text = en["privacy"].as_str().unwrap_or_default();
+    assert!(en["lang"] == "en" && text.contains("BLAKE3"), "{en}");
+    let nl: Value = get("privacy?lang=nl", KEY)
+        .await
+        .expect("privacy")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(nl["lang"], "nl", "{nl}");
+    assert_ne!(nl["privacy"], en["privacy"]);
+    assert_eq!(
+        get("privacy", "wrong").await.expect("privacy").status(),
+        401
+    );
     // Ingestion needs no key.
     let hit = s
         .event(
