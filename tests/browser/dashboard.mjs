@@ -210,10 +210,14 @@ try {
     await page.keyboard.press('Escape');
   });
 
-  await step('details: pages of 50 rows, the folded rows explained, every row in the CSV', async () => {
+  await step('details: pages of 50 rows, time on page and scroll depth, the folded rows explained, every row in the CSV', async () => {
     await page.click('#panel-pages button.details');
     const dialog = page.locator('dialog[open]');
     await dialog.locator('tbody tr').first().waitFor();
+    const heads = await dialog.locator('thead th').allTextContents();
+    check(heads.join('|') === 'Top pages|Unique visitors|Pageviews|Time on page|Scroll depth', `columns ${heads}`);
+    const pricing = await dialog.locator('tbody tr', { has: page.locator('td:first-child', { hasText: /^\/pricing$/ }) }).locator('td').allTextContents();
+    check(pricing[4] === '80%' && /\d+s/.test(pricing[3]), `pricing: ${pricing}`);
     check(await dialog.locator('tbody tr').count() === 50, 'a details page is not 50 rows');
     let folded = false;
     for (let n = 0; n < 3 && !folded; n++) {
@@ -321,6 +325,8 @@ try {
     check(/visitor code/i.test(statement) && /BLAKE3/.test(statement), `what we store: ${statement.slice(0, 200)}`);
     await page.locator('#quality summary').click();
     check(await page.locator('#quality tbody tr').count() >= 9, 'no data-quality rows');
+    const bots = await page.locator('#quality-period tr').first().locator('td.num').textContent();
+    check(bots === '1', `bots filtered in the period: ${bots}`);
   });
 
   await step('the all-sites overview', async () => {

@@ -4,7 +4,8 @@
 //! shared link, watches a new site turn live, and runs axe-core; every request must
 //! stay on the collector. A filtered view of older days says, in English and Dutch,
 //! that its figures come from folded daily totals (tests/browser/approximate.mjs).
-//! Plus the sign-in's protections, over plain HTTP.
+//! Plus the sign-in's protections over plain HTTP, and the commands that make a
+//! user's password hash and a shared link (revoked by removing its entry).
 
 use std::path::Path;
 use std::process::Command;
@@ -78,8 +79,13 @@ async fn seed(server: &Server) -> u64 {
         let ip = ips[(i % 4) as usize];
         let page = pages[(i % 4) as usize];
         let referrer = referrers[(i % 3) as usize];
-        // Every fourth visitor signs up, on the pro or the free plan.
+        // Every fourth visitor signs up, on the pro or the free plan, after reading
+        // most of the pricing page for half a minute.
         if i % 4 == 1 {
+            let body = r#"{"n":"engagement","u":"http://localhost/pricing","d":"localhost","sd":80,"e":30000}"#;
+            let r = server.event(body, &ua, &[("x-forwarded-for", ip)]).await;
+            assert_eq!(r.status(), 202);
+            n += 1;
             let plan = if i % 8 == 1 { "pro" } else { "free" };
             let body = format!(
                 r#"{{"n":"Signup","u":"http://localhost/pricing","d":"localhost","p":{{"plan":"{plan}"}}}}"#
@@ -119,6 +125,12 @@ async fn seed(server: &Server) -> u64 {
         assert_eq!(r.status(), 202);
         n += 1;
     }
+    // A crawler: filtered, and counted in the data quality.
+    let body = r#"{"n":"pageview","u":"http://localhost/","d":"localhost"}"#;
+    let r = server
+        .event(body, "curl/8.5.0", &[("x-forwarded-for", "192.0.2.99")])
+        .await;
+    assert!(r.status().is_success());
     n
 }
 
@@ -293,4 +305,119 @@ async fn the_sign_in_refuses_cross_site_forms_and_guessing() {
         csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
         "{csp}"
     );
+}
+
+/// Runs the binary with `args` and `input` on standard input: (exit code, stdout,
+/// stderr).
+fn run(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spoorloos"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `hash-password` and `share-link` make what the config takes: the hash signs its
+/// password in, the link opens its site; a link whose entry is removed is revoked at
+/// the next start.
+#[tokio::test]
+async fn hash_password_and_share_link_make_working_entries() {
+    let (code, _, err) = run(&["hash-password"], "short\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("shorter than"), "{err}");
+    let (code, hash, err) = run(&["hash-password"], "a long and good password\n");
+    assert_eq!(code, 0, "{err}");
+    let hash = hash.trim().to_owned();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("spoorloos.toml");
+    let base = format!(
+        "sites = [\"localhost\"]\n\n[[dashboard.users]]\nname = \"anna\"\npassword_hash = \"{hash}\"\n"
+    );
+    std::fs::write(&cfg, &base).unwrap();
+    let cfg_arg = cfg.to_str().unwrap().to_owned();
+    let (code, _, err) = run(
+        &[
+            "share-link",
+            "--site",
+            "elsewhere.example",
+            "--config",
+            &cfg_arg,
+        ],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("elsewhere.example"), "{err}");
+    let (code, link, entry) = run(
+        &[
+            "share-link",
+            "--site",
+            "localhost",
+            "--config",
+            &cfg_arg,
+            "--url",
+            "https://stats.example",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{entry}");
+    let token = link
+        .trim()
+        .strip_prefix("https://stats.example/share/")
+        .unwrap_or_else(|| panic!("{link}"))
+        .to_owned();
+    let shared = entry
+        .split("[[dashboard.shared_links]]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{entry}"))
+        .replace('…', "client");
+    std::fs::write(
+        &cfg,
+        format!("{base}\n[[dashboard.shared_links]]{shared}\n"),
+    )
+    .unwrap();
+
+    let server = start_in(dir, &["--config", &cfg_arg]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |password: &'static str| {
+        client
+            .post(format!("{}/login", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("name=anna&password={password}"))
+            .send()
+    };
+    assert_eq!(login("not+the+password").await.unwrap().status(), 401);
+    assert_eq!(
+        login("a+long+and+good+password").await.unwrap().status(),
+        303
+    );
+    let share = format!("{}/share/{token}", server.url);
+    assert_eq!(client.get(&share).send().await.unwrap().status(), 200);
+
+    // Revoked: the entry is gone from the config, and the collector restarted.
+    let stopped = server.stop();
+    std::fs::write(&cfg, &base).unwrap();
+    let server = start_in(stopped.dir, &["--config", &cfg_arg]);
+    let share = format!("{}/share/{token}", server.url);
+    assert_eq!(client.get(&share).send().await.unwrap().status(), 404);
+    server.stop();
 }
