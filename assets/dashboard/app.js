@@ -167,11 +167,11 @@
     'event:hostname': 'hostnames', 'visit:source': 'sources', 'visit:channel': 'channels',
     'visit:referrer': 'referrers', 'visit:utm_source': 'utmSource', 'visit:utm_medium': 'utmMedium',
     'visit:utm_campaign': 'utmCampaign', 'visit:utm_content': 'utmContent', 'visit:utm_term': 'utmTerm',
-    'visit:country': 'countries', 'visit:region': 'regions', 'visit:city': 'cities', 'visit:device': 'devices', 'visit:browser': 'browsers',
+    'visit:country': 'countries', 'visit:region_name': 'regions', 'visit:city': 'cities', 'visit:device': 'devices', 'visit:browser': 'browsers',
     'visit:browser_version': 'browserVersions', 'visit:os': 'os', 'visit:os_version': 'osVersions',
     'visit:screen': 'screens', 'visit:connection_type': 'connections', 'event:goal': 'goals',
   };
-  if (boot.places !== '1') { delete PROPS['visit:region']; delete PROPS['visit:city']; }
+  if (boot.places !== '1') { delete PROPS['visit:region_name']; delete PROPS['visit:city']; }
   const PANELS = [
     { id: 'sources', title: 'sources', tabs: [
       ['sources', 'visit:source'], ['referrers', 'visit:referrer'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
@@ -181,7 +181,7 @@
       ['topPages', 'event:page'], ['entryPages', 'visit:entry_page'], ['exitPages', 'visit:exit_page'],
       ['hostnames', 'event:hostname']] },
     { id: 'locations', title: 'locations', tabs: [['countries', 'visit:country']].concat(boot.places === '1'
-      ? [['regions', 'visit:region'], ['cities', 'visit:city']] : []) },
+      ? [['regions', 'visit:region_name'], ['cities', 'visit:city']] : []) },
     { id: 'technology', title: 'technology', tabs: [
       ['devices', 'visit:device'], ['browsers', 'visit:browser'], ['browserVersions', 'visit:browser_version'],
       ['os', 'visit:os'], ['osVersions', 'visit:os_version'], ['screens', 'visit:screen'],

@@ -16,7 +16,7 @@ use super::keys::Keys;
 use super::pool::Pool;
 use super::request;
 use super::site::Site;
-use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, v1};
+use super::{Backend, Dimension, Granularity, Query, QueryError, Row, combine, places, v1};
 use crate::clock::Clock;
 use crate::config::Lifecycle;
 use crate::config::{Config, normalise_site};
@@ -348,10 +348,19 @@ impl Engine {
             Ok(site) => site,
             Err(e) => return Answer::error(&e),
         };
+        let (parsed, named) = match places::rewrite(&parsed) {
+            Ok(Some((asked, named))) => (asked, Some(named)),
+            Ok(None) => (parsed, None),
+            Err(e) => return Answer::error(&e),
+        };
         self.on_query_thread(move || {
             let first_day = || site.first_day();
             let v2 = request::parse_v2(&parsed, &site.ctx(&first_day))?;
-            v2_answer(&site, v2)
+            let mut answer = v2_answer(&site, v2)?;
+            if let Some(named) = named {
+                named.relabel(&mut answer);
+            }
+            Ok(answer)
         })
         .await
     }

@@ -24,6 +24,7 @@ pub mod duckdb;
 pub mod guard;
 pub mod keys;
 pub mod partials;
+pub mod places;
 pub mod pool;
 pub mod request;
 pub mod site;

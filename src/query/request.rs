@@ -46,7 +46,7 @@ impl Range {
     }
 }
 
-fn bad(message: impl Into<String>) -> QueryError {
+pub(super) fn bad(message: impl Into<String>) -> QueryError {
     QueryError::invalid(message)
 }
 

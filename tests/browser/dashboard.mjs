@@ -120,7 +120,13 @@ try {
     check(await page.locator('#panel-locations tbody tr').count() > 0, 'no countries');
     check(await page.locator('#panel-locations svg.map path.has').count() >= 2, 'no countries on the map');
     await page.locator('#panel-locations [role=tab]', { hasText: 'Regions' }).click();
-    await page.locator('#panel-locations tbody button.link', { hasText: 'GB-ENG' }).waitFor();
+    await page.locator('#panel-locations tbody button.link', { hasText: 'England' }).click();
+    await page.waitForURL(/f=is%7Cvisit%3Aregion_name%7CEngland/);
+    await page.locator('.chip', { hasText: 'Regions is England' }).waitFor();
+    await panelsDrawn(page);
+    await page.click('.chip button.x');
+    await page.waitForFunction(() => !document.querySelector('.chip'));
+    await panelsDrawn(page);
     await page.locator('#panel-locations [role=tab]', { hasText: 'Countries' }).click();
     await page.locator('#panel-locations svg.map').waitFor();
   });

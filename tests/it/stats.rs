@@ -696,6 +696,33 @@ async fn regions_and_cities_with_geoip_city(s: &Server, c: &mut Checks) {
         .await,
         rows(&[("Boxford", json!([2]))])
     );
+    // The name forms: English names for the codes, in answers and in filters.
+    check_eq!(
+        c,
+        by(
+            s,
+            "visit:region_name",
+            &["visitors"],
+            json!([[
+                "is",
+                "visit:country_name",
+                ["United Kingdom", "United States"]
+            ]])
+        )
+        .await,
+        rows(&[("England", json!([2])), ("Washington", json!([1]))])
+    );
+    check_eq!(
+        c,
+        by(
+            s,
+            "visit:city_name",
+            &["visitors"],
+            json!([["contains", "visit:region_name", ["engl"], {"case_sensitive": false}]])
+        )
+        .await,
+        rows(&[("Boxford", json!([2]))])
+    );
 }
 
 /// Custom properties: a breakdown (events without the key are "(none)"), a filter,
