@@ -754,6 +754,14 @@ impl Lifecycle {
         today - chrono::Days::new(u64::from(self.event_retention_days.saturating_sub(1)))
     }
 
+    /// The first day whose events are stamped too far ahead to be kept: from the day
+    /// after tomorrow on, only a clock that went back (after running ahead) stamps
+    /// them, and their pseudonyms would outlive their salts by as long as it ran
+    /// ahead. The lifecycle retires such days as if their events had expired.
+    pub fn future_from(&self, today: NaiveDate) -> NaiveDate {
+        today + chrono::Days::new(2)
+    }
+
     /// The first day whose aggregates are kept.
     pub fn aggregates_from(&self, today: NaiveDate) -> NaiveDate {
         today

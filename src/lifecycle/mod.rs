@@ -65,7 +65,9 @@ fn run_rolling_up_before(
     // Days follow the clock: if it went back, the days it has not reached again
     // are open once more, and what was rolled up or sealed for them is redone
     // when they end.
-    let rolled_up = store.unroll_from(today).and_then(|reopened| {
+    let rolled_up = store
+        .unroll_from(today, policy.future_from(today))
+        .and_then(|reopened| {
         if reopened > 0 {
             tracing::warn!(
                 from = %today,
@@ -124,7 +126,11 @@ fn expire(
     today: NaiveDate,
     report: &mut Report,
 ) -> Result<(), StoreError> {
-    report.events_expired = store.expire_events(policy.events_from(today), policy.min_crowd)?;
+    report.events_expired = store.expire_events(
+        policy.events_from(today),
+        policy.future_from(today),
+        policy.min_crowd,
+    )?;
     report.aggregates_expired = store.expire_aggregates(policy.aggregates_from(today))?;
     if report.events_expired + report.aggregates_expired > 0 {
         // A DELETE leaves the rows' bytes in the file; compaction removes them.

@@ -79,6 +79,17 @@ impl Pseudonymiser {
                  shows, and the later day's key is destroyed"
             );
         }
+        let ahead = (now.date_naive() - ring.current.day).num_days();
+        if ahead > 1 {
+            tracing::warn!(
+                from = %ring.current.day,
+                to = %now.date_naive(),
+                days = ahead,
+                "the day moved ahead by more than one (the collector was stopped, or the clock \
+                 jumped): a fresh salt for the day it shows; events it stamps ahead of a clock \
+                 that later goes back are deleted then"
+            );
+        }
         let mut changed = ring.rotate_to(now.date_naive())?;
         let midnight = now.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let grace_over = midnight.is_some_and(|m| now - m >= self.sessions.timeout());

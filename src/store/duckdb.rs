@@ -105,6 +105,7 @@ const PAIRS_DELETE_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_delet
 const PAIRS_MARK_DAY: &str = include_str!("../../sql/duckdb/rollup/pairs_mark_day.sql");
 const PAIRS_FOLD: &str = include_str!("../../sql/duckdb/retention/pairs_fold.sql");
 const FOLDING_DAYS: &str = include_str!("../../sql/duckdb/retention/folding_days.sql");
+const FUTURE_EVENTS: &str = include_str!("../../sql/duckdb/retention/future_events.sql");
 const UNPAIRED_DAYS: &str = include_str!("../../sql/duckdb/retention/unpaired_days.sql");
 const EVENTS_DELETE: &str = include_str!("../../sql/duckdb/retention/events_delete.sql");
 const VISITS_DELETE: &str = include_str!("../../sql/duckdb/retention/visits_delete.sql");
@@ -697,16 +698,17 @@ impl Store for DuckDbStore {
         self.working(|conn| Ok(conn.execute_batch(CHECKPOINT)?))
     }
 
-    fn unroll_from(&mut self, today: NaiveDate) -> Result<u64, StoreError> {
+    fn unroll_from(&mut self, today: NaiveDate, until: NaiveDate) -> Result<u64, StoreError> {
+        let (today, until) = (today.to_string(), until.to_string());
         let days: i64 = self
             .conn
-            .query_row(ROLLED_FROM, [today.to_string()], |row| row.get(0))?;
+            .query_row(ROLLED_FROM, [&today, &until], |row| row.get(0))?;
         if days == 0 {
             return Ok(0);
         }
         self.working(|conn| {
             let tx = conn.transaction()?;
-            execute_each(&tx, UNROLL_FROM, &[&today.to_string()])?;
+            execute_each(&tx, UNROLL_FROM, &[&today, &until])?;
             tx.commit()?;
             Ok(())
         })?;
@@ -845,13 +847,28 @@ impl Store for DuckDbStore {
         Ok(())
     }
 
-    fn expire_events(&mut self, before: NaiveDate, min_crowd: u32) -> Result<u64, StoreError> {
+    fn expire_events(
+        &mut self,
+        before: NaiveDate,
+        future_from: NaiveDate,
+        min_crowd: u32,
+    ) -> Result<u64, StoreError> {
         let day = before.to_string();
+        let future = future_from.to_string();
         self.working(|conn| {
+            let ahead: i64 = conn.query_row(FUTURE_EVENTS, [&future], |row| row.get(0))?;
+            if ahead > 0 {
+                tracing::warn!(
+                    events = ahead,
+                    from = %future,
+                    "events stamped ahead of the clock (it went back after running ahead) \
+                     are deleted with what was derived from them; the days' aggregates stay"
+                );
+            }
             let tx = conn.transaction()?;
             let unpaired: Vec<String> = tx
                 .prepare(UNPAIRED_DAYS)?
-                .query_map([&day], |row| row.get(0))?
+                .query_map([&day, &future], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
             // Counted exact like a sealed day's, then folded with the others below.
             // The pairs read a day's stored visits: a day never sealed gets them now
@@ -866,15 +883,22 @@ impl Store for DuckDbStore {
                     .map_err(|_| StoreError::Corrupt(format!("visit day {unpaired:?}")))?;
                 exact_pairs(&tx, unpaired)?;
             }
-            for folding in listed_days(&tx, FOLDING_DAYS, before, "paired day")? {
+            let folding: Vec<String> = tx
+                .prepare(FOLDING_DAYS)?
+                .query_map([&day, &future], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            for folding in folding {
+                let folding = folding
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("paired day {folding:?}")))?;
                 pairs::append_fold_visitors(&tx, folding, i64::from(min_crowd))?;
             }
-            execute_each(&tx, PAIRS_FOLD, &[&day, &min_crowd])?;
+            execute_each(&tx, PAIRS_FOLD, &[&day, &future, &min_crowd])?;
             tx.commit()?;
-            conn.execute(PARTIALS_DELETE, [&day])?;
-            conn.execute(VISITS_DELETE, [&day])?;
-            conn.execute(SEALED_DAYS_DELETE, [&day])?;
-            Ok(conn.execute(EVENTS_DELETE, [&day])? as u64)
+            conn.execute(PARTIALS_DELETE, [&day, &future])?;
+            conn.execute(VISITS_DELETE, [&day, &future])?;
+            conn.execute(SEALED_DAYS_DELETE, [&day, &future])?;
+            Ok(conn.execute(EVENTS_DELETE, [&day, &future])? as u64)
         })
     }
 
@@ -1373,7 +1397,8 @@ mod tests {
         // Retention too: the checkpoint after its DELETE failed in 32 MiB with
         // Out of Memory, which invalidated the database.
         let before = NaiveDate::from_ymd_opt(2026, 1, 11).expect("day");
-        assert!(store.expire_events(before, 5).expect("expire") > 0);
+        let future = before + chrono::Days::new(365);
+        assert!(store.expire_events(before, future, 5).expect("expire") > 0);
         store.compact().expect("compaction within 256 MiB");
         assert_eq!(settings(&store.conn), ("32.0 MiB".to_owned(), 1));
     }

@@ -109,9 +109,9 @@ pub trait Store: Send {
         let _ = drops;
         Ok(())
     }
-    /// Takes back what was rolled up or sealed for days from `today` on (they have
-    /// not ended: the clock went back); the number of such days, 0 as a rule.
-    fn unroll_from(&mut self, today: NaiveDate) -> Result<u64, StoreError>;
+    /// Takes back what was rolled up or sealed for the days in `[today, until)` (they
+    /// have not ended: the clock went back); the number of such days, 0 as a rule.
+    fn unroll_from(&mut self, today: NaiveDate, until: NaiveDate) -> Result<u64, StoreError>;
     /// Ended days (before `today`) that have events but no aggregates yet.
     fn pending_rollup_days(&mut self, today: NaiveDate) -> Result<Vec<NaiveDate>, StoreError>;
     /// Rolls one ended day up into anonymous aggregates; rows with fewer than
@@ -157,7 +157,14 @@ pub trait Store: Send {
     /// Their bytes go with [`compact`].
     ///
     /// [`compact`]: Store::compact
-    fn expire_events(&mut self, before: NaiveDate, min_crowd: u32) -> Result<u64, StoreError>;
+    /// Events stamped from `future_from` on (a clock that went back after running
+    /// ahead stamped them) are retired the same way, and counted in the log.
+    fn expire_events(
+        &mut self,
+        before: NaiveDate,
+        future_from: NaiveDate,
+        min_crowd: u32,
+    ) -> Result<u64, StoreError>;
     /// Deletes aggregates before `day`; returns how many.
     fn expire_aggregates(&mut self, before: NaiveDate) -> Result<u64, StoreError>;
     /// Rewrites storage so that nothing deleted survives in any file.

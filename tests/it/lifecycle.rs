@@ -409,3 +409,63 @@ async fn days_follow_the_clock_when_it_goes_back() {
     let stopped = server.stop();
     assert_eq!(total(&stopped), [["2026-01-10", "BigInt(3)"]]);
 }
+
+/// A clock that ran weeks ahead and came back: the events it stamped ahead are
+/// deleted with what was derived from them (their pseudonyms would otherwise
+/// outlive their salts by as long as it ran ahead), the log says so, and the
+/// aggregates of the days it passed stay.
+#[tokio::test]
+async fn events_stamped_ahead_of_a_clock_that_went_back_are_deleted() {
+    let body = r#"{"n":"pageview","u":"http://example.test/","d":"example.test"}"#;
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_at(dir, "2026-01-10T12:00:00Z");
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
+            .await;
+    }
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+
+    // Fifty days ahead: day 10's events expire (rolled up first), two more arrive.
+    let server = start_at(stopped.dir, "2026-03-01T12:00:00Z");
+    for ip in ["203.0.113.3", "203.0.113.4"] {
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
+            .await;
+    }
+    server.wait_stored(2).await;
+    let stopped = server.stop();
+    let server = start_at(stopped.dir, "2026-03-03T12:00:00Z");
+    server
+        .wait_metric("spoorloos_days_rolled_up_total", 1)
+        .await;
+    let stopped = server.stop();
+    let ahead = stopped.rows("SELECT DISTINCT CAST(visitor_id AS VARCHAR) FROM events");
+    assert_eq!(ahead.len(), 2, "{ahead:?}");
+
+    // Back on day 11: the events of March go, the aggregates of both days stay.
+    let stopped = start_at(stopped.dir, "2026-01-11T12:00:00Z").stop();
+    assert_eq!(stopped.rows("SELECT count(*) FROM events"), [["BigInt(0)"]]);
+    assert_eq!(stopped.rows("SELECT count(*) FROM visits"), [["BigInt(0)"]]);
+    assert_eq!(
+        stopped.rows(
+            "SELECT CAST(day AS VARCHAR), visitors FROM daily_aggregates \
+             WHERE dimension = 'total' ORDER BY day"
+        ),
+        [["2026-01-10", "BigInt(2)"], ["2026-03-01", "BigInt(2)"]]
+    );
+    assert!(
+        stopped.output.contains("stamped ahead of the clock"),
+        "{}",
+        stopped.output
+    );
+    let bytes = stopped.all_bytes();
+    for id in ahead {
+        let id: u64 = id[0].parse().expect("visitor id");
+        assert!(
+            !bytes.windows(8).any(|w| w == id.to_le_bytes()),
+            "a visitor id stamped ahead is still on disk"
+        );
+    }
+}

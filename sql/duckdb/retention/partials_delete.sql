@@ -1,2 +1,2 @@
--- Expires visit partials with the events they came from (before $1).
-DELETE FROM visit_partials WHERE visit_day < CAST($1 AS DATE);
+-- Expires visit partials with the events they came from (before $1, or from $2 on).
+DELETE FROM visit_partials WHERE visit_day < CAST($1 AS DATE) OR visit_day >= CAST($2 AS DATE);

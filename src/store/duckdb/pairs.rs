@@ -249,7 +249,8 @@ pub(super) fn append_fold_visitors(
     );
     let day = day.to_string();
     let mut appender = conn.appender("pairs_fold_visitors")?;
-    for ((value, property), visitors) in folded {
+    // A row under the crowd size is not kept: only the others need their count.
+    for ((value, property), visitors) in folded.into_iter().filter(|f| f.1 >= min_crowd) {
         let (site, dimension, value) = read.dictionary.name(value);
         let dimension2 = pairs::property_name(property);
         appender.append_row(duckdb::params![
