@@ -118,6 +118,42 @@ async fn sigterm_under_load_loses_nothing_accepted() {
     );
 }
 
+/// A request still sending its body when the collector is told to stop, finishing
+/// only after the shutdown grace (5 s): it is never answered 202 unless its event is
+/// in the file (at that point the writer has drained: it gets 503, or the closed
+/// connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_straggler_after_sigterm_is_never_acknowledged_unwritten() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(&["--site", SITE]);
+    let body = format!(r#"{{"n":"pageview","u":"http://{SITE}/stragglerzq","d":"{SITE}"}}"#);
+    let (first, rest) = body.split_at(10);
+    let mut conn = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/event HTTP/1.1\r\nHost: {SITE}\r\nContent-Type: application/json\r\n\
+         User-Agent: {UA_DESKTOP}\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.terminate();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let _ = conn.write_all(rest.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let stopped = tokio::task::spawn_blocking(move || server.wait_exit())
+        .await
+        .expect("join");
+    let stored = stopped.rows("SELECT count(*) FROM events WHERE pathname = '/stragglerzq'");
+    assert!(
+        !answer.starts_with("HTTP/1.1 202") || stored == [["BigInt(1)"]],
+        "acknowledged, not stored: {answer:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_under_load_keeps_everything_flushed_and_the_file_opens() {
     let (server, stop, load) = under_load().await;

@@ -203,9 +203,19 @@ impl Server {
     }
 
     /// SIGTERM, wait for exit; returns everything the process printed.
-    pub fn stop(mut self) -> Stopped {
+    pub fn stop(self) -> Stopped {
+        self.terminate();
+        self.wait_exit()
+    }
+
+    /// SIGTERM, without waiting.
+    pub fn terminate(&self) {
         let pid = self.child.0.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    }
+
+    /// Waits (bounded) for the process to exit cleanly; returns everything it printed.
+    pub fn wait_exit(mut self) -> Stopped {
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Ok(Some(status)) = self.child.0.try_wait() {
