@@ -453,3 +453,44 @@ async fn the_wrong_key_limit_holds_under_concurrency() {
     assert_eq!(compared, 10, "{statuses:?}");
     assert_eq!(refused, 50, "{statuses:?}");
 }
+
+/// The same over HTTP/2: sixty wrong keys as streams of one connection, all in
+/// flight at once, are compared ten times.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wrong_key_limit_holds_over_http2_streams() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("keys.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"{SITE}\"]\n\n[[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
+            blake3::hash(b"right-key").to_hex()
+        ),
+    )
+    .expect("config");
+    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let body = format!(r#"{{"site_id":"{SITE}","metrics":["visitors"],"date_range":"day"}}"#);
+    let requests: Vec<_> = (0..60)
+        .map(|i| {
+            let request = client
+                .post(format!("{}/api/v2/query", server.url))
+                .bearer_auth(format!("guess-{i}"))
+                .body(body.clone())
+                .send();
+            tokio::spawn(request)
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        let answer = request.await.expect("task").expect("answer");
+        assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+        statuses.push(answer.status().as_u16());
+    }
+    let compared = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((compared, refused), (10, 50), "{statuses:?}");
+}
