@@ -82,6 +82,20 @@ pub struct Metrics {
     /// Hits dropped per configured site, UTC day and reason, not yet written to the
     /// store (the writer takes them every flush; the dashboard shows them by period).
     site_drops: std::sync::Mutex<SiteDrops>,
+    /// When the writer last went round its loop, in milliseconds since `origin`.
+    writer_beat: std::sync::atomic::AtomicU64,
+    /// The writer thread has ended (stopped, or panicked).
+    writer_gone: std::sync::atomic::AtomicBool,
+    origin: std::time::Instant,
+}
+
+/// How the writer thread is doing, for `/healthz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterState {
+    /// It went round its loop this long ago.
+    Running(std::time::Duration),
+    /// Its thread has ended: nothing accepted is written any more.
+    Gone,
 }
 
 /// Dropped hits by (site, UTC day, reason): anonymous counts.
@@ -215,7 +229,33 @@ impl Metrics {
             rolled_up,
             lifecycle_errors,
             site_drops: std::sync::Mutex::default(),
+            writer_beat: std::sync::atomic::AtomicU64::new(0),
+            writer_gone: std::sync::atomic::AtomicBool::new(false),
+            origin: std::time::Instant::now(),
         }
+    }
+
+    /// The writer goes round its loop (at least every flush interval unless a step
+    /// of work holds it).
+    pub fn writer_beat(&self) {
+        let ms = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.writer_beat
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The writer thread has ended.
+    pub fn writer_gone(&self) {
+        self.writer_gone
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn writer_state(&self) -> WriterState {
+        if self.writer_gone.load(std::sync::atomic::Ordering::Relaxed) {
+            return WriterState::Gone;
+        }
+        let beat = self.writer_beat.load(std::sync::atomic::Ordering::Relaxed);
+        let now = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        WriterState::Running(std::time::Duration::from_millis(now.saturating_sub(beat)))
     }
 
     /// A batch write failed; `pending` events wait for the retry.

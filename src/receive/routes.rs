@@ -16,7 +16,7 @@ use super::body::{self, BodyError};
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
 use crate::event::{Payload, RawHit};
-use crate::metrics::DropReason;
+use crate::metrics::{DropReason, WriterState};
 use crate::query::api::{Access, Answer};
 use crate::store::writer::Pushed;
 
@@ -148,17 +148,31 @@ struct Ingested {
 /// Readiness: not while the store refuses writes (a full disk, a file it could
 /// not open again); the events wait in memory for a retry meanwhile, and a load
 /// balancer or systemd watchdog should know.
+/// How long the writer may be busy with one step of work before `/healthz` calls it
+/// stuck: far beyond the longest step measured (compacting a 1 GB file, 24 s).
+const WRITER_STUCK: Duration = Duration::from_secs(600);
+
+/// Ready while the writer runs and the store takes its writes: 503 with the reason
+/// otherwise, so a load balancer or systemd's watchdog can act on it.
 fn health(state: &State) -> Resp {
-    match state.metrics.retry_pending() {
-        0 => text(StatusCode::OK, "ok\n"),
-        held => Response::builder()
-            .status(StatusCode::SERVICE_UNAVAILABLE)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(format!(
-                "the store is failing: {held} event(s) wait for a retry (see the log)\n"
-            ))))
-            .unwrap_or_default(),
-    }
+    let failing = match (state.metrics.writer_state(), state.metrics.retry_pending()) {
+        (WriterState::Gone, _) => {
+            "the writer has stopped: accepted hits are not written (see the log)\n".to_owned()
+        }
+        (WriterState::Running(idle), _) if idle > WRITER_STUCK => format!(
+            "the writer has been stuck for {} s: accepted hits wait (see the log)\n",
+            idle.as_secs()
+        ),
+        (_, 0) => return text(StatusCode::OK, "ok\n"),
+        (_, held) => {
+            format!("the store is failing: {held} event(s) wait for a retry (see the log)\n")
+        }
+    };
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(failing)))
+        .unwrap_or_default()
 }
 
 /// Runs the pipeline and queues what it accepts.

@@ -221,9 +221,14 @@ impl Writer {
             failures: 0,
         };
         let watchdog = priority.watch(config.flush_interval)?;
+        let gone = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("spoorloos-writer".into())
-            .spawn(move || worker.run(&events_rx, &control_rx))?;
+            .spawn(move || {
+                // Whether it returns or panics, /healthz learns that it has ended.
+                let _gone = Ended(gone);
+                worker.run(&events_rx, &control_rx);
+            })?;
         Ok((
             Queue {
                 events: events_tx,
@@ -257,6 +262,18 @@ impl Writer {
     }
 }
 
+/// Marks the writer ended when dropped: at its return, or while a panic unwinds it.
+struct Ended(Arc<Metrics>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!("the writer thread panicked: accepted hits are no longer written");
+        }
+        self.0.writer_gone();
+    }
+}
+
 struct Worker {
     store: Box<dyn Store>,
     chores: Box<dyn Chores>,
@@ -283,6 +300,7 @@ impl Worker {
         priority.chore(|| self.chores.run(self.store.as_mut()));
         let mut tick = Instant::now() + self.config.flush_interval;
         loop {
+            self.metrics.writer_beat();
             // A chore's next step waits for nothing but what arrived meanwhile.
             let wait = if self.chores.step_due() {
                 Duration::ZERO
@@ -473,6 +491,58 @@ mod tests {
 
     use super::*;
     use crate::store::duckdb::DuckDbStore;
+
+    /// A writer thread that panics is known to have ended (`/healthz` says so), and
+    /// one that runs beats.
+    #[test]
+    fn a_panicked_writer_is_known_to_have_ended() {
+        struct Panics;
+        impl Chores for Panics {
+            fn start(&mut self, _: Nudge) -> std::io::Result<()> {
+                Ok(())
+            }
+            fn run_due(&self) -> bool {
+                false
+            }
+            fn run(&mut self, _: &mut dyn Store) {
+                panic!("a chore that fails hard");
+            }
+            fn step_due(&mut self) -> bool {
+                false
+            }
+            fn step(&mut self, _: &mut dyn Store) {}
+            fn salts_replaced(&mut self, _: &mut dyn Store) {}
+            fn stop(&mut self) {}
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        let config = WriterConfig {
+            queue_capacity: 10,
+            batch_size: 10,
+            flush_interval: Duration::from_millis(20),
+        };
+        let spawn = |chores: Box<dyn Chores>, name: &str| {
+            let store = DuckDbStore::open(&dir.path().join(name)).expect("store");
+            let metrics = Arc::new(Metrics::new());
+            let (_, writer) =
+                Writer::spawn(Box::new(store), chores, config, metrics.clone()).expect("spawn");
+            (writer, metrics)
+        };
+        let (running, beating) = spawn(Box::new(NoChores), "a.duckdb");
+        let (panicked, gone) = spawn(Box::new(Panics), "b.duckdb");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while gone.writer_state() != crate::metrics::WriterState::Gone {
+            assert!(std::time::Instant::now() < deadline, "still running");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(matches!(
+            beating.writer_state(),
+            crate::metrics::WriterState::Running(idle) if idle < Duration::from_secs(1)
+        ));
+        panicked.shutdown();
+        running.shutdown();
+        assert_eq!(beating.writer_state(), crate::metrics::WriterState::Gone);
+    }
 
     /// Events pushed while the writer shuts down are either written or refused
     /// (`Closed`): none is taken after the last drain and lost.
