@@ -469,3 +469,54 @@ async fn events_stamped_ahead_of_a_clock_that_went_back_are_deleted() {
         );
     }
 }
+
+/// With the longest session timeout (24 h), a visit kept alive across midnights by
+/// a screen that refreshes keeps its visitor id through the day after its salt's
+/// day, and not into the next: no visitor id outlives the day after its salt's.
+#[tokio::test]
+async fn no_visitor_id_outlives_the_day_after_its_salt_s_day() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("spoorloos.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sites = [\"{SITE}\"]\ntrusted_proxies = [\"127.0.0.1\"]\n\n[privacy]\nsession_timeout_minutes = 1440\n"
+        ),
+    )
+    .expect("config");
+    let cfg = cfg.display().to_string();
+    let at = |dir, clock: &str| start_in(dir, &["--config", &cfg, "--clock-start", clock]);
+    let body = r#"{"n":"pageview","u":"http://example.test/screen","d":"example.test"}"#;
+    let screen = [("x-forwarded-for", "203.0.113.9")];
+    let mut dir = dir;
+    for clock in [
+        "2026-01-10T23:50:00Z",
+        "2026-01-11T12:00:00Z",
+        "2026-01-11T23:55:00Z",
+        "2026-01-12T06:00:00Z",
+    ] {
+        let server = at(dir, clock);
+        server.event(body, UA_DESKTOP, &screen).await;
+        server.wait_stored(1).await;
+        dir = server.stop().dir;
+    }
+    let stopped = Stopped {
+        dir,
+        output: String::new(),
+    };
+    let ids = stopped.rows(
+        "SELECT CAST(CAST(ts AS DATE) AS VARCHAR), CAST(visitor_id AS VARCHAR), \
+         CAST(session_id AS VARCHAR) FROM events ORDER BY ts",
+    );
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    // One visit through the day after it began, under the first day's visitor id.
+    assert!(ids[..3].iter().all(|r| r[1..] == ids[0][1..]), "{ids:?}");
+    // On the day after that, a visitor id and a visit of their own.
+    assert_ne!(ids[3][1], ids[0][1], "{ids:?}");
+    assert_ne!(ids[3][2], ids[0][2], "{ids:?}");
+    // And the first day's salt is gone.
+    assert_eq!(
+        stopped.rows("SELECT count(*) FROM salts WHERE day <= '2026-01-10'"),
+        [["BigInt(0)"]]
+    );
+}
