@@ -56,9 +56,20 @@ pub enum AppError {
 /// Makes every file and folder this process creates private to its user (umask
 /// 077: the database holds today's salt next to today's pseudonyms, exports and
 /// reports hold the numbers), whatever umask it was started with, and keeps the
-/// process from dumping core (a core file would hold the salts). Call first.
+/// process from dumping core (a core file would hold the salts); a panic reports
+/// where it happened, not what a request or a file put in its message. Call first.
 /// Returns why the process could not be made non-dumpable, if it could not.
 pub fn guard_process() -> Option<String> {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "spoorloos: a thread panicked at {location}: {}",
+            panic_message(info.payload())
+        );
+    }));
     #[cfg(target_os = "linux")]
     {
         use rustix::process::{DumpableBehavior, set_dumpable_behavior, umask};
@@ -69,6 +80,15 @@ pub fn guard_process() -> Option<String> {
     }
     #[cfg(not(target_os = "linux"))]
     None
+}
+
+/// A panic's message as a crash report may show it: a literal written in the code,
+/// never a formatted one, which may carry what a request or a file held.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &'static str {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .unwrap_or("(message withheld: it may hold request data)")
 }
 
 /// Tightens the database's files that an earlier release (or another umask) left
@@ -238,4 +258,18 @@ pub async fn run(
         .await
         .map_err(|e| AppError::Thread(std::io::Error::other(e.to_string())))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_report_shows_literal_messages_only() {
+        let literal = std::panic::catch_unwind(|| panic!("the writer thread stopped")).unwrap_err();
+        assert_eq!(panic_message(&*literal), "the writer thread stopped");
+        let path = "/checkout?email=someone@example.org";
+        let formatted = std::panic::catch_unwind(|| panic!("bad page {path}")).unwrap_err();
+        assert!(!panic_message(&*formatted).contains("someone"));
+    }
 }
