@@ -12,11 +12,24 @@
 //! these threads only ever run queries. DuckDB's extra threads for a query are
 //! started by the query's thread and inherit its priority.
 
+use std::cell::Cell;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, oneshot};
 
 use super::QueryError;
+
+thread_local! {
+    /// When the job this query thread runs was asked for: its statements share the
+    /// request's time from then on, however many it runs.
+    static ASKED: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// On a query thread, how long ago its job was asked for (waiting included).
+pub fn asked_ago() -> Option<Duration> {
+    ASKED.with(|asked| asked.get().map(|t| t.elapsed()))
+}
 
 /// A query thread's nice value.
 pub const NICE: i32 = 10;
@@ -56,6 +69,7 @@ impl Pool {
             .try_acquire_owned()
             .map_err(|_| QueryError::Busy)?;
         let (answer, answered) = oneshot::channel();
+        let asked = Instant::now();
         self.threads.spawn(move || {
             let _permit = permit;
             // A caller that gave up while the query waited (its request timed out,
@@ -64,7 +78,10 @@ impl Pool {
             if answer.is_closed() {
                 return;
             }
-            let _ = answer.send(job());
+            ASKED.with(|a| a.set(Some(asked)));
+            let result = job();
+            ASKED.with(|a| a.set(None));
+            let _ = answer.send(result);
         });
         answered
             .await

@@ -28,9 +28,11 @@ const SEALED_DAYS: &str = include_str!("../../../sql/duckdb/query/sealed_days.sq
 
 pub struct DuckDbBackend {
     db: DbHandle,
-    /// How long one statement may run before DuckDB is told to stop it: a
-    /// cancelled query leaves the read gate at once, so compaction (and the writer
-    /// behind it) does not wait for an answer nobody will read.
+    /// How long a request's statements may run before DuckDB is told to stop them,
+    /// counted from when the request's job was asked for (`pool::asked_ago`), so
+    /// that a query of many statements ends with its request: a cancelled query
+    /// leaves the read gate at once, so compaction (and the writer behind it) does
+    /// not wait for an answer nobody will read.
     deadline: Option<Duration>,
 }
 
@@ -43,7 +45,8 @@ impl DuckDbBackend {
         Self { db, deadline: None }
     }
 
-    /// Cancels each statement that runs longer than `deadline`.
+    /// Cancels the statements of a request still running `deadline` after it was
+    /// asked for (outside the query pool: each statement on its own).
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -59,17 +62,22 @@ impl DuckDbBackend {
                 .with(f)
                 .map_err(|e| QueryError::Backend(e.to_string()))?;
         };
+        let budget = deadline.saturating_sub(super::pool::asked_ago().unwrap_or_default());
+        if budget.is_zero() {
+            return Err(QueryError::TimedOut(deadline.as_secs()));
+        }
         self.db
             .with(|conn| {
-                // A watchdog per statement: it interrupts the connection at the
-                // deadline unless the statement ended first (the sender dropped).
+                // A watchdog per statement: it interrupts the connection when the
+                // request's time is up unless the statement ended first (the
+                // sender dropped).
                 let handle = conn.interrupt_handle();
                 let (ended, wait) = mpsc::channel::<()>();
                 let watchdog = std::thread::Builder::new()
                     .name("spoorloos-query-deadline".into())
                     .spawn(move || {
                         let fired = matches!(
-                            wait.recv_timeout(deadline),
+                            wait.recv_timeout(budget),
                             Err(mpsc::RecvTimeoutError::Timeout)
                         );
                         if fired {
@@ -336,6 +344,38 @@ mod tests {
                 .map_err(db_error)
         });
         assert_eq!(quick.ok(), Some(42));
+    }
+
+    /// On a query thread, a request's statements share its time: one asked after
+    /// the time is up is not run at all.
+    #[tokio::test]
+    async fn a_request_s_statements_share_its_deadline() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = DuckDbStore::open(&dir.path().join("shared.duckdb")).expect("open");
+        let backend = DuckDbBackend::new(store.handle()).with_deadline(Duration::from_millis(200));
+        let pool = super::super::pool::Pool::new(1).expect("pool");
+        let late = pool
+            .run(move || {
+                let first = backend.with(|conn| {
+                    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                        .map_err(db_error)
+                });
+                // The request's first statements took most of its time.
+                std::thread::sleep(Duration::from_millis(300));
+                let second = backend.with(|conn| {
+                    conn.query_row("SELECT 2", [], |r| r.get::<_, i64>(0))
+                        .map_err(db_error)
+                });
+                Ok((first.ok(), second))
+            })
+            .await
+            .expect("answer");
+        assert_eq!(late.0, Some(1));
+        assert!(
+            matches!(late.1, Err(QueryError::TimedOut(0))),
+            "{:?}",
+            late.1
+        );
     }
 
     /// A store with `events` generated events (`sql/duckdb/bench/generate_events.sql`).
