@@ -6,6 +6,7 @@
 //! [`writer`] owns the one store connection on its own thread and is fed through a
 //! bounded queue, so the request path never waits for the disk.
 
+pub mod clickhouse;
 mod columns;
 pub mod duckdb;
 pub mod packed;
@@ -40,6 +41,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("computing visit partials failed: {0}")]
     Partials(String),
+    #[error("{0}")]
+    ClickHouse(String),
 }
 
 impl StoreError {

@@ -5,6 +5,7 @@ mod bot_corpus;
 mod bot_holdout;
 mod browser;
 mod cli;
+mod clickhouse;
 mod collector;
 mod dashboard;
 mod faults;

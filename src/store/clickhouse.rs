@@ -1,0 +1,562 @@
+//! The ClickHouse store's foundations: many stateless collectors in front of a
+//! cluster, coordinating only through it. Only this room knows ClickHouse.
+//!
+//! - **Nodes** are reached over the HTTP interface (blocking, from the writer's
+//!   thread, like DuckDB), the password in a header, never in a URL or the log.
+//!   The server's version is read first: 18.16 (Debian's package) and later.
+//! - **Schema** (`sql/clickhouse/schema.sql`) is applied on every node, and a node
+//!   whose tables differ from the first's is refused: inserts into drifted shards
+//!   fail, or worse, land in the wrong columns.
+//! - **Inserts** go to the shard the visitor's key picks (`key % shards`, the
+//!   `events` Distributed table's own rule), as one `JSONEachRow` block that carries
+//!   its batch's id. After an ambiguous failure (the request was sent, no answer
+//!   came) the batch's rows are counted on that shard before anything is sent
+//!   again, so a retry never inserts twice: MergeTree keeps duplicate inserts, and
+//!   one block is inserted whole or not at all.
+//! - **Salts** are shared through the cluster: each collector proposes a random
+//!   salt for a day, writes the proposal to every node it reaches, then uses the
+//!   lowest proposal it can read. Collectors that reach a common node agree; one cut
+//!   off from every node another wrote to uses its own until it reaches them again
+//!   (see `docs/clickhouse.md`). The salt travels in request bodies and answers,
+//!   never in query text (which query logs keep). A day's salts are destroyed by
+//!   dropping the day's partition on every node; the table's parts are deleted
+//!   within seconds.
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::StoreError;
+use crate::event::EventView;
+use crate::pseudonymise::salt::Salt;
+
+const SCHEMA: &str = include_str!("../../sql/clickhouse/schema.sql");
+
+/// The oldest release this store is written for (Debian 12's package).
+const OLDEST: (u32, u32) = (18, 16);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClickHouseError {
+    #[error("ClickHouse at {node} cannot be reached: {message}")]
+    Unreachable { node: String, message: String },
+    /// The request was sent and no answer came: it may or may not have been done.
+    #[error("ClickHouse at {node} did not answer: {message}")]
+    NoAnswer { node: String, message: String },
+    #[error("ClickHouse at {node} refused: {message}")]
+    Refused { node: String, message: String },
+    #[error("ClickHouse at {node} is release {version}; Spoorloos needs 18.16 or later")]
+    TooOld { node: String, version: String },
+    #[error("the tables on {node} differ from those on {first}: {difference}")]
+    Drift {
+        node: String,
+        first: String,
+        difference: String,
+    },
+    #[error("{0}")]
+    Config(String),
+    #[error("no ClickHouse node answered")]
+    NoNode,
+}
+
+impl From<ClickHouseError> for StoreError {
+    fn from(e: ClickHouseError) -> Self {
+        StoreError::ClickHouse(e.to_string())
+    }
+}
+
+/// Where the cluster is and how to sign in. The password comes from a file or an
+/// environment variable (the configuration names which), never from the file
+/// itself, and is never logged.
+#[derive(Clone)]
+pub struct ClusterSpec {
+    /// Each node's HTTP address, e.g. `http://10.0.0.5:8123`, one per shard.
+    pub nodes: Vec<String>,
+    pub database: String,
+    /// The cluster's name in the servers' `remote_servers`.
+    pub cluster: String,
+    pub user: String,
+    pub password: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ClusterSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterSpec")
+            .field("nodes", &self.nodes)
+            .field("database", &self.database)
+            .field("cluster", &self.cluster)
+            .field("user", &self.user)
+            .field("password", &"<secret>")
+            .finish()
+    }
+}
+
+/// A name put into SQL text: letters, digits and `_`, not starting with a digit.
+fn plain_name(what: &str, name: &str) -> Result<(), ClickHouseError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(ClickHouseError::Config(format!(
+            "{what} {name:?} is not a plain name (letters, digits and _)"
+        )))
+    }
+}
+
+/// One node over HTTP.
+struct Node {
+    url: String,
+    agent: ureq::Agent,
+    user: String,
+    password: String,
+}
+
+impl Node {
+    fn new(url: &str, spec: &ClusterSpec) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(spec.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+            agent,
+            user: spec.user.clone(),
+            password: spec.password.clone(),
+        }
+    }
+
+    /// Runs `sql` (its data, if any, in `body`); the answer's text.
+    fn run(&self, sql: &str, body: Option<&[u8]>) -> Result<String, ClickHouseError> {
+        let (target, payload): (String, &[u8]) = match body {
+            // The statement in the URL, the data in the body: the data is never
+            // part of the query text that logs keep.
+            Some(data) => (format!("{}/?query={}", self.url, encode(sql)), data),
+            None => (format!("{}/", self.url), sql.as_bytes()),
+        };
+        let sent = self
+            .agent
+            .post(&target)
+            .header("X-ClickHouse-User", &self.user)
+            .header("X-ClickHouse-Key", &self.password)
+            .send(payload);
+        let mut response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let message = e.to_string();
+                // Refused before anything was sent: nothing can have been done.
+                return Err(
+                    if matches!(e, ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)
+                        || message.contains("onnection refused")
+                    {
+                        ClickHouseError::Unreachable {
+                            node: self.url.clone(),
+                            message,
+                        }
+                    } else {
+                        ClickHouseError::NoAnswer {
+                            node: self.url.clone(),
+                            message,
+                        }
+                    },
+                );
+            }
+        };
+        let status = response.status();
+        let mut text = String::new();
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_string(&mut text)
+            .map_err(|e| ClickHouseError::NoAnswer {
+                node: self.url.clone(),
+                message: e.to_string(),
+            })?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(ClickHouseError::Refused {
+                node: self.url.clone(),
+                message: text.trim().chars().take(500).collect(),
+            })
+        }
+    }
+}
+
+fn encode(sql: &str) -> String {
+    percent_encoding::utf8_percent_encode(sql, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The statements of a SQL file: split on `;`, comments-only pieces left out.
+fn statements(text: &str) -> impl Iterator<Item = &str> {
+    text.split(';').filter(|s| {
+        s.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    })
+}
+
+/// The cluster, as a collector uses it.
+pub struct Cluster {
+    nodes: Vec<Node>,
+    database: String,
+}
+
+impl Cluster {
+    /// Checks every node's release, applies the schema on every node, and refuses
+    /// nodes whose tables differ. Every node must answer.
+    pub fn connect(spec: &ClusterSpec) -> Result<Self, ClickHouseError> {
+        plain_name("database", &spec.database)?;
+        plain_name("cluster", &spec.cluster)?;
+        if spec.nodes.is_empty() {
+            return Err(ClickHouseError::Config("no ClickHouse node given".into()));
+        }
+        let nodes: Vec<Node> = spec.nodes.iter().map(|u| Node::new(u, spec)).collect();
+        let schema = SCHEMA
+            .replace("{db}", &spec.database)
+            .replace("{cluster}", &spec.cluster);
+        let mut first: Option<(String, String)> = None;
+        for node in &nodes {
+            let version = node.run("SELECT version()", None)?.trim().to_owned();
+            if release(&version) < OLDEST {
+                return Err(ClickHouseError::TooOld {
+                    node: node.url.clone(),
+                    version,
+                });
+            }
+            for statement in statements(&schema) {
+                node.run(statement, None)?;
+            }
+            let columns = node.run(
+                &format!(
+                    "SELECT table, name, type FROM system.columns WHERE database = '{}' \
+                     ORDER BY table, name FORMAT TabSeparated",
+                    spec.database
+                ),
+                None,
+            )?;
+            match &first {
+                None => first = Some((node.url.clone(), columns)),
+                Some((url, expected)) if *expected != columns => {
+                    return Err(ClickHouseError::Drift {
+                        node: node.url.clone(),
+                        first: url.clone(),
+                        difference: difference(expected, &columns),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Self {
+            nodes,
+            database: spec.database.clone(),
+        })
+    }
+
+    /// The shard (node) a row with this visitor (or, without one, session) goes to.
+    fn shard(&self, visitor: Option<u64>, session: Option<u64>) -> usize {
+        let key = visitor.or(session).unwrap_or(0);
+        usize::try_from(key % self.nodes.len() as u64).unwrap_or(0)
+    }
+
+    /// Inserts a batch of events, each on its visitor's shard, exactly once: `batch`
+    /// names it (unique per collector and batch). A shard that did not answer is
+    /// asked how many of the batch's rows it has before its part is sent again.
+    pub fn insert(
+        &self,
+        batch: &str,
+        events: &mut dyn Iterator<Item = EventView<'_>>,
+    ) -> Result<u64, ClickHouseError> {
+        let mut parts: Vec<(Vec<u8>, u64, Vec<NaiveDate>)> =
+            vec![(Vec::new(), 0, Vec::new()); self.nodes.len()];
+        for e in events {
+            let part = &mut parts[self.shard(e.visitor_id, e.session_id)];
+            let day = row(e, batch, &mut part.0);
+            part.1 += 1;
+            if !part.2.contains(&day) {
+                part.2.push(day);
+            }
+        }
+        let sql = format!(
+            "INSERT INTO {}.events_local FORMAT JSONEachRow",
+            self.database
+        );
+        let mut written = 0;
+        for (node, (body, rows, days)) in self.nodes.iter().zip(&parts) {
+            if *rows == 0 {
+                continue;
+            }
+            match node.run(&sql, Some(body)) {
+                Ok(_) => {}
+                Err(ClickHouseError::NoAnswer { .. }) => {
+                    // It may have been inserted: count before sending it again.
+                    let landed = self.count_batch(node, batch, days)?;
+                    if landed == 0 {
+                        node.run(&sql, Some(body))?;
+                    } else if landed != *rows {
+                        return Err(ClickHouseError::Refused {
+                            node: node.url.clone(),
+                            message: format!("batch {batch}: {landed} of {rows} rows landed"),
+                        });
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            written += rows;
+        }
+        Ok(written)
+    }
+
+    fn count_batch(
+        &self,
+        node: &Node,
+        batch: &str,
+        days: &[NaiveDate],
+    ) -> Result<u64, ClickHouseError> {
+        let days: Vec<String> = days.iter().map(|d| format!("'{d}'")).collect();
+        let sql = format!(
+            "SELECT count() FROM {}.events_local WHERE day IN ({}) AND batch = '{}'",
+            self.database,
+            days.join(", "),
+            batch_literal(batch)
+        );
+        node.run(&sql, None)?
+            .trim()
+            .parse()
+            .map_err(|_| ClickHouseError::Refused {
+                node: node.url.clone(),
+                message: "a count that is no number".into(),
+            })
+    }
+
+    /// The rows of `batch` on every shard (tests, and after a restart).
+    pub fn batch_rows(&self, batch: &str, day: NaiveDate) -> Result<u64, ClickHouseError> {
+        let mut total = 0;
+        for node in &self.nodes {
+            total += self.count_batch(node, batch, &[day])?;
+        }
+        Ok(total)
+    }
+
+    /// The day's salt every collector agrees on: the lowest proposal on the nodes
+    /// this one reaches, after adding its own proposal if there was none.
+    pub fn salt(&self, day: NaiveDate) -> Result<Salt, ClickHouseError> {
+        if let Some(salt) = self.lowest_proposal(day)? {
+            return Ok(salt);
+        }
+        let mine = Salt::generate(day).map_err(|e| ClickHouseError::Config(e.to_string()))?;
+        let mut proposal = [0u8; 8];
+        getrandom::fill(&mut proposal).map_err(|e| ClickHouseError::Config(e.to_string()))?;
+        let line = format!(
+            "{day}\t{}\t{}\n",
+            u64::from_le_bytes(proposal),
+            hex(&mine.key)
+        );
+        let sql = format!("INSERT INTO {}.salts FORMAT TabSeparated", self.database);
+        let mut written = 0;
+        for node in &self.nodes {
+            if node.run(&sql, Some(line.as_bytes())).is_ok() {
+                written += 1;
+            }
+        }
+        if written == 0 {
+            return Err(ClickHouseError::NoNode);
+        }
+        self.lowest_proposal(day)?.ok_or(ClickHouseError::NoNode)
+    }
+
+    /// The lowest proposal for `day` on the nodes that answer; an error only when
+    /// none does.
+    fn lowest_proposal(&self, day: NaiveDate) -> Result<Option<Salt>, ClickHouseError> {
+        let sql = format!(
+            "SELECT proposal, salt FROM {}.salts WHERE day = '{day}' ORDER BY proposal LIMIT 1 \
+             FORMAT TabSeparated",
+            self.database
+        );
+        let mut answered = false;
+        let mut best: Option<(u64, [u8; 32])> = None;
+        for node in &self.nodes {
+            let Ok(text) = node.run(&sql, None) else {
+                continue;
+            };
+            answered = true;
+            let Some((proposal, key)) = text.trim().split_once('\t') else {
+                continue;
+            };
+            let (Ok(proposal), Some(key)) = (proposal.parse::<u64>(), unhex(key)) else {
+                continue;
+            };
+            if best.is_none_or(|(b, _)| proposal < b) {
+                best = Some((proposal, key));
+            }
+        }
+        if !answered {
+            return Err(ClickHouseError::NoNode);
+        }
+        Ok(best.map(|(_, key)| Salt { day, key }))
+    }
+
+    /// Destroys the salts of the days before `day` on every node: their
+    /// partitions are dropped, and their files go within seconds. Nodes that do not
+    /// answer are named in the error; call again until it succeeds.
+    pub fn destroy_salts_before(&self, day: NaiveDate) -> Result<(), ClickHouseError> {
+        let list = format!(
+            "SELECT DISTINCT partition FROM system.parts WHERE database = '{}' AND table = 'salts' \
+             AND active AND partition < '{day}' FORMAT TabSeparated",
+            self.database
+        );
+        let mut failed = None;
+        for node in &self.nodes {
+            let dropped = node.run(&list, None).and_then(|text| {
+                for partition in text.lines().filter(|l| is_date(l)) {
+                    node.run(
+                        &format!(
+                            "ALTER TABLE {}.salts DROP PARTITION '{partition}'",
+                            self.database
+                        ),
+                        None,
+                    )?;
+                }
+                Ok(())
+            });
+            if let Err(e) = dropped {
+                failed = Some(e);
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+/// `18.16.1` → (18, 16).
+fn release(version: &str) -> (u32, u32) {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+fn is_date(text: &str) -> bool {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+}
+
+/// A batch id inside a string literal: ids are made of hex digits and `-`, and
+/// anything else is dropped rather than escaped.
+fn batch_literal(batch: &str) -> String {
+    batch
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect()
+}
+
+fn difference(expected: &str, got: &str) -> String {
+    let missing: Vec<&str> = expected
+        .lines()
+        .filter(|l| !got.contains(l))
+        .take(3)
+        .collect();
+    let extra: Vec<&str> = got
+        .lines()
+        .filter(|l| !expected.contains(l))
+        .take(3)
+        .collect();
+    format!("missing {missing:?}, unexpected {extra:?}")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// One event as a `JSONEachRow` line; its UTC day.
+fn row(e: EventView<'_>, batch: &str, out: &mut Vec<u8>) -> NaiveDate {
+    let ts = chrono::DateTime::from_timestamp_micros(e.ts_micros).unwrap_or_default();
+    let day = ts.date_naive();
+    let visit_day = NaiveDate::from_num_days_from_ce_opt(e.visit_day + 719_163).unwrap_or(day);
+    let mut m = Map::new();
+    let text = |v: Option<&str>| v.map_or(Value::Null, Value::from);
+    m.insert(
+        "ts".into(),
+        ts.format("%Y-%m-%d %H:%M:%S").to_string().into(),
+    );
+    m.insert("ts_us".into(), (ts.timestamp_subsec_micros()).into());
+    m.insert("day".into(), day.to_string().into());
+    m.insert("site".into(), e.site.into());
+    m.insert("name".into(), e.name.into());
+    m.insert("hostname".into(), e.hostname.into());
+    m.insert("pathname".into(), e.pathname.into());
+    m.insert(
+        "visitor_id".into(),
+        e.visitor_id.map_or(Value::Null, Value::from),
+    );
+    m.insert(
+        "session_id".into(),
+        e.session_id.map_or(Value::Null, Value::from),
+    );
+    m.insert("visit_day".into(), visit_day.to_string().into());
+    m.insert("referrer".into(), text(e.referrer));
+    m.insert("source".into(), text(e.source));
+    m.insert("channel".into(), e.channel.into());
+    m.insert("utm_source".into(), text(e.utm_source));
+    m.insert("utm_medium".into(), text(e.utm_medium));
+    m.insert("utm_campaign".into(), text(e.utm_campaign));
+    m.insert("utm_content".into(), text(e.utm_content));
+    m.insert("utm_term".into(), text(e.utm_term));
+    m.insert("country".into(), text(e.country));
+    m.insert("region".into(), text(e.region));
+    m.insert("city".into(), text(e.city));
+    m.insert("browser".into(), e.browser.into());
+    m.insert("browser_version".into(), e.browser_version.into());
+    m.insert("os".into(), e.os.into());
+    m.insert("os_version".into(), e.os_version.into());
+    m.insert("device".into(), e.device.into());
+    m.insert("screen".into(), text(e.screen));
+    m.insert("connection_type".into(), text(e.connection_type));
+    m.insert("save_data".into(), u8::from(e.save_data).into());
+    m.insert("props".into(), text(e.props));
+    m.insert(
+        "scroll_depth".into(),
+        e.scroll_depth.map_or(Value::Null, Value::from),
+    );
+    m.insert(
+        "engaged_ms".into(),
+        e.engaged_ms.map_or(Value::Null, Value::from),
+    );
+    m.insert("interactive".into(), u8::from(e.interactive).into());
+    m.insert("batch".into(), batch.into());
+    // A map of plain values always serialises.
+    let _ = serde_json::to_writer(&mut *out, &Value::Object(m));
+    out.push(b'\n');
+    day
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_sql_text_are_plain_and_salts_travel_as_hex() {
+        assert!(plain_name("database", "spoorloos_1").is_ok());
+        for bad in ["", "1db", "db; DROP TABLE x", "db.x", "d b"] {
+            assert!(plain_name("database", bad).is_err(), "{bad}");
+        }
+        assert_eq!(batch_literal("ab-12' OR 1=1"), "ab-121");
+        let key = [7u8; 32];
+        assert_eq!(unhex(&hex(&key)), Some(key));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(release("18.16.1"), (18, 16));
+        assert!(release("1.1.54380") < OLDEST);
+        assert!(release("24.8.4.13") >= OLDEST);
+    }
+}

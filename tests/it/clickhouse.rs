@@ -1,0 +1,334 @@
+//! The ClickHouse store's foundations against a real two-shard cluster: two
+//! `clickhouse-server` processes (Debian's package) started by
+//! `scripts/clickhouse-cluster.sh`. The schema on both nodes and a drifted node
+//! refused; a batch split over the shards by visitor; an insert whose answer is
+//! lost counted, not sent twice; two collectors agreeing on a day's salt, with one
+//! shard down too; and a destroyed salt gone from both servers' files.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use spoorloos::event::EventView;
+use spoorloos::store::clickhouse::{ClickHouseError, Cluster, ClusterSpec};
+
+/// The two servers, stopped when dropped.
+struct Servers {
+    dir: tempfile::TempDir,
+    urls: Vec<String>,
+    password: String,
+}
+
+const PORT_BASE: &str = "28123";
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/clickhouse-cluster.sh")
+}
+
+impl Servers {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["start", &dir.path().display().to_string()])
+            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .output()
+            .expect("run the cluster script");
+        assert!(
+            out.status.success(),
+            "the ClickHouse cluster did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let urls = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let password = std::fs::read_to_string(dir.path().join("password")).expect("password");
+        Self {
+            dir,
+            urls,
+            password,
+        }
+    }
+
+    fn node(&self, verb: &str, n: usize) {
+        let status = Command::new("bash")
+            .arg(script())
+            .args([verb, &self.dir.path().display().to_string(), &n.to_string()])
+            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .status()
+            .expect("run the cluster script");
+        assert!(status.success(), "{verb} {n}");
+    }
+
+    fn spec(&self, database: &str, nodes: Vec<String>) -> ClusterSpec {
+        ClusterSpec {
+            nodes,
+            database: database.into(),
+            cluster: "spoorloos".into(),
+            user: "spoorloos".into(),
+            password: self.password.clone(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Runs `sql` on node `n` (1 or 2) with the command-line client's HTTP
+    /// equivalent; its answer.
+    fn sql(&self, n: usize, sql: &str) -> String {
+        let out = Command::new("curl")
+            .args(["-sS", "--data-binary", sql])
+            .args(["-H", "X-ClickHouse-User: spoorloos"])
+            .args(["-H", &format!("X-ClickHouse-Key: {}", self.password)])
+            .arg(&self.urls[n - 1])
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Every byte of both servers' data folders.
+    fn all_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut stack = vec![self.dir.path().to_path_buf()];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                    stack.push(entry.path());
+                }
+            } else if let Ok(b) = std::fs::read(&path) {
+                bytes.extend(b);
+            }
+        }
+        bytes
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["stop", &self.dir.path().display().to_string()])
+            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .status();
+    }
+}
+
+fn event(visitor: u64, path: &str) -> EventView<'_> {
+    EventView {
+        ts_micros: 1_768_046_400_000_000 + i64::try_from(visitor).unwrap_or(0),
+        site: "example.test",
+        name: "pageview",
+        hostname: "example.test",
+        pathname: path,
+        visitor_id: Some(visitor),
+        session_id: Some(visitor.wrapping_mul(31)),
+        visit_day: 20_463,
+        referrer: None,
+        source: Some("Google"),
+        channel: "Organic Search",
+        utm_source: None,
+        utm_medium: None,
+        utm_campaign: None,
+        utm_content: None,
+        utm_term: None,
+        country: Some("NL"),
+        region: None,
+        city: None,
+        browser: "Firefox",
+        browser_version: "133",
+        os: "Linux",
+        os_version: "",
+        device: "desktop",
+        screen: Some("desktop"),
+        connection_type: None,
+        save_data: false,
+        props: None,
+        scroll_depth: None,
+        engaged_ms: None,
+        interactive: true,
+    }
+}
+
+/// A proxy in front of a node that swallows the answer to the first insert it
+/// forwards (the insert is done, the answer lost), and passes everything else.
+fn lossy_proxy(upstream: &str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let swallowed = Arc::new(AtomicUsize::new(0));
+    let count = swallowed.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (upstream, count) = (upstream.clone(), count.clone());
+            std::thread::spawn(move || relay(client, &upstream, &count));
+        }
+    });
+    (url, swallowed)
+}
+
+fn relay(client: TcpStream, upstream: &str, swallowed: &Arc<AtomicUsize>) {
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let swallow = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (flag, count) = (swallow.clone(), swallowed.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = from_client.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let chunk = &buf[..n];
+            if chunk.windows(12).any(|w| w == b"query=INSERT")
+                && count.fetch_add(1, Ordering::SeqCst) == 0
+            {
+                flag.store(true, Ordering::SeqCst);
+            }
+            if to_server.write_all(chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut from_server, mut to_client) = (server, client);
+    let mut buf = [0u8; 65536];
+    while let Ok(n) = from_server.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        if swallow.load(Ordering::SeqCst) {
+            // The insert is done; its answer never arrives.
+            let _ = to_client.shutdown(std::net::Shutdown::Both);
+            let _ = from_server.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        if to_client.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+}
+
+#[test]
+fn a_two_shard_cluster_takes_batches_once_and_agrees_on_salts() {
+    let servers = Servers::start();
+    let day = NaiveDate::from_ymd_opt(2026, 1, 10).expect("day");
+
+    // The schema on both nodes, twice over; a node whose tables drifted is refused.
+    let spec = servers.spec("spoorloos_it", servers.urls.clone());
+    Cluster::connect(&spec).expect("connect");
+    let cluster = Cluster::connect(&spec).expect("connect again");
+    for n in [1, 2] {
+        assert_eq!(
+            servers.sql(
+                n,
+                "SELECT count() FROM system.tables WHERE database = 'spoorloos_it'"
+            ),
+            "3"
+        );
+    }
+    servers.sql(
+        2,
+        "ALTER TABLE spoorloos_it.events_local ADD COLUMN extra UInt8",
+    );
+    match Cluster::connect(&spec) {
+        Err(ClickHouseError::Drift { node, .. }) => assert_eq!(node, servers.urls[1]),
+        other => panic!("a drifted node was taken: {:?}", other.err()),
+    }
+    servers.sql(2, "ALTER TABLE spoorloos_it.events_local DROP COLUMN extra");
+
+    // A batch over both shards, each visitor on one; the Distributed table sees all.
+    let paths: Vec<String> = (0..200).map(|i| format!("/p{i}")).collect();
+    let mut batch = (0..200u64).map(|v| event(v, &paths[v as usize]));
+    assert_eq!(cluster.insert("0a-1", &mut batch).expect("insert"), 200);
+    let (one, two) = (
+        servers.sql(1, "SELECT count() FROM spoorloos_it.events_local"),
+        servers.sql(2, "SELECT count() FROM spoorloos_it.events_local"),
+    );
+    assert_eq!((one.as_str(), two.as_str()), ("100", "100"));
+    assert_eq!(
+        servers.sql(
+            1,
+            "SELECT count(), uniqExact(visitor_id) FROM spoorloos_it.events"
+        ),
+        "200\t200"
+    );
+
+    // The answer to an insert is lost: the batch is counted, not sent again.
+    let (proxy, swallowed) = lossy_proxy(&servers.urls[0]);
+    let lossy =
+        Cluster::connect(&servers.spec("spoorloos_it", vec![proxy, servers.urls[1].clone()]))
+            .expect("connect through the proxy");
+    let mut batch = (1000..1100u64).map(|v| event(v, "/again"));
+    assert_eq!(lossy.insert("0b-2", &mut batch).expect("insert"), 100);
+    assert_eq!(swallowed.load(Ordering::SeqCst), 1, "no answer was lost");
+    assert_eq!(lossy.batch_rows("0b-2", day).expect("count"), 100);
+
+    // Two collectors at midnight agree on one salt; with a shard down, too.
+    let specs = [spec.clone(), spec.clone()];
+    let salts: Vec<_> = specs
+        .into_iter()
+        .map(|s| {
+            std::thread::spawn(move || {
+                Cluster::connect(&s)
+                    .expect("connect")
+                    .salt(day)
+                    .expect("salt")
+                    .key
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    assert_eq!(salts[0], salts[1], "two collectors, two salts");
+    let hex: String = salts[0].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !servers
+            .sql(1, "SELECT query FROM system.processes")
+            .contains(&hex)
+    );
+    servers.node("stop-node", 2);
+    assert_eq!(
+        cluster.salt(day).expect("salt with a shard down").key,
+        salts[0]
+    );
+    servers.node("start-node", 2);
+
+    // Destroyed: the day's partition dropped on both nodes, its files gone (they
+    // held it before: the scan can see it).
+    assert!(
+        servers
+            .all_bytes()
+            .windows(hex.len())
+            .any(|w| w == hex.as_bytes())
+    );
+    cluster
+        .destroy_salts_before(day.succ_opt().expect("day"))
+        .expect("destroy");
+    for n in [1, 2] {
+        assert_eq!(
+            servers.sql(n, "SELECT count() FROM spoorloos_it.salts"),
+            "0"
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let bytes = servers.all_bytes();
+        let left = bytes.windows(hex.len()).any(|w| w == hex.as_bytes())
+            || bytes.windows(32).any(|w| w == salts[0]);
+        if !left {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a destroyed salt is still in a server's files"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
