@@ -26,7 +26,6 @@ use std::io::Read as _;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use serde_json::{Map, Value};
 
 use super::StoreError;
 use crate::event::EventView;
@@ -479,64 +478,89 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// One event as ClickHouse takes it in `JSONEachRow`.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    ts: String,
+    ts_us: u32,
+    day: String,
+    site: &'a str,
+    name: &'a str,
+    hostname: &'a str,
+    pathname: &'a str,
+    visitor_id: Option<u64>,
+    session_id: Option<u64>,
+    visit_day: String,
+    referrer: Option<&'a str>,
+    source: Option<&'a str>,
+    channel: &'a str,
+    utm_source: Option<&'a str>,
+    utm_medium: Option<&'a str>,
+    utm_campaign: Option<&'a str>,
+    utm_content: Option<&'a str>,
+    utm_term: Option<&'a str>,
+    country: Option<&'a str>,
+    region: Option<&'a str>,
+    city: Option<&'a str>,
+    browser: &'a str,
+    browser_version: &'a str,
+    os: &'a str,
+    os_version: &'a str,
+    device: &'a str,
+    screen: Option<&'a str>,
+    connection_type: Option<&'a str>,
+    save_data: u8,
+    props: Option<&'a str>,
+    scroll_depth: Option<u8>,
+    engaged_ms: Option<u32>,
+    interactive: u8,
+    batch: &'a str,
+}
+
 /// One event as a `JSONEachRow` line; its UTC day.
 fn row(e: EventView<'_>, batch: &str, out: &mut Vec<u8>) -> NaiveDate {
     let ts = chrono::DateTime::from_timestamp_micros(e.ts_micros).unwrap_or_default();
     let day = ts.date_naive();
-    let visit_day = NaiveDate::from_num_days_from_ce_opt(e.visit_day + 719_163).unwrap_or(day);
-    let mut m = Map::new();
-    let text = |v: Option<&str>| v.map_or(Value::Null, Value::from);
-    m.insert(
-        "ts".into(),
-        ts.format("%Y-%m-%d %H:%M:%S").to_string().into(),
-    );
-    m.insert("ts_us".into(), (ts.timestamp_subsec_micros()).into());
-    m.insert("day".into(), day.to_string().into());
-    m.insert("site".into(), e.site.into());
-    m.insert("name".into(), e.name.into());
-    m.insert("hostname".into(), e.hostname.into());
-    m.insert("pathname".into(), e.pathname.into());
-    m.insert(
-        "visitor_id".into(),
-        e.visitor_id.map_or(Value::Null, Value::from),
-    );
-    m.insert(
-        "session_id".into(),
-        e.session_id.map_or(Value::Null, Value::from),
-    );
-    m.insert("visit_day".into(), visit_day.to_string().into());
-    m.insert("referrer".into(), text(e.referrer));
-    m.insert("source".into(), text(e.source));
-    m.insert("channel".into(), e.channel.into());
-    m.insert("utm_source".into(), text(e.utm_source));
-    m.insert("utm_medium".into(), text(e.utm_medium));
-    m.insert("utm_campaign".into(), text(e.utm_campaign));
-    m.insert("utm_content".into(), text(e.utm_content));
-    m.insert("utm_term".into(), text(e.utm_term));
-    m.insert("country".into(), text(e.country));
-    m.insert("region".into(), text(e.region));
-    m.insert("city".into(), text(e.city));
-    m.insert("browser".into(), e.browser.into());
-    m.insert("browser_version".into(), e.browser_version.into());
-    m.insert("os".into(), e.os.into());
-    m.insert("os_version".into(), e.os_version.into());
-    m.insert("device".into(), e.device.into());
-    m.insert("screen".into(), text(e.screen));
-    m.insert("connection_type".into(), text(e.connection_type));
-    m.insert("save_data".into(), u8::from(e.save_data).into());
-    m.insert("props".into(), text(e.props));
-    m.insert(
-        "scroll_depth".into(),
-        e.scroll_depth.map_or(Value::Null, Value::from),
-    );
-    m.insert(
-        "engaged_ms".into(),
-        e.engaged_ms.map_or(Value::Null, Value::from),
-    );
-    m.insert("interactive".into(), u8::from(e.interactive).into());
-    m.insert("batch".into(), batch.into());
-    // A map of plain values always serialises.
-    let _ = serde_json::to_writer(&mut *out, &Value::Object(m));
+    let row = Row {
+        ts: ts.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ts_us: ts.timestamp_subsec_micros(),
+        day: day.to_string(),
+        site: e.site,
+        name: e.name,
+        hostname: e.hostname,
+        pathname: e.pathname,
+        visitor_id: e.visitor_id,
+        session_id: e.session_id,
+        visit_day: NaiveDate::from_num_days_from_ce_opt(e.visit_day + 719_163)
+            .unwrap_or(day)
+            .to_string(),
+        referrer: e.referrer,
+        source: e.source,
+        channel: e.channel,
+        utm_source: e.utm_source,
+        utm_medium: e.utm_medium,
+        utm_campaign: e.utm_campaign,
+        utm_content: e.utm_content,
+        utm_term: e.utm_term,
+        country: e.country,
+        region: e.region,
+        city: e.city,
+        browser: e.browser,
+        browser_version: e.browser_version,
+        os: e.os,
+        os_version: e.os_version,
+        device: e.device,
+        screen: e.screen,
+        connection_type: e.connection_type,
+        save_data: u8::from(e.save_data),
+        props: e.props,
+        scroll_depth: e.scroll_depth,
+        engaged_ms: e.engaged_ms,
+        interactive: u8::from(e.interactive),
+        batch,
+    };
+    // Plain values and strings always serialise.
+    let _ = serde_json::to_writer(&mut *out, &row);
     out.push(b'\n');
     day
 }

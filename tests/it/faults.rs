@@ -401,11 +401,8 @@ async fn wrong_api_keys_are_rate_limited_per_client() {
     assert!(!stopped.output.contains("right-key") && !stopped.output.contains("guess"));
 }
 
-/// Sixty wrong keys sent at once on sixty connections, each request's body held
-/// back a moment: still at most ten are compared (401), the rest refused (429).
-#[tokio::test(flavor = "multi_thread")]
-async fn the_wrong_key_limit_holds_under_concurrency() {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// A collector with one API key, `right-key`.
+fn with_one_key() -> Server {
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("keys.toml");
     std::fs::write(
@@ -416,7 +413,15 @@ async fn the_wrong_key_limit_holds_under_concurrency() {
         ),
     )
     .expect("config");
-    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    start_in(dir, &["--config", &config.display().to_string()])
+}
+
+/// Sixty wrong keys sent at once on sixty connections, each request's body held
+/// back a moment: still at most ten are compared (401), the rest refused (429).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wrong_key_limit_holds_under_concurrency() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = with_one_key();
     let addr = server.url.trim_start_matches("http://").to_owned();
     let body = format!(r#"{{"site_id":"{SITE}","metrics":["visitors"],"date_range":"day"}}"#);
     let mut tasks = Vec::new();
@@ -458,17 +463,7 @@ async fn the_wrong_key_limit_holds_under_concurrency() {
 /// flight at once, are compared ten times.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_wrong_key_limit_holds_over_http2_streams() {
-    let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("keys.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "sites = [\"{SITE}\"]\n\n[[api_keys]]\nname = \"k\"\nhash = \"{}\"\n",
-            blake3::hash(b"right-key").to_hex()
-        ),
-    )
-    .expect("config");
-    let server = start_in(dir, &["--config", &config.display().to_string()]);
+    let server = with_one_key();
     let client = reqwest::Client::builder()
         .http2_prior_knowledge()
         .build()

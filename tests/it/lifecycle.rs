@@ -22,6 +22,20 @@ fn start_at(dir: tempfile::TempDir, at: &str) -> Server {
     )
 }
 
+/// A home-page view from each of `ips`, with the clock at `clock`; the collector
+/// stopped once they are stored.
+async fn visitors_at(dir: tempfile::TempDir, clock: &str, ips: &[&str]) -> Stopped {
+    let body = r#"{"n":"pageview","u":"http://example.test/","d":"example.test"}"#;
+    let server = start_at(dir, clock);
+    for ip in ips {
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
+            .await;
+    }
+    server.wait_stored(ips.len() as u64).await;
+    server.stop()
+}
+
 /// A day whose events expire before it was ever sealed (the collector was stopped
 /// for longer than the retention) still gets its pairs, folded.
 #[tokio::test]
@@ -369,15 +383,12 @@ async fn days_follow_the_clock_when_it_goes_back() {
             "SELECT CAST(day AS VARCHAR), visitors FROM daily_aggregates WHERE dimension = 'total'",
         )
     };
-    let dir = tempfile::tempdir().expect("dir");
-    let server = start_at(dir, "2026-01-10T12:00:00Z");
-    for ip in ["203.0.113.1", "203.0.113.2"] {
-        server
-            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
-            .await;
-    }
-    server.wait_stored(2).await;
-    let stopped = server.stop();
+    let stopped = visitors_at(
+        tempfile::tempdir().expect("dir"),
+        "2026-01-10T12:00:00Z",
+        &["203.0.113.1", "203.0.113.2"],
+    )
+    .await;
 
     // The clock jumps two days ahead: day 10 has ended and is rolled up.
     let server = start_at(stopped.dir, "2026-01-12T12:00:00Z");
@@ -416,26 +427,20 @@ async fn days_follow_the_clock_when_it_goes_back() {
 /// aggregates of the days it passed stay.
 #[tokio::test]
 async fn events_stamped_ahead_of_a_clock_that_went_back_are_deleted() {
-    let body = r#"{"n":"pageview","u":"http://example.test/","d":"example.test"}"#;
-    let dir = tempfile::tempdir().expect("dir");
-    let server = start_at(dir, "2026-01-10T12:00:00Z");
-    for ip in ["203.0.113.1", "203.0.113.2"] {
-        server
-            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
-            .await;
-    }
-    server.wait_stored(2).await;
-    let stopped = server.stop();
+    let stopped = visitors_at(
+        tempfile::tempdir().expect("dir"),
+        "2026-01-10T12:00:00Z",
+        &["203.0.113.1", "203.0.113.2"],
+    )
+    .await;
 
     // Fifty days ahead: day 10's events expire (rolled up first), two more arrive.
-    let server = start_at(stopped.dir, "2026-03-01T12:00:00Z");
-    for ip in ["203.0.113.3", "203.0.113.4"] {
-        server
-            .event(body, UA_DESKTOP, &[("x-forwarded-for", ip)])
-            .await;
-    }
-    server.wait_stored(2).await;
-    let stopped = server.stop();
+    let stopped = visitors_at(
+        stopped.dir,
+        "2026-03-01T12:00:00Z",
+        &["203.0.113.3", "203.0.113.4"],
+    )
+    .await;
     let server = start_at(stopped.dir, "2026-03-03T12:00:00Z");
     server
         .wait_metric("spoorloos_days_rolled_up_total", 1)

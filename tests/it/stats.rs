@@ -674,55 +674,36 @@ async fn a_date_time_range_by_minute(s: &Server, c: &mut Checks) {
 
 /// Regions (ISO 3166-2) and cities, kept with `geoip.city`.
 async fn regions_and_cities_with_geoip_city(s: &Server, c: &mut Checks) {
-    check_eq!(
-        c,
-        by(
-            s,
+    let cases = [
+        (
             "visit:region",
-            &["visitors"],
-            json!([["is", "visit:country", ["GB", "US"]]])
-        )
-        .await,
-        rows(&[("GB-ENG", json!([2])), ("US-WA", json!([1]))])
-    );
-    check_eq!(
-        c,
-        by(
-            s,
+            json!([["is", "visit:country", ["GB", "US"]]]),
+            rows(&[("GB-ENG", json!([2])), ("US-WA", json!([1]))]),
+        ),
+        (
             "visit:city",
-            &["visitors"],
-            json!([["is", "visit:region", ["GB-ENG"]]])
-        )
-        .await,
-        rows(&[("Boxford", json!([2]))])
-    );
-    // The name forms: English names for the codes, in answers and in filters.
-    check_eq!(
-        c,
-        by(
-            s,
+            json!([["is", "visit:region", ["GB-ENG"]]]),
+            rows(&[("Boxford", json!([2]))]),
+        ),
+        // The name forms: English names for the codes, in answers and in filters.
+        (
             "visit:region_name",
-            &["visitors"],
             json!([[
                 "is",
                 "visit:country_name",
                 ["United Kingdom", "United States"]
-            ]])
-        )
-        .await,
-        rows(&[("England", json!([2])), ("Washington", json!([1]))])
-    );
-    check_eq!(
-        c,
-        by(
-            s,
+            ]]),
+            rows(&[("England", json!([2])), ("Washington", json!([1]))]),
+        ),
+        (
             "visit:city_name",
-            &["visitors"],
-            json!([["contains", "visit:region_name", ["engl"], {"case_sensitive": false}]])
-        )
-        .await,
-        rows(&[("Boxford", json!([2]))])
-    );
+            json!([["contains", "visit:region_name", ["engl"], {"case_sensitive": false}]]),
+            rows(&[("Boxford", json!([2]))]),
+        ),
+    ];
+    for (dimension, filters, expected) in cases {
+        check_eq!(c, by(s, dimension, &["visitors"], filters).await, expected);
+    }
 }
 
 /// Custom properties: a breakdown (events without the key are "(none)"), a filter,
