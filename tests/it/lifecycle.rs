@@ -36,6 +36,17 @@ async fn visitors_at(dir: tempfile::TempDir, clock: &str, ips: &[&str]) -> Stopp
     server.stop()
 }
 
+/// Six visitors from Google on /popular: a crowd of the default minimum size and one.
+async fn google_crowd(server: &Server) {
+    for i in 0..6 {
+        let ip = format!("203.0.113.{}", i + 1);
+        let body = r#"{"n":"pageview","u":"http://example.test/popular","d":"example.test","r":"https://www.google.com/"}"#;
+        server
+            .event(body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+    }
+}
+
 /// A day whose events expire before it was ever sealed (the collector was stopped
 /// for longer than the retention) still gets its pairs, folded.
 #[tokio::test]
@@ -75,15 +86,8 @@ async fn a_day_never_sealed_gets_its_pairs_as_its_events_expire() {
 /// the source as if a crowd had come from it.
 #[tokio::test]
 async fn a_folded_row_counts_each_visitor_once() {
-    let dir = tempfile::tempdir().expect("dir");
-    let server = start_at(dir, "2026-01-10T12:00:00Z");
-    for i in 0..6 {
-        let ip = format!("203.0.113.{}", i + 1);
-        let body = r#"{"n":"pageview","u":"http://example.test/popular","d":"example.test","r":"https://www.google.com/"}"#;
-        server
-            .event(body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
-            .await;
-    }
+    let server = start_at(tempfile::tempdir().expect("dir"), "2026-01-10T12:00:00Z");
+    google_crowd(&server).await;
     let alone = [("x-forwarded-for", "198.51.100.77")];
     for page in 0..6 {
         let body = format!(
@@ -116,15 +120,8 @@ async fn a_folded_row_counts_each_visitor_once() {
 
 #[tokio::test]
 async fn days_roll_up_and_expired_events_leave_no_bytes() {
-    let dir = tempfile::tempdir().expect("dir");
-    let server = start_at(dir, "2026-01-10T12:00:00Z");
-    for i in 0..6 {
-        let ip = format!("203.0.113.{}", i + 1);
-        let body = r#"{"n":"pageview","u":"http://example.test/popular","d":"example.test","r":"https://www.google.com/"}"#;
-        server
-            .event(body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
-            .await;
-    }
+    let server = start_at(tempfile::tempdir().expect("dir"), "2026-01-10T12:00:00Z");
+    google_crowd(&server).await;
     let lonely = [("x-forwarded-for", "198.51.100.77")];
     let body = r#"{"n":"pageview","u":"http://example.test/expire-me-zq7","d":"example.test"}"#;
     server.event(body, UA_FIREFOX, &lonely).await;
