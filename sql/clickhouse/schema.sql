@@ -10,7 +10,8 @@ CREATE DATABASE IF NOT EXISTS {db};
 -- One row per accepted hit, as the DuckDB store keeps it: no column can hold an
 -- IP address, a User-Agent or a full URL, and visitor_id is a keyed hash under a salt
 -- destroyed daily. A day is a partition, so retention drops whole days on every
--- node. `batch` names the insert a row came with: a retry after an ambiguous
+-- node, and a dropped or merged part's files go within seconds (not the default
+-- eight minutes). `batch` names the insert a row came with: a retry after an ambiguous
 -- failure first counts the batch's rows, so none is inserted twice (MergeTree
 -- keeps duplicate inserts).
 CREATE TABLE IF NOT EXISTS {db}.events_local (
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS {db}.events_local (
     engaged_ms      Nullable(UInt32),
     interactive     UInt8,
     batch           String
-) ENGINE = MergeTree() PARTITION BY day ORDER BY (site, ts);
+) ENGINE = MergeTree() PARTITION BY day ORDER BY (site, ts)
+    SETTINGS index_granularity = 8192, old_parts_lifetime = 1, cleanup_delay_period = 1;
 
 -- Every node's events, for queries. A collector inserts into the shard its key
 -- picks (the same key % shards as this table's), so one visitor's events, and

@@ -399,12 +399,25 @@ impl Cluster {
         Ok(best.map(|(_, key)| Salt { day, key }))
     }
 
+    /// Retention: drops the event partitions (UTC days) before `day` on every node;
+    /// the rows' files go as the salts' do. Nodes that do not answer are named in
+    /// the error; call again until it succeeds.
+    pub fn drop_events_before(&self, day: NaiveDate) -> Result<(), ClickHouseError> {
+        self.drop_partitions_before("events_local", day)
+    }
+
     /// Destroys the salts of the days before `day` on every node: their
     /// partitions are dropped, and their files go within seconds. Nodes that do not
     /// answer are named in the error; call again until it succeeds.
     pub fn destroy_salts_before(&self, day: NaiveDate) -> Result<(), ClickHouseError> {
+        self.drop_partitions_before("salts", day)
+    }
+
+    /// Drops `table`'s day partitions before `day` on every node (`table` is one of
+    /// the schema's own names).
+    fn drop_partitions_before(&self, table: &str, day: NaiveDate) -> Result<(), ClickHouseError> {
         let list = format!(
-            "SELECT DISTINCT partition FROM system.parts WHERE database = '{}' AND table = 'salts' \
+            "SELECT DISTINCT partition FROM system.parts WHERE database = '{}' AND table = '{table}' \
              AND active AND partition < '{day}' FORMAT TabSeparated",
             self.database
         );
@@ -414,7 +427,7 @@ impl Cluster {
                 for partition in text.lines().filter(|l| is_date(l)) {
                     node.run(
                         &format!(
-                            "ALTER TABLE {}.salts DROP PARTITION '{partition}'",
+                            "ALTER TABLE {}.{table} DROP PARTITION '{partition}'",
                             self.database
                         ),
                         None,

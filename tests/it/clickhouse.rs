@@ -259,6 +259,29 @@ fn a_two_shard_cluster_takes_batches_once_and_agrees_on_salts() {
         "200\t200"
     );
 
+    // Retention: a day's partition dropped on both nodes, its rows' files gone.
+    let old = NaiveDate::from_ymd_opt(2026, 1, 9).expect("day");
+    let mut expiring = (5000..5010u64).map(|v| EventView {
+        ts_micros: 1_767_960_000_000_000,
+        ..event(v, "/expire-me-ch9")
+    });
+    assert_eq!(cluster.insert("0c-3", &mut expiring).expect("insert"), 10);
+    assert_eq!(cluster.batch_rows("0c-3", old).expect("count"), 10);
+    let needle = b"/expire-me-ch9";
+    assert!(
+        servers
+            .all_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle)
+    );
+    cluster.drop_events_before(day).expect("retention");
+    assert_eq!(
+        servers.sql(1, "SELECT count() FROM spoorloos_it.events"),
+        "200",
+        "the day kept"
+    );
+    gone(&servers, needle, "an expired event's page");
+
     // The answer to an insert is lost: the batch is counted, not sent again.
     let (proxy, swallowed) = lossy_proxy(&servers.urls[0]);
     let lossy =
@@ -317,17 +340,21 @@ fn a_two_shard_cluster_takes_batches_once_and_agrees_on_salts() {
             "0"
         );
     }
+    gone(&servers, hex.as_bytes(), "a destroyed salt (hex)");
+    gone(&servers, &salts[0], "a destroyed salt");
+}
+
+/// Waits (bounded) until `needle` is in no file of either server.
+fn gone(servers: &Servers, needle: &[u8], what: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let bytes = servers.all_bytes();
-        let left = bytes.windows(hex.len()).any(|w| w == hex.as_bytes())
-            || bytes.windows(32).any(|w| w == salts[0]);
-        if !left {
-            break;
-        }
+    while servers
+        .all_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle)
+    {
         assert!(
             std::time::Instant::now() < deadline,
-            "a destroyed salt is still in a server's files"
+            "{what} is still in a server's files"
         );
         std::thread::sleep(Duration::from_millis(500));
     }
