@@ -134,7 +134,7 @@
     const filters = p.getAll('f').map((f) => {
       const [op, prop, ...rest] = f.split('|');
       return { op, prop, value: rest.join('|') };
-    }).filter((f) => OPS.includes(f.op) && (PROPS[f.prop] || /^event:props:./.test(f.prop)));
+    }).filter((f) => OPS.includes(f.op) && (PROPS[f.prop] || ALSO[f.prop] || /^event:props:./.test(f.prop)));
     const metric = METRICS.includes(p.get('metric')) ? p.get('metric') : 'visitors';
     const every = ['hour', 'day', 'week', 'month'].includes(p.get('interval')) ? p.get('interval') : '';
     const lang = p.get('lang') === 'nl' || p.get('lang') === 'en' ? p.get('lang') : (boot.lang || 'en');
@@ -172,6 +172,8 @@
     'visit:screen': 'screens', 'visit:connection_type': 'connections', 'event:goal': 'goals',
   };
   if (boot.places !== '1') { delete PROPS['visit:region_name']; delete PROPS['visit:city']; }
+  // Filters a link may hold that the editor no longer offers (regions by code).
+  const ALSO = { 'visit:region': 'regions' };
   const PANELS = [
     { id: 'sources', title: 'sources', tabs: [
       ['sources', 'visit:source'], ['referrers', 'visit:referrer'], ['channels', 'visit:channel'], ['utmSource', 'visit:utm_source'],
@@ -372,7 +374,7 @@
 
   // A property's name as shown: a custom property by its key.
   function propLabel(prop) {
-    return prop.startsWith('event:props:') ? prop.slice('event:props:'.length) : t(PROPS[prop]);
+    return prop.startsWith('event:props:') ? prop.slice('event:props:'.length) : t(PROPS[prop] || ALSO[prop]);
   }
 
   function chips() {

@@ -59,12 +59,13 @@ CREATE TABLE IF NOT EXISTS {db}.events AS {db}.events_local
     ENGINE = Distributed({cluster}, {db}, events_local, ifNull(visitor_id, ifNull(session_id, 0)));
 
 -- Each day's salt proposals, on every node: every collector proposes one, writes it
--- to every node it reaches, and uses the day's lowest proposal it can read, so all
--- converge on one. A day is a partition, dropped when the salt is destroyed, and the
+-- to every node it reaches, and uses the day's lowest proposal it can read once
+-- that is two seconds old (`proposed`, by the node's clock), so all converge on one. A day is a partition, dropped when the salt is destroyed, and the
 -- dropped parts' files go within seconds, not the default eight minutes.
 CREATE TABLE IF NOT EXISTS {db}.salts (
     day      Date,
     proposal UInt64,
-    salt     String
+    salt     String,
+    proposed DateTime DEFAULT now()
 ) ENGINE = MergeTree() PARTITION BY day ORDER BY (day, proposal)
     SETTINGS index_granularity = 8192, old_parts_lifetime = 1, cleanup_delay_period = 1;

@@ -5,7 +5,9 @@
 //! parsed (a filter on names becomes a filter on the codes with those names), and
 //! its answer is relabelled after. The names are English, from
 //! `assets/places/` (`scripts/place-names.sh`: Unicode CLDR for countries, the
-//! `iso-3166` package for regions); a code without a name keeps its code.
+//! `iso-3166` package for regions); a code without a name keeps its code. Rows
+//! ordered by a name form come in the order of their codes, and a filter on a name
+//! several regions share ("Limburg") matches all of them.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -24,8 +26,8 @@ fn table(text: &'static str) -> HashMap<&'static str, &'static str> {
     text.lines().filter_map(|l| l.split_once('\t')).collect()
 }
 
-/// Most codes one name filter may stand for (a query's filter takes 100 values).
-const MAX_CODES: usize = 100;
+/// Most codes one name filter may stand for: a filter's own limit.
+const MAX_CODES: usize = super::request::MAX_VALUES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -189,6 +191,18 @@ fn rewrite_filter(filter: &mut Value) -> Result<(), QueryError> {
         .filter(|(_, name)| test(name))
         .map(|(code, _)| *code)
         .collect();
+    // A value no place is named, but that is a label of the property itself (a code
+    // without a name, which answers keep as it is, or "(none)"), matches as it is.
+    if op == "is" || op == "is_not" {
+        let named: Vec<String> = names.values().map(|n| fold(n)).collect();
+        codes.extend(
+            values
+                .iter()
+                .filter(|v| !named.contains(&fold(v)))
+                .filter(|v| kind != Kind::Country || v.chars().count() == 2)
+                .map(String::as_str),
+        );
+    }
     if codes.len() > MAX_CODES {
         return Err(bad(format!(
             "Invalid filter on {}: it names {} places, more than {MAX_CODES}; narrow it.",
@@ -293,17 +307,29 @@ mod tests {
     }
 
     #[test]
-    fn a_name_filter_that_names_nothing_matches_nothing_and_a_broad_one_is_refused() {
+    fn a_name_filter_matches_the_codes_with_the_name_or_nothing() {
         let body = json!({"filters": [["is", "visit:country_name", ["Atlantis"]]]});
         let Ok(Some((asked, _))) = rewrite(&body) else {
             panic!("not rewritten");
         };
         assert_eq!(asked["filters"], json!([["is", "visit:country", ["XX"]]]));
-        let broad = json!({"filters": [["matches", "visit:region_name", ["a"]]]});
-        let Err(QueryError::Invalid(why)) = rewrite(&broad) else {
-            panic!("a filter naming thousands of regions was taken");
+        // A label that is no name (a code without one, "(none)") matches as it is.
+        let labels =
+            json!({"filters": [["is", "visit:region_name", ["England", "(none)", "ZZ-ZZ"]]]});
+        let Ok(Some((asked, _))) = rewrite(&labels) else {
+            panic!("not rewritten");
         };
-        assert!(why.contains("narrow it"), "{why}");
+        assert_eq!(
+            asked["filters"],
+            json!([["is", "visit:region", ["(none)", "GB-ENG", "ZZ-ZZ"]]])
+        );
+        // A short search names thousands of regions, and is taken.
+        let broad = json!({"filters": [["contains", "visit:region_name", ["a"]]]});
+        let Ok(Some((asked, _))) = rewrite(&broad) else {
+            panic!("not rewritten");
+        };
+        let codes = asked["filters"][0][2].as_array().map_or(0, Vec::len);
+        assert!(codes > 1000, "{codes}");
         assert!(
             rewrite(&json!({"dimensions": ["visit:country"]}))
                 .unwrap()

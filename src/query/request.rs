@@ -16,7 +16,10 @@ use super::{
 pub const MAX_LIMIT: u64 = 10_000;
 const MAX_FILTER_DEPTH: usize = 8;
 const MAX_FILTER_LEAVES: usize = 100;
-const MAX_VALUES: usize = 100;
+/// Values one filter may list: a request's body limit bounds what a client sends; a
+/// filter on place names becomes one on all the codes with matching names
+/// (`places.rs`), up to every region.
+pub(super) const MAX_VALUES: usize = 10_000;
 const MAX_VALUE_LEN: usize = 2_000;
 /// Regexes are compiled by DuckDB for every row; keep them small.
 pub const MAX_REGEX_LEN: usize = 512;

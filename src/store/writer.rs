@@ -222,6 +222,8 @@ impl Writer {
         };
         let watchdog = priority.watch(config.flush_interval)?;
         let gone = metrics.clone();
+        // The first run of the chores counts from here, not from the process start.
+        metrics.writer_beat();
         let thread = std::thread::Builder::new()
             .name("spoorloos-writer".into())
             .spawn(move || {

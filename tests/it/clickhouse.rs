@@ -3,7 +3,9 @@
 //! `scripts/clickhouse-cluster.sh`. The schema on both nodes and a drifted node
 //! refused; a batch split over the shards by visitor; an insert whose answer is
 //! lost counted, not sent twice; two collectors agreeing on a day's salt, with one
-//! shard down too; and a destroyed salt gone from both servers' files.
+//! shard down too; a destroyed salt and an expired day gone from both servers'
+//! files; and the spool: batches kept while the cluster or one shard is down, kept
+//! across a restart of the collector, sent once each when it is back.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,28 +17,29 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use spoorloos::event::EventView;
-use spoorloos::store::clickhouse::{ClickHouseError, Cluster, ClusterSpec};
+use spoorloos::store::clickhouse::spool::Spool;
+use spoorloos::store::clickhouse::{ClickHouseError, Cluster, ClusterSpec, Ingest, Written};
 
 /// The two servers, stopped when dropped.
 struct Servers {
     dir: tempfile::TempDir,
     urls: Vec<String>,
     password: String,
+    /// Their first port: each test's cluster has its own (tests run at once).
+    ports: &'static str,
 }
-
-const PORT_BASE: &str = "28123";
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/clickhouse-cluster.sh")
 }
 
 impl Servers {
-    fn start() -> Self {
+    fn start(ports: &'static str) -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let out = Command::new("bash")
             .arg(script())
             .args(["start", &dir.path().display().to_string()])
-            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .env("CLICKHOUSE_PORT_BASE", ports)
             .output()
             .expect("run the cluster script");
         assert!(
@@ -53,6 +56,7 @@ impl Servers {
             dir,
             urls,
             password,
+            ports,
         }
     }
 
@@ -60,7 +64,7 @@ impl Servers {
         let status = Command::new("bash")
             .arg(script())
             .args([verb, &self.dir.path().display().to_string(), &n.to_string()])
-            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .env("CLICKHOUSE_PORT_BASE", self.ports)
             .status()
             .expect("run the cluster script");
         assert!(status.success(), "{verb} {n}");
@@ -112,7 +116,7 @@ impl Drop for Servers {
         let _ = Command::new("bash")
             .arg(script())
             .args(["stop", &self.dir.path().display().to_string()])
-            .env("CLICKHOUSE_PORT_BASE", PORT_BASE)
+            .env("CLICKHOUSE_PORT_BASE", self.ports)
             .status();
     }
 }
@@ -216,7 +220,7 @@ fn relay(client: TcpStream, upstream: &str, swallowed: &Arc<AtomicUsize>) {
 
 #[test]
 fn a_two_shard_cluster_takes_batches_once_and_agrees_on_salts() {
-    let servers = Servers::start();
+    let servers = Servers::start("28123");
     let day = NaiveDate::from_ymd_opt(2026, 1, 10).expect("day");
 
     // The schema on both nodes, twice over; a node whose tables drifted is refused.
@@ -358,4 +362,70 @@ fn gone(servers: &Servers, needle: &[u8], what: &str) {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+#[test]
+fn the_spool_keeps_batches_while_clickhouse_is_down_and_sends_each_once() {
+    let servers = Servers::start("38123");
+    let day = NaiveDate::from_ymd_opt(2026, 1, 10).expect("day");
+    let spec = servers.spec("spoorloos_spool", servers.urls.clone());
+    let spool_dir = servers.dir.path().join("spool");
+    let open = |max: u64| Ingest {
+        cluster: Cluster::connect(&spec).expect("connect"),
+        spool: Spool::open(&spool_dir, max).expect("spool"),
+    };
+    let mut ingest = open(1 << 20);
+    // A spool of one byte: nothing fits.
+    let mut small = Ingest {
+        cluster: Cluster::connect(&spec).expect("connect"),
+        spool: Spool::open(&servers.dir.path().join("small"), 1).expect("spool"),
+    };
+    let paths: Vec<String> = (0..40).map(|i| format!("/s{i}")).collect();
+    let batch = |from: u64| (from..from + 40).map(|v| event(v, &paths[(v % 40) as usize]));
+
+    // One shard down: the batch is kept whole; its other shard has its half.
+    servers.node("stop-node", 2);
+    assert_eq!(
+        ingest.write("1a-1", &mut batch(0)).expect("write"),
+        Written::Spooled(40)
+    );
+    // Both down: the next batches wait behind it.
+    servers.node("stop-node", 1);
+    assert_eq!(
+        ingest.write("1a-2", &mut batch(100)).expect("write"),
+        Written::Spooled(40)
+    );
+    assert_eq!(
+        ingest.write("1a-3", &mut batch(200)).expect("write"),
+        Written::Spooled(40)
+    );
+    assert_eq!(ingest.spool.len(), 3);
+    // Full: a batch that does not fit is dropped, and says how many rows.
+    assert_eq!(
+        small.write("1b-1", &mut batch(300)).expect("write"),
+        Written::Dropped(40)
+    );
+    drop(small);
+
+    // The collector is killed with a full spool, and started again once both are back.
+    drop(ingest);
+    servers.node("start-node", 1);
+    servers.node("start-node", 2);
+    let mut ingest = open(1 << 20);
+    assert_eq!(ingest.spool.len(), 3);
+    assert_eq!(ingest.replay().expect("replay"), 120);
+    assert!(ingest.spool.is_empty());
+    assert_eq!(std::fs::read_dir(&spool_dir).expect("dir").count(), 0);
+    for id in ["1a-1", "1a-2", "1a-3"] {
+        assert_eq!(
+            ingest.cluster.batch_rows(id, day).expect("count"),
+            40,
+            "{id}"
+        );
+    }
+    assert_eq!(ingest.cluster.batch_rows("1b-1", day).expect("count"), 0);
+    assert_eq!(
+        ingest.write("1a-4", &mut batch(400)).expect("write"),
+        Written::Sent(40)
+    );
 }

@@ -28,10 +28,16 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use super::StoreError;
+
+pub mod spool;
 use crate::event::EventView;
 use crate::pseudonymise::salt::Salt;
 
-const SCHEMA: &str = include_str!("../../sql/clickhouse/schema.sql");
+const SCHEMA: &str = include_str!("../../../sql/clickhouse/schema.sql");
+
+/// How old a salt proposal must be before a collector uses it: longer than any
+/// collector takes from finding no proposal to writing its own.
+const SETTLE: Duration = Duration::from_secs(2);
 
 /// The oldest release this store is written for (Debian 12's package).
 const OLDEST: (u32, u32) = (18, 16);
@@ -57,6 +63,8 @@ pub enum ClickHouseError {
     Config(String),
     #[error("no ClickHouse node answered")]
     NoNode,
+    #[error(transparent)]
+    Spool(#[from] spool::SpoolError),
 }
 
 impl From<ClickHouseError> for StoreError {
@@ -130,13 +138,21 @@ impl Node {
         }
     }
 
-    /// Runs `sql` (its data, if any, in `body`); the answer's text.
-    fn run(&self, sql: &str, body: Option<&[u8]>) -> Result<String, ClickHouseError> {
+    /// Runs `sql` (its data, if any, in `body`; under `query_id`, if given, which
+    /// the server refuses a second time while the first still runs); the answer's
+    /// text.
+    fn run(
+        &self,
+        sql: &str,
+        body: Option<&[u8]>,
+        query_id: Option<&str>,
+    ) -> Result<String, ClickHouseError> {
+        let id = query_id.map_or(String::new(), |id| format!("query_id={}&", encode(id)));
         let (target, payload): (String, &[u8]) = match body {
             // The statement in the URL, the data in the body: the data is never
             // part of the query text that logs keep.
-            Some(data) => (format!("{}/?query={}", self.url, encode(sql)), data),
-            None => (format!("{}/", self.url), sql.as_bytes()),
+            Some(data) => (format!("{}/?{id}query={}", self.url, encode(sql)), data),
+            None => (format!("{}/?{id}", self.url), sql.as_bytes()),
         };
         let sent = self
             .agent
@@ -220,7 +236,7 @@ impl Cluster {
             .replace("{cluster}", &spec.cluster);
         let mut first: Option<(String, String)> = None;
         for node in &nodes {
-            let version = node.run("SELECT version()", None)?.trim().to_owned();
+            let version = node.run("SELECT version()", None, None)?.trim().to_owned();
             if release(&version) < OLDEST {
                 return Err(ClickHouseError::TooOld {
                     node: node.url.clone(),
@@ -228,7 +244,7 @@ impl Cluster {
                 });
             }
             for statement in statements(&schema) {
-                node.run(statement, None)?;
+                node.run(statement, None, None)?;
             }
             let columns = node.run(
                 &format!(
@@ -236,6 +252,7 @@ impl Cluster {
                      ORDER BY table, name FORMAT TabSeparated",
                     spec.database
                 ),
+                None,
                 None,
             )?;
             match &first {
@@ -262,52 +279,114 @@ impl Cluster {
         usize::try_from(key % self.nodes.len() as u64).unwrap_or(0)
     }
 
-    /// Inserts a batch of events, each on its visitor's shard, exactly once: `batch`
-    /// names it (unique per collector and batch). A shard that did not answer is
-    /// asked how many of the batch's rows it has before its part is sent again.
+    /// Lays a batch of events out as one block per shard (each event on its
+    /// visitor's shard), carrying `batch`, the batch's id (unique per collector and
+    /// batch: hex digits and `-`).
+    pub fn prepare(
+        &self,
+        batch: &str,
+        events: &mut dyn Iterator<Item = EventView<'_>>,
+    ) -> Prepared {
+        // The id the rows carry is the one a count looks for.
+        let batch = batch_literal(batch);
+        let batch = batch.as_str();
+        let mut parts: Vec<Part> = (0..self.nodes.len())
+            .map(|shard| Part {
+                shard,
+                rows: 0,
+                days: Vec::new(),
+                body: Vec::new(),
+            })
+            .collect();
+        for e in events {
+            let part = &mut parts[self.shard(e.visitor_id, e.session_id)];
+            let day = row(e, batch, &mut part.body);
+            part.rows += 1;
+            if !part.days.contains(&day) {
+                part.days.push(day);
+            }
+        }
+        parts.retain(|p| p.rows > 0);
+        Prepared {
+            id: batch.to_owned(),
+            parts,
+        }
+    }
+
+    /// Inserts a batch of events exactly once (see [`Cluster::prepare`]).
     pub fn insert(
         &self,
         batch: &str,
         events: &mut dyn Iterator<Item = EventView<'_>>,
     ) -> Result<u64, ClickHouseError> {
-        let mut parts: Vec<(Vec<u8>, u64, Vec<NaiveDate>)> =
-            vec![(Vec::new(), 0, Vec::new()); self.nodes.len()];
-        for e in events {
-            let part = &mut parts[self.shard(e.visitor_id, e.session_id)];
-            let day = row(e, batch, &mut part.0);
-            part.1 += 1;
-            if !part.2.contains(&day) {
-                part.2.push(day);
-            }
-        }
+        self.send(&self.prepare(batch, events), false)
+    }
+
+    /// Sends a prepared batch, shard by shard. A shard that did not answer is asked
+    /// how many of the batch's rows it has before its block is sent again; with
+    /// `again` (a batch that may have reached some shards before: from the spool),
+    /// every shard is asked first.
+    pub fn send(&self, batch: &Prepared, again: bool) -> Result<u64, ClickHouseError> {
         let sql = format!(
             "INSERT INTO {}.events_local FORMAT JSONEachRow",
             self.database
         );
         let mut written = 0;
-        for (node, (body, rows, days)) in self.nodes.iter().zip(&parts) {
-            if *rows == 0 {
-                continue;
-            }
-            match node.run(&sql, Some(body)) {
-                Ok(_) => {}
-                Err(ClickHouseError::NoAnswer { .. }) => {
-                    // It may have been inserted: count before sending it again.
-                    let landed = self.count_batch(node, batch, days)?;
-                    if landed == 0 {
-                        node.run(&sql, Some(body))?;
-                    } else if landed != *rows {
-                        return Err(ClickHouseError::Refused {
-                            node: node.url.clone(),
-                            message: format!("batch {batch}: {landed} of {rows} rows landed"),
-                        });
+        for part in &batch.parts {
+            let node = self.nodes.get(part.shard).ok_or_else(|| {
+                ClickHouseError::Config(format!(
+                    "batch {} was laid out for {} shards or more, the cluster has {}",
+                    batch.id,
+                    part.shard + 1,
+                    self.nodes.len()
+                ))
+            })?;
+            let landed = if again {
+                self.count_batch(node, &batch.id, &part.days)?
+            } else {
+                0
+            };
+            let query_id = format!("spoorloos-{}-{}", batch.id, part.shard);
+            if landed == 0 {
+                match node.run(&sql, Some(&part.body), Some(&query_id)) {
+                    Ok(_) => {}
+                    Err(ClickHouseError::NoAnswer { .. }) => {
+                        // It may have been inserted, or still be running: once it
+                        // is not, count before sending it again.
+                        self.wait_for(node, &query_id)?;
+                        if self.count_batch(node, &batch.id, &part.days)? == 0 {
+                            node.run(&sql, Some(&part.body), Some(&query_id))?;
+                        }
                     }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
+            } else if landed != part.rows {
+                return Err(ClickHouseError::Refused {
+                    node: node.url.clone(),
+                    message: format!("batch {}: {landed} of {} rows landed", batch.id, part.rows),
+                });
             }
-            written += rows;
+            written += part.rows;
         }
         Ok(written)
+    }
+
+    /// Waits (a few request timeouts at most) until the query `id` no longer runs.
+    fn wait_for(&self, node: &Node, id: &str) -> Result<(), ClickHouseError> {
+        let sql = format!(
+            "SELECT count() FROM system.processes WHERE query_id = '{}'",
+            batch_literal_id(id)
+        );
+        for _ in 0..150 {
+            if node.run(&sql, None, None)?.trim() == "0" {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(ClickHouseError::NoAnswer {
+            node: node.url.clone(),
+            message: format!("insert {id} still runs"),
+        })
     }
 
     fn count_batch(
@@ -323,7 +402,7 @@ impl Cluster {
             days.join(", "),
             batch_literal(batch)
         );
-        node.run(&sql, None)?
+        node.run(&sql, None, None)?
             .trim()
             .parse()
             .map_err(|_| ClickHouseError::Refused {
@@ -342,11 +421,27 @@ impl Cluster {
     }
 
     /// The day's salt every collector agrees on: the lowest proposal on the nodes
-    /// this one reaches, after adding its own proposal if there was none.
+    /// this one reaches, after adding its own proposal if there was none. A
+    /// proposal is used only once it is [`SETTLE`] old: a collector that looked a
+    /// moment earlier and found none may still be writing a lower one.
     pub fn salt(&self, day: NaiveDate) -> Result<Salt, ClickHouseError> {
-        if let Some(salt) = self.lowest_proposal(day)? {
-            return Ok(salt);
+        for _ in 0..5 {
+            match self.lowest_proposal(day)? {
+                Some((salt, age)) if age >= SETTLE => return Ok(salt),
+                Some((_, age)) => std::thread::sleep(SETTLE - age),
+                None => {
+                    self.propose(day)?;
+                    std::thread::sleep(SETTLE);
+                }
+            }
         }
+        self.lowest_proposal(day)?
+            .map(|(salt, _)| salt)
+            .ok_or(ClickHouseError::NoNode)
+    }
+
+    /// Writes a fresh proposal for `day` to every node that answers.
+    fn propose(&self, day: NaiveDate) -> Result<(), ClickHouseError> {
         let mine = Salt::generate(day).map_err(|e| ClickHouseError::Config(e.to_string()))?;
         let mut proposal = [0u8; 8];
         getrandom::fill(&mut proposal).map_err(|e| ClickHouseError::Config(e.to_string()))?;
@@ -355,48 +450,55 @@ impl Cluster {
             u64::from_le_bytes(proposal),
             hex(&mine.key)
         );
-        let sql = format!("INSERT INTO {}.salts FORMAT TabSeparated", self.database);
-        let mut written = 0;
-        for node in &self.nodes {
-            if node.run(&sql, Some(line.as_bytes())).is_ok() {
-                written += 1;
-            }
-        }
+        let sql = format!(
+            "INSERT INTO {}.salts (day, proposal, salt) FORMAT TabSeparated",
+            self.database
+        );
+        let written = self
+            .nodes
+            .iter()
+            .filter(|node| node.run(&sql, Some(line.as_bytes()), None).is_ok())
+            .count();
         if written == 0 {
             return Err(ClickHouseError::NoNode);
         }
-        self.lowest_proposal(day)?.ok_or(ClickHouseError::NoNode)
+        Ok(())
     }
 
-    /// The lowest proposal for `day` on the nodes that answer; an error only when
-    /// none does.
-    fn lowest_proposal(&self, day: NaiveDate) -> Result<Option<Salt>, ClickHouseError> {
+    /// The lowest proposal for `day` on the nodes that answer, and how long ago it
+    /// was written (by the clock of the node that holds it); an error only when no
+    /// node answers.
+    fn lowest_proposal(&self, day: NaiveDate) -> Result<Option<(Salt, Duration)>, ClickHouseError> {
         let sql = format!(
-            "SELECT proposal, salt FROM {}.salts WHERE day = '{day}' ORDER BY proposal LIMIT 1 \
-             FORMAT TabSeparated",
+            "SELECT proposal, salt, now() - proposed FROM {}.salts WHERE day = '{day}' \
+             ORDER BY proposal LIMIT 1 FORMAT TabSeparated",
             self.database
         );
         let mut answered = false;
-        let mut best: Option<(u64, [u8; 32])> = None;
+        let mut best: Option<(u64, [u8; 32], u64)> = None;
         for node in &self.nodes {
-            let Ok(text) = node.run(&sql, None) else {
+            let Ok(text) = node.run(&sql, None, None) else {
                 continue;
             };
             answered = true;
-            let Some((proposal, key)) = text.trim().split_once('\t') else {
+            let mut fields = text.trim().split('\t');
+            let (Some(proposal), Some(key), Some(age)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
                 continue;
             };
             let (Ok(proposal), Some(key)) = (proposal.parse::<u64>(), unhex(key)) else {
                 continue;
             };
-            if best.is_none_or(|(b, _)| proposal < b) {
-                best = Some((proposal, key));
+            let age = age.parse::<i64>().unwrap_or(0).max(0).unsigned_abs();
+            if best.is_none_or(|(b, _, _)| proposal < b) {
+                best = Some((proposal, key, age));
             }
         }
         if !answered {
             return Err(ClickHouseError::NoNode);
         }
-        Ok(best.map(|(_, key)| Salt { day, key }))
+        Ok(best.map(|(_, key, age)| (Salt { day, key }, Duration::from_secs(age))))
     }
 
     /// Retention: drops the event partitions (UTC days) before `day` on every node;
@@ -423,13 +525,14 @@ impl Cluster {
         );
         let mut failed = None;
         for node in &self.nodes {
-            let dropped = node.run(&list, None).and_then(|text| {
+            let dropped = node.run(&list, None, None).and_then(|text| {
                 for partition in text.lines().filter(|l| is_date(l)) {
                     node.run(
                         &format!(
                             "ALTER TABLE {}.{table} DROP PARTITION '{partition}'",
                             self.database
                         ),
+                        None,
                         None,
                     )?;
                 }
@@ -443,6 +546,85 @@ impl Cluster {
     }
 }
 
+/// What became of a batch written through [`Ingest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The cluster confirmed these rows.
+    Sent(u64),
+    /// Kept in the spool, to be sent once the cluster answers.
+    Spooled(u64),
+    /// The spool was full: these rows are lost (the caller counts them).
+    Dropped(u64),
+}
+
+/// The cluster with its spool: batches go straight to the cluster while nothing
+/// waits, and into the spool, in order behind what waits, when the cluster does
+/// not take them.
+pub struct Ingest {
+    pub cluster: Cluster,
+    pub spool: spool::Spool,
+}
+
+impl Ingest {
+    pub fn write(
+        &mut self,
+        batch: &str,
+        events: &mut dyn Iterator<Item = EventView<'_>>,
+    ) -> Result<Written, ClickHouseError> {
+        let prepared = self.cluster.prepare(batch, events);
+        let rows = prepared.rows();
+        if self.spool.is_empty() {
+            match self.cluster.send(&prepared, false) {
+                Ok(sent) => return Ok(Written::Sent(sent)),
+                Err(e) => tracing::warn!("spooling batch {}: {e}", prepared.id),
+            }
+        }
+        if !self.spool.push(&prepared)? {
+            return Ok(Written::Dropped(rows));
+        }
+        // Behind older batches: the spool goes first, in order.
+        if let Err(e) = self.replay() {
+            tracing::debug!("the spool waits: {e}");
+        }
+        Ok(Written::Spooled(rows))
+    }
+
+    /// Sends the spooled batches, oldest first, until none waits or the cluster
+    /// fails; the rows sent. Each shard is asked first how many of a batch's rows
+    /// it has, so a batch that reached some shards before is not doubled there.
+    pub fn replay(&mut self) -> Result<u64, ClickHouseError> {
+        let mut sent = 0;
+        while let Some(batch) = self.spool.oldest()? {
+            sent += self.cluster.send(&batch, true)?;
+            self.spool.confirm_oldest()?;
+        }
+        Ok(sent)
+    }
+}
+
+/// A batch laid out for the shards, ready to send or to spool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub id: String,
+    pub parts: Vec<Part>,
+}
+
+/// One shard's block of a batch: `JSONEachRow` lines, each carrying the batch's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub shard: usize,
+    pub rows: u64,
+    /// The UTC days of its rows (a count of the batch on the shard reads only them).
+    pub days: Vec<NaiveDate>,
+    pub body: Vec<u8>,
+}
+
+impl Prepared {
+    pub fn rows(&self) -> u64 {
+        self.parts.iter().map(|p| p.rows).sum()
+    }
+}
+
 /// `18.16.1` → (18, 16).
 fn release(version: &str) -> (u32, u32) {
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
@@ -451,6 +633,13 @@ fn release(version: &str) -> (u32, u32) {
 
 fn is_date(text: &str) -> bool {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+}
+
+/// A query id inside a string literal: `spoorloos-`, a batch id and a shard.
+fn batch_literal_id(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }
 
 /// A batch id inside a string literal: ids are made of hex digits and `-`, and
