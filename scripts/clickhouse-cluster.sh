@@ -3,6 +3,8 @@
 # the ClickHouse store: two clickhouse-server processes (Debian's package) with
 # their own ports and data folders, each knowing both as the cluster `spoorloos`.
 #
+#   scripts/clickhouse-cluster.sh install     installs clickhouse-server from apt if
+#                                             missing (the test command does it first)
 #   scripts/clickhouse-cluster.sh start DIR   installs clickhouse-server from apt if
 #                                             missing, writes the configs under DIR,
 #                                             starts both, waits until they answer
@@ -17,7 +19,7 @@ set -euo pipefail
 
 cmd="${1:-}"
 dir="${2:-}"
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|start-node|stop-node DIR [N]" >&2; exit 2; }
+[ "$cmd" = install ] || [ -n "$dir" ] || { echo "usage: $0 install | start|stop|start-node|stop-node DIR [N]" >&2; exit 2; }
 base="${CLICKHOUSE_PORT_BASE:-18123}"
 http_port() { echo $((base + $1 - 1)); }
 tcp_port() { echo $((base + 877 + $1 - 1)); }
@@ -25,9 +27,11 @@ inter_port() { echo $((base + 889 + $1 - 1)); }
 
 install() {
     command -v clickhouse-server >/dev/null && return
-    [ "$(id -u)" = 0 ] || { echo "clickhouse-server is missing: apt-get install clickhouse-server (as root)" >&2; exit 1; }
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server >/dev/null
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "clickhouse-cluster.sh: installing clickhouse-server with apt-get" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clickhouse-server >/dev/null
 }
 
 configure() {
@@ -134,6 +138,9 @@ stop_node() {
 }
 
 case "$cmd" in
+    install)
+        install
+        ;;
     start)
         install
         configure

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run calls exactly this): installs what the browser
-# test needs, then format check, clippy and every test — all in the release profile,
+# test and the ClickHouse tests need (Chromium, npm packages, clickhouse-server),
+# then format check, clippy and every test — all in the release profile,
 # so the bundled DuckDB (~25 min on 2 cores) is compiled once, not per profile —
 # then a short fuzz run of every target (scripts/fuzz.sh, 10 s each).
 #
@@ -16,6 +17,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$(date +%s)
 
 bash tests/browser/install.sh
+bash scripts/clickhouse-cluster.sh install
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 cargo test --release --locked
