@@ -438,8 +438,29 @@
     loadGraph(gen);
     // A live view asks again every half minute.
     if (state.period === 'realtime') setTimeout(() => { if (gen === generation) render(); }, 30000);
-    PANELS.forEach((p) => loadPanel(p, firstTab(p), gen));
+    PANELS.forEach((p) => loadPanel(withHostnames(p), firstTab(p), gen));
+    checkHostnames(gen);
     tickNow(gen);
+  }
+
+  // Hostnames get a tab where a site has several: asked once per site and page.
+  const hostnames = new Map();
+  function withHostnames(panel) {
+    if (panel.id !== 'pages' || hostnames.get(state.site) === true) return panel;
+    return Object.assign({}, panel, { tabs: panel.tabs.filter((tb) => tb[1] !== 'event:hostname') });
+  }
+  function checkHostnames(gen) {
+    const site = state.site;
+    if (hostnames.has(site)) return;
+    hostnames.set(site, false);
+    ask({ site_id: site, date_range: 'all', metrics: ['visitors'], dimensions: ['event:hostname'], pagination: { limit: 2 } })
+      .then((d) => {
+        if (d.results.length < 2) return;
+        hostnames.set(site, true);
+        const pages = PANELS.find((p) => p.id === 'pages');
+        if (gen === generation) loadPanel(pages, pages.tabs[0], gen);
+      })
+      .catch(() => hostnames.delete(site));
   }
 
   // A panel opens on its first tab; under a filter on one source, the sources panel

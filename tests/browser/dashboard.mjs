@@ -117,6 +117,8 @@ try {
     const v = await figure(page, 'visitors');
     check(v !== '0', `visitors ${v}`);
     check(await page.locator('#panel-pages tbody tr').count() > 0, 'no pages');
+    const pageTabs = await page.locator('#panel-pages [role=tab]').allTextContents();
+    check(!pageTabs.includes('Hostnames'), `a hostnames tab for a site of one hostname: ${pageTabs}`);
     check(await page.locator('#panel-locations tbody tr').count() > 0, 'no countries');
     check(await page.locator('#panel-locations svg.map path.has').count() >= 2, 'no countries on the map');
     await page.locator('#panel-locations [role=tab]', { hasText: 'Regions' }).click();

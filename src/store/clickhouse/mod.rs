@@ -777,7 +777,7 @@ mod tests {
         for bad in ["", "1db", "db; DROP TABLE x", "db.x", "d b"] {
             assert!(plain_name("database", bad).is_err(), "{bad}");
         }
-        assert_eq!(batch_literal("ab-12' OR 1=1"), "ab-121");
+        assert_eq!(batch_literal("ab-12' OR 1=1"), "ab-1211");
         let key = [7u8; 32];
         assert_eq!(unhex(&hex(&key)), Some(key));
         assert_eq!(unhex("zz"), None);
