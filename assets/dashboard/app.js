@@ -172,7 +172,7 @@
     'visit:screen': 'screens', 'visit:connection_type': 'connections', 'event:goal': 'goals',
   };
   if (boot.places !== '1') { delete PROPS['visit:region_name']; delete PROPS['visit:city']; }
-  // Filters a link may hold that the editor no longer offers (regions by code).
+  // Filters a link may hold that the editor does not offer (regions by code).
   const ALSO = { 'visit:region': 'regions' };
   const PANELS = [
     { id: 'sources', title: 'sources', tabs: [
