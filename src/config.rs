@@ -70,6 +70,74 @@ pub struct Config {
     /// IANA time zone per site for the Stats API's dates and time buckets (default UTC).
     pub site_timezones: std::collections::BTreeMap<String, String>,
     pub dashboard: DashboardConfig,
+    pub clickhouse: ClickHouseConfig,
+}
+
+/// A ClickHouse cluster (`spoorloos migrate-to-clickhouse` moves a store into it).
+/// The password is read from a file or an environment variable, never from this
+/// file, and is never logged.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseConfig {
+    /// Each shard's HTTP address, e.g. `http://10.0.0.5:8123`.
+    pub nodes: Vec<String>,
+    pub database: String,
+    /// The cluster's name in the servers' `remote_servers`.
+    pub cluster: String,
+    pub user: String,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    /// How long one request may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            nodes: Vec::new(),
+            database: "spoorloos".into(),
+            cluster: "spoorloos".into(),
+            user: "default".into(),
+            password_file: None,
+            password_env: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClickHouseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseConfig")
+            .field("nodes", &self.nodes)
+            .field("database", &self.database)
+            .field("cluster", &self.cluster)
+            .field("user", &self.user)
+            .field("password_file", &self.password_file)
+            .field("password_env", &self.password_env)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+impl ClickHouseConfig {
+    /// The password, from `password_file` (its first line) or `password_env`.
+    pub fn password(&self) -> Result<String, ConfigError> {
+        match (&self.password_file, &self.password_env) {
+            (Some(path), _) => std::fs::read_to_string(path)
+                .map(|text| text.lines().next().unwrap_or_default().to_owned())
+                .map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+            (None, Some(var)) => std::env::var(var).map_err(|_| {
+                invalid(
+                    "clickhouse.password_env",
+                    format!("the environment variable {var:?} is not set"),
+                )
+            }),
+            (None, None) => Ok(String::new()),
+        }
+    }
 }
 
 /// The dashboard at `/`: who may sign in, and the read-only links shared with others.
@@ -330,6 +398,7 @@ impl Default for Config {
             api_keys: Vec::new(),
             site_timezones: std::collections::BTreeMap::new(),
             dashboard: DashboardConfig::default(),
+            clickhouse: ClickHouseConfig::default(),
         }
     }
 }

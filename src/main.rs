@@ -48,6 +48,13 @@ enum Command {
     /// Make a dashboard password hash for `[[dashboard.users]]`: reads the password
     /// from standard input (one line).
     HashPassword,
+    /// Move a stopped collector's events into the ClickHouse cluster of
+    /// `[clickhouse]`, a day at a time; run again to resume (nothing is sent twice).
+    MigrateToClickhouse {
+        /// The DuckDB file (stop the collector first).
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Make a read-only link to one site's dashboard: prints the link's token and the
     /// entry for `[[dashboard.shared_links]]` (remove the entry to revoke it).
     ShareLink {
@@ -233,6 +240,11 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::HashKey { stdin }) => hash_key(stdin),
         Some(Command::HashPassword) => hash_password(),
+        Some(Command::MigrateToClickhouse { from }) => {
+            let config = cli.serve.load()?;
+            spoorloos::report::migrate::migrate(&config, &from, &mut std::io::stdout())?;
+            Ok(())
+        }
         Some(Command::ShareLink { site, url }) => {
             let config = cli.serve.load()?;
             share_link(&config, &site, url.as_deref())

@@ -8,6 +8,7 @@
 //! `COPY`; [`privacy`] writes the privacy statement from the configuration.
 
 pub mod export;
+pub mod migrate;
 pub mod privacy;
 
 use std::io::{Read, Write};

@@ -13,7 +13,7 @@ use duckdb::{Connection, appender_params_from_iter, params};
 mod pairs;
 
 use super::columns::{CHUNK_ROWS, EventColumns};
-use super::{ActiveSession, ExportFormat, PartialRow, Store, StoreError};
+use super::{ActiveSession, ExportFormat, PartialRow, Store, StoreError, StoredEvent};
 use crate::config::StoreConfig;
 use crate::event::EventView;
 use crate::metrics::SiteDrops;
@@ -134,6 +134,8 @@ const MEMORY_LIMIT: &str = include_str!("../../sql/duckdb/memory_limit.sql");
 const THREADS: &str = include_str!("../../sql/duckdb/threads.sql");
 const ROLLBACK: &str = include_str!("../../sql/duckdb/rollback.sql");
 const EXPORT_DAILY: &str = include_str!("../../sql/duckdb/export/daily.sql");
+const EVENTS_DAYS: &str = include_str!("../../sql/duckdb/export/events_days.sql");
+const EVENTS_CHUNK: &str = include_str!("../../sql/duckdb/export/events_chunk.sql");
 const CHECKPOINT: &str = "CHECKPOINT";
 
 /// Runs each statement of a `;`-separated file (no `;` inside a statement or its
@@ -444,6 +446,87 @@ impl DbHandle {
     /// A handle on an existing file opened read-only, for tools that run beside (or
     /// instead of) the collector: no migration, no writes. DuckDB refuses while a
     /// collector holds the file for writing.
+    /// The UTC days that have events, with how many, in order.
+    pub fn event_days(&self) -> Result<Vec<(NaiveDate, u64)>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(EVENTS_DAYS)?;
+            let rows = stmt.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut days = Vec::new();
+            for row in rows {
+                let (day, n) = row?;
+                let day = day
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("event day {day:?}")))?;
+                days.push((day, u64::try_from(n).unwrap_or(0)));
+            }
+            Ok(days)
+        })?
+    }
+
+    /// Up to `limit` events of UTC day `day` from the `offset`th on, in a fixed
+    /// order (time, then storage), as kept.
+    pub fn events_of_day(
+        &self,
+        day: NaiveDate,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with(|conn| Self::read_events(conn, day, limit, offset))?
+    }
+
+    fn read_events(
+        conn: &Connection,
+        day: NaiveDate,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut stmt = conn.prepare(EVENTS_CHUNK)?;
+        let mut rows = stmt.query(params![day.to_string(), limit, offset])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let text = |i: usize| row.get::<_, String>(i);
+            let optional = |i: usize| row.get::<_, Option<String>>(i);
+            out.push(StoredEvent {
+                ts_micros: row.get(0)?,
+                text: [text(1)?, text(2)?, text(3)?, text(4)?],
+                visitor_id: row.get(5)?,
+                session_id: row.get(6)?,
+                visit_day: row.get(7)?,
+                optional: [
+                    optional(8)?,
+                    optional(9)?,
+                    optional(11)?,
+                    optional(12)?,
+                    optional(13)?,
+                    optional(14)?,
+                    optional(15)?,
+                    optional(16)?,
+                    optional(17)?,
+                    optional(18)?,
+                    optional(24)?,
+                    optional(25)?,
+                    optional(27)?,
+                    None,
+                ],
+                required: [
+                    text(10)?,
+                    text(19)?,
+                    text(20)?,
+                    text(21)?,
+                    text(22)?,
+                    text(23)?,
+                ],
+                save_data: row.get(26)?,
+                scroll_depth: row.get(28)?,
+                engaged_ms: row.get(29)?,
+                interactive: row.get(30)?,
+            });
+        }
+        Ok(out)
+    }
+
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let open = |source| StoreError::Open {
             path: path.display().to_string(),

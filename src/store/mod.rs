@@ -80,6 +80,63 @@ pub struct PartialRow {
     pub sums: [i64; 8],
 }
 
+/// An event as a store keeps it, owned: what a move to another store reads.
+#[derive(Debug, Clone, Default)]
+pub struct StoredEvent {
+    pub ts_micros: i64,
+    pub text: [String; 4],
+    pub visitor_id: Option<u64>,
+    pub session_id: Option<u64>,
+    pub visit_day: i32,
+    pub optional: [Option<String>; 14],
+    pub required: [String; 6],
+    pub save_data: bool,
+    pub scroll_depth: Option<u8>,
+    pub engaged_ms: Option<u32>,
+    pub interactive: bool,
+}
+
+impl StoredEvent {
+    pub fn view(&self) -> EventView<'_> {
+        let [site, name, hostname, pathname] = &self.text;
+        let o = |i: usize| self.optional[i].as_deref();
+        let [channel, browser, browser_version, os, os_version, device] = &self.required;
+        EventView {
+            ts_micros: self.ts_micros,
+            site,
+            name,
+            hostname,
+            pathname,
+            visitor_id: self.visitor_id,
+            session_id: self.session_id,
+            visit_day: self.visit_day,
+            referrer: o(0),
+            source: o(1),
+            channel,
+            utm_source: o(2),
+            utm_medium: o(3),
+            utm_campaign: o(4),
+            utm_content: o(5),
+            utm_term: o(6),
+            country: o(7),
+            region: o(8),
+            city: o(9),
+            browser,
+            browser_version,
+            os,
+            os_version,
+            device,
+            screen: o(10),
+            connection_type: o(11),
+            save_data: self.save_data,
+            props: o(12),
+            scroll_depth: self.scroll_depth,
+            engaged_ms: self.engaged_ms,
+            interactive: self.interactive,
+        }
+    }
+}
+
 /// A session that was active when the collector stopped.
 pub type ActiveSession = crate::pseudonymise::session::Session;
 

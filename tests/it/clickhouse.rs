@@ -429,3 +429,68 @@ fn the_spool_keeps_batches_while_clickhouse_is_down_and_sends_each_once() {
         Written::Sent(40)
     );
 }
+
+/// `spoorloos migrate-to-clickhouse` moves a stopped collector's events into the
+/// cluster, says what it moved, and run again sends nothing twice.
+#[tokio::test]
+async fn a_store_moves_into_the_cluster_once() {
+    use crate::support::*;
+    let server = start(&["--site", "example.test", "--trusted-proxy", "127.0.0.1"]);
+    for i in 0..12 {
+        let body =
+            format!(r#"{{"n":"pageview","u":"http://example.test/moved-{i}","d":"example.test"}}"#);
+        let ip = format!("203.0.113.{}", i + 1);
+        server
+            .event(&body, UA_DESKTOP, &[("x-forwarded-for", &ip)])
+            .await;
+    }
+    server.wait_stored(12).await;
+    let stopped = server.stop();
+    let database = stopped.dir.path().join("spoorloos.duckdb");
+
+    let servers = Servers::start("48123");
+    let config = servers.dir.path().join("migrate.toml");
+    let run = |config: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_spoorloos"))
+            .args(["migrate-to-clickhouse", "--from"])
+            .arg(&database)
+            .arg("--config")
+            .arg(config)
+            .output()
+            .expect("run")
+    };
+    std::fs::write(&config, "sites = [\"example.test\"]\n").expect("config");
+    let refused = run(&config);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("[clickhouse] nodes"));
+
+    std::fs::write(
+        &config,
+        format!(
+            "sites = [\"example.test\"]\n\n[clickhouse]\nnodes = [\"{}\", \"{}\"]\n\
+             database = \"moved\"\nuser = \"spoorloos\"\npassword_file = \"{}\"\n",
+            servers.urls[0],
+            servers.urls[1],
+            servers.dir.path().join("password").display()
+        ),
+    )
+    .expect("config");
+    for _ in 0..2 {
+        let moved = run(&config);
+        let said = String::from_utf8_lossy(&moved.stdout).into_owned();
+        assert!(
+            moved.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&moved.stderr)
+        );
+        assert!(said.contains("moved 12 events of 1 day into"), "{said}");
+        assert_eq!(
+            servers.sql(1, "SELECT count(), uniqExact(pathname) FROM moved.events"),
+            "12\t12"
+        );
+    }
+    // The password is in no output.
+    let moved = run(&config);
+    let all = [moved.stdout, moved.stderr].concat();
+    assert!(!String::from_utf8_lossy(&all).contains(&servers.password));
+}
