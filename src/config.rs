@@ -76,7 +76,7 @@ pub struct Config {
 /// A ClickHouse cluster (`spoorloos migrate-to-clickhouse` moves a store into it).
 /// The password is read from a file or an environment variable, never from this
 /// file, and is never logged.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClickHouseConfig {
     /// Each shard's HTTP address, e.g. `http://10.0.0.5:8123`.
@@ -102,20 +102,6 @@ impl Default for ClickHouseConfig {
             password_env: None,
             timeout_secs: 30,
         }
-    }
-}
-
-impl std::fmt::Debug for ClickHouseConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClickHouseConfig")
-            .field("nodes", &self.nodes)
-            .field("database", &self.database)
-            .field("cluster", &self.cluster)
-            .field("user", &self.user)
-            .field("password_file", &self.password_file)
-            .field("password_env", &self.password_env)
-            .field("timeout_secs", &self.timeout_secs)
-            .finish()
     }
 }
 

@@ -79,6 +79,14 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl Dashboard {
+    /// "What we store", in `lang`.
+    pub fn privacy(&self, lang: pages::Lang) -> &str {
+        match lang {
+            pages::Lang::En => &self.privacy.0,
+            pages::Lang::Nl => &self.privacy.1,
+        }
+    }
+
     /// From the validated config; reads the users file.
     pub fn new(config: &Config) -> Result<Self, UsersError> {
         let users = Users::load(config.dashboard.users.clone(), config.users_file())?;

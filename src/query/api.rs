@@ -312,7 +312,7 @@ impl Engine {
                 "Site `{site_id}` is not configured on this collector."
             )));
         }
-        let tz = self.zones.get(&name).copied().unwrap_or(chrono_tz::UTC);
+        let tz = self.timezone(&name);
         let now = self.clock.now();
         Ok(Site {
             backend: self.backend.clone(),

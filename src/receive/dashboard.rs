@@ -463,10 +463,7 @@ fn about(state: &State, req: &Request<Incoming>) -> Resp {
             body: r#"{"error":"Not signed in, or the page is out of date: reload it."}"#.into(),
         });
     };
-    let privacy = match lang(req) {
-        Lang::En => &state.dashboard.privacy.0,
-        Lang::Nl => &state.dashboard.privacy.1,
-    };
+    let privacy = state.dashboard.privacy(lang(req));
     let mut body = serde_json::json!({ "privacy": privacy });
     // Counts are for the whole collector, not one site: a shared link does not get them.
     if let Viewer::User(_) = viewer {

@@ -15,6 +15,7 @@ use super::State;
 use super::body::{self, BodyError};
 use super::client_ip::client_ip;
 use super::payload::{self, FieldErrors};
+use crate::dashboard::pages::Lang;
 use crate::event::{Payload, RawHit};
 use crate::metrics::{DropReason, WriterState};
 use crate::query::api::{Access, Answer};
@@ -345,9 +346,9 @@ fn privacy(state: &State, query: &str) -> Answer {
     let dutch =
         url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "lang" && v == "nl");
     let (lang, text) = if dutch {
-        ("nl", &state.dashboard.privacy.1)
+        ("nl", state.dashboard.privacy(Lang::Nl))
     } else {
-        ("en", &state.dashboard.privacy.0)
+        ("en", state.dashboard.privacy(Lang::En))
     };
     Answer {
         status: 200,

@@ -6,7 +6,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use super::ReportError;
 use crate::config::Config;
@@ -24,24 +23,8 @@ pub struct Moved {
 }
 
 pub fn migrate(config: &Config, from: &Path, out: &mut dyn Write) -> Result<Moved, ReportError> {
-    let ch = &config.clickhouse;
-    if ch.nodes.is_empty() {
-        return Err(ReportError::Usage(
-            "no ClickHouse cluster configured: set `[clickhouse] nodes` (and its password_file \
-             or password_env)"
-                .into(),
-        ));
-    }
-    let spec = ClusterSpec {
-        nodes: ch.nodes.clone(),
-        database: ch.database.clone(),
-        cluster: ch.cluster.clone(),
-        user: ch.user.clone(),
-        password: ch
-            .password()
-            .map_err(|e| ReportError::Usage(e.to_string()))?,
-        timeout: Duration::from_secs(ch.timeout_secs.max(1)),
-    };
+    let spec = ClusterSpec::from_config(&config.clickhouse)
+        .map_err(|e| ReportError::Usage(e.to_string()))?;
     let cluster = Cluster::connect(&spec).map_err(|e| ReportError::Unavailable(e.to_string()))?;
     let db = DbHandle::open_read_only(from).map_err(|e| {
         ReportError::Database(format!(

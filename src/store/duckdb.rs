@@ -508,7 +508,6 @@ impl DbHandle {
                     optional(24)?,
                     optional(25)?,
                     optional(27)?,
-                    None,
                 ],
                 required: [
                     text(10)?,

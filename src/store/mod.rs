@@ -88,7 +88,7 @@ pub struct StoredEvent {
     pub visitor_id: Option<u64>,
     pub session_id: Option<u64>,
     pub visit_day: i32,
-    pub optional: [Option<String>; 14],
+    pub optional: [Option<String>; 13],
     pub required: [String; 6],
     pub save_data: bool,
     pub scroll_depth: Option<u8>,

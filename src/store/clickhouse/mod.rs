@@ -100,6 +100,29 @@ impl std::fmt::Debug for ClusterSpec {
     }
 }
 
+impl ClusterSpec {
+    /// The cluster of `[clickhouse]`, its password read from where the config says.
+    pub fn from_config(config: &crate::config::ClickHouseConfig) -> Result<Self, ClickHouseError> {
+        if config.nodes.is_empty() {
+            return Err(ClickHouseError::Config(
+                "no ClickHouse cluster configured: set `[clickhouse] nodes` (and its \
+                 password_file or password_env)"
+                    .into(),
+            ));
+        }
+        Ok(Self {
+            nodes: config.nodes.clone(),
+            database: config.database.clone(),
+            cluster: config.cluster.clone(),
+            user: config.user.clone(),
+            password: config
+                .password()
+                .map_err(|e| ClickHouseError::Config(e.to_string()))?,
+            timeout: Duration::from_secs(config.timeout_secs.max(1)),
+        })
+    }
+}
+
 /// A name put into SQL text: letters, digits and `_`, not starting with a digit.
 fn plain_name(what: &str, name: &str) -> Result<(), ClickHouseError> {
     let ok = !name.is_empty()
@@ -346,7 +369,7 @@ impl Cluster {
             } else {
                 0
             };
-            let query_id = format!("spoorloos-{}-{}", batch.id, part.shard);
+            let query_id = format!("{}-{:x}", batch.id, part.shard);
             if landed == 0 {
                 match node.run(&sql, Some(&part.body), Some(&query_id)) {
                     Ok(_) => {}
@@ -375,7 +398,7 @@ impl Cluster {
     fn wait_for(&self, node: &Node, id: &str) -> Result<(), ClickHouseError> {
         let sql = format!(
             "SELECT count() FROM system.processes WHERE query_id = '{}'",
-            batch_literal_id(id)
+            batch_literal(id)
         );
         for _ in 0..150 {
             if node.run(&sql, None, None)?.trim() == "0" {
@@ -633,13 +656,6 @@ fn release(version: &str) -> (u32, u32) {
 
 fn is_date(text: &str) -> bool {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
-}
-
-/// A query id inside a string literal: `spoorloos-`, a batch id and a shard.
-fn batch_literal_id(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect()
 }
 
 /// A batch id inside a string literal: ids are made of hex digits and `-`, and
